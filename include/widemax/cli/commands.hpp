@@ -1,0 +1,20 @@
+// Sub-commands of the `widemax` executable. Each runs after MPI_Init and returns the exit status;
+// errors are thrown as widemax::Error and handled (printed, MPI_Abort) by apps/main.cpp.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "widemax/train/config.hpp"
+
+namespace widemax::cli {
+
+// Parses `widemax train` arguments (argv excludes the program and sub-command names).
+// Returns std::nullopt when --help was asked for (the help text is in `help_out`).
+std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
+                                              std::string& help_out);
+
+int run_train(const std::vector<std::string>& args);
+
+}  // namespace widemax::cli

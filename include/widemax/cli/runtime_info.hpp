@@ -1,0 +1,21 @@
+// Threads and placement of each rank: how many OpenMP/BLAS threads it runs, on which CPUs it may
+// run, and which BLAS is loaded. Printed at start, because the classic silent failure on a cluster
+// is a rank bound to one core running its "8 threads" on that core.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "widemax/comm/communicator.hpp"
+
+namespace widemax::cli {
+
+// Chooses the threads per rank (requested > 0: that; else OMP_NUM_THREADS when set; else the
+// CPUs this process may use divided by the ranks on this node) and applies it to OpenMP and BLAS.
+// Warns when ranks x threads exceeds the node's CPUs. Collective over `world`.
+int resolve_threads(int requested, const comm::Communicator& world);
+
+// Each rank's host, allowed CPUs and threads, and the BLAS build; rank 0 prints one line per rank.
+// Collective over `world`.
+nlohmann::json describe_runtime(const comm::Communicator& world, int threads, bool print);
+
+}  // namespace widemax::cli

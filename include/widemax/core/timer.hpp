@@ -1,0 +1,32 @@
+// Wall-clock timers for the step-time split (compute vs communication) in summary.json.
+#pragma once
+
+#include <chrono>
+
+namespace widemax {
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(clock::now()) {}
+  void reset() { start_ = clock::now(); }
+  double seconds() const { return std::chrono::duration<double>(clock::now() - start_).count(); }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  clock::time_point start_;
+};
+
+// Adds the lifetime of the scope to an accumulator: { ScopedTimer t(comm_s); MPI_Allreduce(...); }
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(double& acc) : acc_(acc) {}
+  ~ScopedTimer() { acc_ += sw_.seconds(); }
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+
+ private:
+  double& acc_;
+  Stopwatch sw_;
+};
+
+}  // namespace widemax

@@ -1,0 +1,64 @@
+// Forward and backward kernels of the two-layer network over one rank's neurons (DESIGN 2.2).
+// Plain functions over local buffers: no communicator, no allocation (scratch comes from a
+// Workspace made once). The passes are blocked over neurons: a block's logits Z_blk = X W_blk^T
+// (n x block) are the only n-by-something scratch, so memory is O(n x block), never O(n x m).
+// OpenMP threads take whole blocks (static schedule); the BLAS calls inside run single-threaded
+// (OpenBLAS's OpenMP build does so inside a parallel region).
+//
+// Shapes (all row-major):
+//   X (n, d)   W (m_loc, d)   A (m_loc, d_out)
+//   part, merged (n, d_out + 2): per-sample records (M, S, u) of model/merge.hpp
+//   F, Y, R (n, d_out)   rf (n) = <R_i, F_i>
+//   gW (m_loc, d)   gA (m_loc, d_out)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "widemax/model/model.hpp"
+
+namespace widemax::model {
+
+// Neurons per block so that one block's logits (n x block) fill about `budget_bytes`
+// (default: half of a 2 MiB L2), a multiple of 16, and at least one block per thread.
+std::int64_t auto_block(std::int64_t n, std::int64_t m_loc, int threads, std::size_t elem_bytes,
+                        std::size_t budget_bytes = std::size_t{1} << 20);
+
+// Per-thread scratch, allocated once for a given (n, block, d_out, threads) and reused every step.
+template <class T>
+class Workspace {
+ public:
+  Workspace(std::int64_t n, std::int64_t block, std::int64_t d_out, int threads);
+  std::int64_t n() const { return n_; }
+  std::int64_t block() const { return block_; }
+  int threads() const { return threads_; }
+  T* z(int t) { return z_.data() + static_cast<std::size_t>(t) * n_ * block_; }
+  T* ar(int t) { return ar_.data() + static_cast<std::size_t>(t) * block_; }
+  T* partial(int t) { return partial_.data() + static_cast<std::size_t>(t) * n_ * width_; }
+  std::size_t bytes() const { return (z_.size() + ar_.size() + partial_.size()) * sizeof(T); }
+
+ private:
+  std::int64_t n_, block_, width_;
+  int threads_;
+  std::vector<T> z_, ar_, partial_;
+};
+
+// Pass 1: the partial records of this rank's neurons for every sample, written to `part`.
+// For softmax and exp the record is (M, S, u) of DESIGN 2.1; for relu it is (0, 0, u) with
+// u = sum_r a_r max(z_r, 0), which the same merge sums exactly.
+template <class T>
+void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
+                     const T* A, T* part, Workspace<T>& ws);
+
+// From the merged (global) records, the network output F (n, d_out).
+template <class T>
+void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F);
+
+// Pass 2: dL/dW (and dL/dA when gA is not null) for L = 1/2 sum_i ||F_i - y_i||^2, given the
+// merged records, the residuals R = F - Y and rf_i = <R_i, F_i>. Z_blk is recomputed, not stored.
+template <class T>
+void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
+              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA,
+              Workspace<T>& ws);
+
+}  // namespace widemax::model

@@ -1,0 +1,29 @@
+// The training loop of `widemax train`, top to bottom: load this rank's data, build the trainer,
+// then per step compute the gradient, log, update; finally evaluate, save and summarise.
+// Full-batch gradient descent.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "widemax/comm/grid.hpp"
+#include "widemax/train/config.hpp"
+
+namespace widemax::train {
+
+struct RunResult {
+  std::vector<double> losses;  // loss before each step, then the final loss (steps + 1 values)
+  double lr = 0;
+  nlohmann::json summary;
+  std::string run_dir;  // empty when outputs were not written
+};
+
+// Collective over the grid. `threads` is the resolved OpenMP thread count per rank; `runtime`
+// (binding, BLAS) is recorded in summary.json. With write_outputs = false nothing touches the disk
+// (used by tests).
+RunResult run_training(const Config& c, const comm::Grid& grid, int threads,
+                       const nlohmann::json& runtime, bool write_outputs);
+
+}  // namespace widemax::train

@@ -1,0 +1,33 @@
+// The run directory of DESIGN 5: config.json (resolved configuration), metrics.jsonl (one JSON
+// object per logged step, appended and flushed as training goes), summary.json (final figures)
+// and, with --save, W.npy/A.npy. Only rank 0 writes the JSON files; whole files go through a
+// temporary name and a rename. Tensors are written collectively by comm/npy_io.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace widemax::train {
+
+// "runs/<prefix>-YYYYmmdd-HHMMSS" (with the Slurm job and array task ids when present).
+std::string default_run_dir(const std::string& prefix);
+
+class RunDir {
+ public:
+  // `writer` is true on the one rank that writes JSON. On the writer the directory is created and
+  // checked for writing (an Error names --out otherwise).
+  RunDir(std::filesystem::path path, bool writer);
+  const std::filesystem::path& path() const { return path_; }
+  void write_json(const std::string& name, const nlohmann::json& j) const;
+  void append_metrics(const nlohmann::json& j);
+
+ private:
+  std::filesystem::path path_;
+  bool writer_;
+  std::ofstream metrics_;
+};
+
+}  // namespace widemax::train

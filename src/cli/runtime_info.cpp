@@ -1,0 +1,107 @@
+// Thread resolution and the start-up placement report. See runtime_info.hpp.
+#include "widemax/cli/runtime_info.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "widemax/core/error.hpp"
+#include "widemax/core/log.hpp"
+#include "widemax/model/vec_exp.hpp"
+
+namespace widemax::cli {
+
+namespace {
+
+int allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return static_cast<int>(std::thread::hardware_concurrency());
+  return CPU_COUNT(&set);
+}
+
+std::string allowed_cpu_list() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return "?";
+  std::string out;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (!CPU_ISSET(c, &set)) continue;
+    int e = c;
+    while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &set)) ++e;
+    if (!out.empty()) out += ",";
+    out += e > c ? std::to_string(c) + "-" + std::to_string(e) : std::to_string(c);
+    c = e;
+  }
+  return out;
+}
+
+// Ranks sharing this node, from an MPI shared-memory split.
+int ranks_on_node(const comm::Communicator& world) {
+  MPI_Comm node;
+  MPI_Comm_split_type(world.raw(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node);
+  const comm::Communicator owned = comm::Communicator::adopt(node);
+  return owned.size();
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+const char* blas_parallel_name(int p) {
+  return p == 0 ? "sequential" : p == 1 ? "pthreads" : p == 2 ? "openmp" : "unknown";
+}
+
+}  // namespace
+
+int resolve_threads(int requested, const comm::Communicator& world) {
+  const int local = ranks_on_node(world);
+  const int node_cpus = static_cast<int>(std::thread::hardware_concurrency());
+  int threads = requested;
+  if (threads <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    threads = env ? std::atoi(env) : 0;
+    if (threads <= 0) threads = std::max(1, node_cpus / std::max(local, 1));
+  }
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+  const bool oversubscribed = local * threads > node_cpus;
+  if (oversubscribed && world.rank() == 0)
+    log::warn(cat(local, " ranks x ", threads, " threads on a node with ", node_cpus,
+                  " CPUs: oversubscribed (set --threads to ", std::max(1, node_cpus / local), ")"));
+  if (allowed_cpus() < threads)
+    log::warn(cat("this rank may run on only ", allowed_cpus(), " CPU(s) (", allowed_cpu_list(),
+                  ") but uses ", threads, " threads: they will share cores. Under mpirun use "
+                  "--bind-to none or --map-by slot:PE=", threads));
+  return threads;
+}
+
+nlohmann::json describe_runtime(const comm::Communicator& world, int threads, bool print) {
+  const int parallel = openblas_get_parallel();
+  const std::string mine = cat("rank ", world.rank(), "/", world.size(), " host ", hostname(),
+                               " cpus ", allowed_cpu_list(), " threads ", threads);
+  const std::vector<std::string> lines = world.allgather(mine);
+  if (print) {
+    for (const auto& l : lines) log::info("  " + l);
+    log::info(cat("  BLAS: ", openblas_get_config(), " (", blas_parallel_name(parallel),
+                  "); exp: SLEEF ", model::vec_exp_isa()));
+  }
+  if (parallel != 2 && world.rank() == 0)
+    log::warn(cat("the loaded OpenBLAS is the ", blas_parallel_name(parallel),
+                  " build, not the OpenMP one: BLAS threads will not follow --threads "
+                  "(install libopenblas-openmp-dev)"));
+  return {{"placement", lines},
+          {"blas", openblas_get_config()},
+          {"blas_parallel", blas_parallel_name(parallel)},
+          {"exp_isa", model::vec_exp_isa()},
+          {"threads_per_rank", threads}};
+}
+
+}  // namespace widemax::cli

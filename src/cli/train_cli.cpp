@@ -1,0 +1,153 @@
+// `widemax train`: option parsing (command line, then an INI --config file; the command line wins)
+// and the command itself. Option names are documented here once; README.md repeats them.
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "widemax/cli/commands.hpp"
+#include "widemax/cli/runtime_info.hpp"
+#include "widemax/comm/grid.hpp"
+#include "widemax/core/error.hpp"
+#include "widemax/core/log.hpp"
+#include "widemax/core/parse.hpp"
+#include "widemax/train/loop.hpp"
+
+namespace po = boost::program_options;
+
+namespace widemax::cli {
+
+namespace {
+
+po::options_description train_options(train::Config& c, std::string& width, std::string& n,
+                                      std::string& steps, std::string& target, std::string& lr) {
+  po::options_description model("Model (DESIGN 1.1)");
+  model.add_options()
+      ("activation", po::value(&c.activation)->default_value(c.activation),
+       "hidden layer: softmax | exp | relu")
+      ("scale", po::value(&c.scale)->default_value(c.scale),
+       "c_m of softmax: m (the paper's) | sqrt-m (NTK); exp and relu always use m^-1/2")
+      ("width", po::value(&width)->default_value(std::to_string(c.width)),
+       "m, hidden neurons: 65536, 1e6, 2^20, 4M")
+      ("d-out", po::value(&c.d_out)->default_value(c.d_out),
+       "output dimension (for CSV data: the number of --target columns)")
+      ("init", po::value(&c.init)->default_value(c.init),
+       "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")
+      ("sigma", po::value(&c.sigma)->default_value(c.sigma), "w_r ~ N(0, sigma^2 I)")
+      ("seed", po::value(&c.seed)->default_value(c.seed), "seed of the weight initialisation")
+      ("train-a", po::bool_switch(&c.train_a), "train A too (default: only W, as in the paper)")
+      ("init-from", po::value(&c.init_from),
+       "start from DIR/W.npy (m, d) and DIR/A.npy (m, d_out) instead of the generator");
+
+  po::options_description opt("Optimisation (full-batch gradient descent)");
+  opt.add_options()
+      ("lr", po::value(&lr),
+       "learning rate (default: 1/(n mean||x||^2 g), g = m for softmax with c_m = m, else 1)")
+      ("steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")
+      ("precision", po::value(&c.precision)->default_value(c.precision), "fp64 | fp32")
+      ("log-every", po::value(&c.log_every)->default_value(c.log_every),
+       "log to metrics.jsonl every K steps (0: first and last only)");
+
+  po::options_description data("Data");
+  data.add_options()
+      ("data", po::value(&c.data)->default_value(c.data),
+       "'synthetic' (the paper's setting: ||x|| = 1, targets in [-1, 1]) or a CSV file with a "
+       "header")
+      ("n", po::value(&n)->default_value(std::to_string(c.n)), "synthetic: number of samples")
+      ("d", po::value(&c.d)->default_value(c.d), "synthetic: input dimension")
+      ("labels", po::value(&c.labels)->default_value(c.labels),
+       "synthetic targets: teacher (y = tanh(2 <v, x>)) | random (uniform in [-1, 1])")
+      ("data-seed", po::value(&c.data_seed)->default_value(c.data_seed),
+       "seed of the synthetic data")
+      ("target", po::value(&target), "CSV: target column(s), comma-separated; the rest are features")
+      ("standardize", po::bool_switch(&c.standardize),
+       "CSV: rescale features to mean 0, variance 1")
+      ("standardize-target", po::bool_switch(&c.standardize_target),
+       "rescale targets to mean 0, variance 1");
+
+  po::options_description run("Execution and output");
+  run.add_options()
+      ("grid", po::value(&c.grid)->default_value(c.grid),
+       "process grid PdxPw: Pd rows split the samples, Pw columns split the neurons "
+       "(1xP: all ranks on the width)")
+      ("threads", po::value(&c.threads)->default_value(c.threads),
+       "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")
+      ("block", po::value(&c.block)->default_value(c.block),
+       "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)")
+      ("out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")
+      ("save", po::bool_switch(&c.save), "write W.npy and A.npy into the run directory at the end")
+      ("quiet", "no progress output")
+      ("config", po::value(&c.config_file),
+       "INI file with the same keys (key = value); the command line wins")
+      ("help,h", "this help");
+
+  po::options_description all("widemax train: train F(x) = c A softmax(W^T x) by gradient descent, "
+                              "neurons sharded over MPI ranks\n\nUsage: mpirun -np P widemax "
+                              "train [options]\n");
+  all.add(model).add(opt).add(data).add(run);
+  return all;
+}
+
+}  // namespace
+
+std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
+                                              std::string& help_out) {
+  train::Config c;
+  std::string width, n, steps, target, lr;
+  const po::options_description desc = train_options(c, width, n, steps, target, lr);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream os;
+      os << desc;
+      help_out = os.str();
+      return std::nullopt;
+    }
+    if (vm.count("config")) {
+      const std::string file = vm["config"].as<std::string>();
+      std::ifstream in(file);
+      WIDEMAX_CHECK(in, "--config: cannot open '", file, "'");
+      po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    WIDEMAX_FAIL_HINT("see widemax train --help", "widemax train: ", e.what());
+  }
+  c.width = parse_count(width, "--width");
+  c.n = parse_count(n, "--n");
+  c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
+  if (!target.empty()) c.target = split_list(target, "--target");
+  if (!lr.empty()) {
+    char* end = nullptr;
+    c.lr = std::strtod(lr.c_str(), &end);
+    WIDEMAX_CHECK(end == lr.c_str() + lr.size() && c.lr > 0, "--lr: '", lr,
+                  "' is not a positive number");
+  }
+  c.scale_given = vm.count("scale") && !vm["scale"].defaulted();
+  c.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
+  c.progress = !vm.count("quiet");
+  train::validate(c);
+  return c;
+}
+
+int run_train(const std::vector<std::string>& args) {
+  std::string help;
+  const std::optional<train::Config> c = parse_train_args(args, help);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!c) {
+    if (rank == 0) std::cout << help;
+    return 0;
+  }
+  int world_size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+  const auto [p_data, p_width] = train::parse_grid(c->grid, world_size);
+  const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
+  const int threads = resolve_threads(c->threads, grid.world());
+  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);
+  train::run_training(*c, grid, threads, runtime, /*write_outputs=*/true);
+  return 0;
+}
+
+}  // namespace widemax::cli

@@ -1,0 +1,154 @@
+// Owning communicator and typed collectives. See communicator.hpp.
+#include "widemax/comm/communicator.hpp"
+
+#include <limits>
+#include <utility>
+
+#include "mpi_types.hpp"
+#include "widemax/core/error.hpp"
+
+namespace widemax::comm {
+
+namespace detail {
+void check_mpi(int rc, const char* what, const char* file, int line) {
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  throw Error(cat(what, " failed: ", std::string(msg, len)), file, line);
+}
+}  // namespace detail
+
+using detail::mpi_type;
+
+namespace {
+int as_count(std::size_t n) {
+  WIDEMAX_CHECK(n <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
+                "message of ", n, " elements exceeds MPI's int count; split it");
+  return static_cast<int>(n);
+}
+}  // namespace
+
+Communicator::Communicator(MPI_Comm comm) {
+  WIDEMAX_MPI(MPI_Comm_dup(comm, &comm_));
+  WIDEMAX_MPI(MPI_Comm_rank(comm_, &rank_));
+  WIDEMAX_MPI(MPI_Comm_size(comm_, &size_));
+}
+
+Communicator::Communicator(MPI_Comm owned, Adopt) : comm_(owned) {
+  WIDEMAX_MPI(MPI_Comm_rank(comm_, &rank_));
+  WIDEMAX_MPI(MPI_Comm_size(comm_, &size_));
+}
+
+Communicator Communicator::adopt(MPI_Comm owned) { return Communicator(owned, Adopt{}); }
+
+Communicator::~Communicator() { release(); }
+
+Communicator::Communicator(Communicator&& other) noexcept
+    : comm_(std::exchange(other.comm_, MPI_COMM_NULL)), rank_(other.rank_), size_(other.size_) {}
+
+Communicator& Communicator::operator=(Communicator&& other) noexcept {
+  if (this != &other) {
+    release();
+    comm_ = std::exchange(other.comm_, MPI_COMM_NULL);
+    rank_ = other.rank_;
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+void Communicator::release() noexcept {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
+  comm_ = MPI_COMM_NULL;
+}
+
+template <class T>
+void Communicator::allreduce_sum(std::span<T> data) const {
+  WIDEMAX_MPI(MPI_Allreduce(MPI_IN_PLACE, data.data(), as_count(data.size()), mpi_type<T>(),
+                            MPI_SUM, comm_));
+}
+
+template <class T>
+void Communicator::allreduce_max(std::span<T> data) const {
+  WIDEMAX_MPI(MPI_Allreduce(MPI_IN_PLACE, data.data(), as_count(data.size()), mpi_type<T>(),
+                            MPI_MAX, comm_));
+}
+
+template <class T>
+T Communicator::allreduce_sum(T value) const {
+  WIDEMAX_MPI(MPI_Allreduce(MPI_IN_PLACE, &value, 1, mpi_type<T>(), MPI_SUM, comm_));
+  return value;
+}
+
+template <class T>
+T Communicator::allreduce_max(T value) const {
+  WIDEMAX_MPI(MPI_Allreduce(MPI_IN_PLACE, &value, 1, mpi_type<T>(), MPI_MAX, comm_));
+  return value;
+}
+
+template <class T>
+T Communicator::allreduce_min(T value) const {
+  WIDEMAX_MPI(MPI_Allreduce(MPI_IN_PLACE, &value, 1, mpi_type<T>(), MPI_MIN, comm_));
+  return value;
+}
+
+template <class T>
+void Communicator::allreduce_softmax_merge(T* data, std::int64_t count, int width) const {
+  if (size_ == 1) return;  // one shard: the partials are already the whole
+  MPI_Datatype record;
+  WIDEMAX_MPI(MPI_Type_contiguous(width, mpi_type<T>(), &record));
+  WIDEMAX_MPI(MPI_Type_commit(&record));
+  const int rc = MPI_Allreduce(MPI_IN_PLACE, data, as_count(static_cast<std::size_t>(count)),
+                               record, detail::softmax_merge_op<T>(), comm_);
+  MPI_Type_free(&record);
+  WIDEMAX_MPI(rc);
+}
+
+template <class T>
+void Communicator::broadcast(std::span<T> data, int root) const {
+  WIDEMAX_MPI(MPI_Bcast(data.data(), as_count(data.size()), mpi_type<T>(), root, comm_));
+}
+
+void Communicator::broadcast(std::string& s, int root) const {
+  std::int64_t len = static_cast<std::int64_t>(s.size());
+  WIDEMAX_MPI(MPI_Bcast(&len, 1, mpi_type<std::int64_t>(), root, comm_));
+  s.resize(static_cast<std::size_t>(len));
+  WIDEMAX_MPI(MPI_Bcast(s.data(), as_count(s.size()), MPI_CHAR, root, comm_));
+}
+
+std::vector<std::string> Communicator::allgather(const std::string& s) const {
+  int len = as_count(s.size());
+  std::vector<int> lens(static_cast<std::size_t>(size_));
+  WIDEMAX_MPI(MPI_Allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm_));
+  std::vector<int> displs(lens.size(), 0);
+  for (std::size_t i = 1; i < lens.size(); ++i) displs[i] = displs[i - 1] + lens[i - 1];
+  std::string all(static_cast<std::size_t>(displs.back() + lens.back()), '\0');
+  WIDEMAX_MPI(MPI_Allgatherv(s.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(),
+                             MPI_CHAR, comm_));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < lens.size(); ++i)
+    out.push_back(all.substr(static_cast<std::size_t>(displs[i]), static_cast<std::size_t>(lens[i])));
+  return out;
+}
+
+void Communicator::barrier() const { WIDEMAX_MPI(MPI_Barrier(comm_)); }
+
+#define WIDEMAX_INSTANTIATE(T)                                                        \
+  template void Communicator::allreduce_sum<T>(std::span<T>) const;                   \
+  template void Communicator::allreduce_max<T>(std::span<T>) const;                   \
+  template T Communicator::allreduce_sum<T>(T) const;                                 \
+  template T Communicator::allreduce_max<T>(T) const;                                 \
+  template T Communicator::allreduce_min<T>(T) const;                                 \
+  template void Communicator::broadcast<T>(std::span<T>, int) const;
+WIDEMAX_INSTANTIATE(double)
+WIDEMAX_INSTANTIATE(float)
+WIDEMAX_INSTANTIATE(int)
+WIDEMAX_INSTANTIATE(std::int64_t)
+WIDEMAX_INSTANTIATE(std::uint64_t)
+#undef WIDEMAX_INSTANTIATE
+template void Communicator::allreduce_softmax_merge<double>(double*, std::int64_t, int) const;
+template void Communicator::allreduce_softmax_merge<float>(float*, std::int64_t, int) const;
+
+}  // namespace widemax::comm

@@ -1,0 +1,62 @@
+// Collective .npy writes with MPI-IO. See npy_io.hpp.
+#include "widemax/comm/npy_io.hpp"
+
+#include <system_error>
+
+#include "mpi_types.hpp"
+#include "widemax/core/error.hpp"
+#include "widemax/data/npy.hpp"
+
+namespace widemax::comm {
+
+template <class T>
+void write_npy_rows(const Communicator& comm, const std::filesystem::path& path, const T* local,
+                    std::int64_t row_begin, std::int64_t local_rows, std::int64_t global_rows,
+                    std::int64_t cols) {
+  const std::string header =
+      data::npy_header(sizeof(T) == 4 ? "<f4" : "<f8", {global_rows, cols});
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  MPI_File fh;
+  // Rank 0's open decides for everybody: an error is broadcast, so that no rank is left in a
+  // collective call that the others skipped.
+  int rc = MPI_File_open(comm.raw(), tmp.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY,
+                         MPI_INFO_NULL, &fh);
+  WIDEMAX_CHECK(rc == MPI_SUCCESS, "cannot open '", tmp.string(), "' for writing");
+  rc = MPI_File_set_size(fh, 0);
+  if (comm.rank() == 0 && rc == MPI_SUCCESS)
+    rc = MPI_File_write_at(fh, 0, header.data(), static_cast<int>(header.size()), MPI_CHAR,
+                           MPI_STATUS_IGNORE);
+  const MPI_Offset offset = static_cast<MPI_Offset>(header.size()) +
+                            static_cast<MPI_Offset>(row_begin * cols) * sizeof(T);
+  // Split into chunks below 2^31 elements: MPI counts are ints.
+  const std::int64_t total = local_rows * cols;
+  const std::int64_t chunk = std::int64_t{1} << 28;
+  const std::int64_t n_chunks = comm.allreduce_max<std::int64_t>((total + chunk - 1) / chunk);
+  for (std::int64_t c = 0; c < n_chunks; ++c) {
+    const std::int64_t begin = std::min(total, c * chunk);
+    const std::int64_t count = std::min(total, begin + chunk) - begin;
+    const int rc2 = MPI_File_write_at_all(fh, offset + static_cast<MPI_Offset>(begin * sizeof(T)),
+                                          local + begin, static_cast<int>(count),
+                                          detail::mpi_type<T>(), MPI_STATUS_IGNORE);
+    if (rc2 != MPI_SUCCESS) rc = rc2;
+  }
+  const int rc_close = MPI_File_close(&fh);
+  if (rc == MPI_SUCCESS) rc = rc_close;
+  const int any_failed = comm.allreduce_max<int>(rc != MPI_SUCCESS ? 1 : 0);
+  WIDEMAX_CHECK(!any_failed, "writing '", tmp.string(), "' failed on some rank (disk full?)");
+  if (comm.rank() == 0) {
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    WIDEMAX_CHECK(!ec, "cannot rename '", tmp.string(), "' to '", path.string(), "': ",
+                  ec.message());
+  }
+  comm.barrier();
+}
+
+template void write_npy_rows<double>(const Communicator&, const std::filesystem::path&,
+                                     const double*, std::int64_t, std::int64_t, std::int64_t,
+                                     std::int64_t);
+template void write_npy_rows<float>(const Communicator&, const std::filesystem::path&, const float*,
+                                    std::int64_t, std::int64_t, std::int64_t, std::int64_t);
+
+}  // namespace widemax::comm

@@ -1,0 +1,68 @@
+// Parameter initialisation and the small enums of model.hpp. W_0 depends only on (seed, global
+// neuron index, coordinate), so a run on any number of ranks starts from the same point.
+#include <cmath>
+
+#include "widemax/core/error.hpp"
+#include "widemax/core/random.hpp"
+#include "widemax/model/model.hpp"
+
+namespace widemax::model {
+
+Activation parse_activation(const std::string& s) {
+  if (s == "softmax") return Activation::kSoftmax;
+  if (s == "exp") return Activation::kExp;
+  if (s == "relu") return Activation::kRelu;
+  WIDEMAX_FAIL_HINT("choose one of softmax, exp, relu", "--activation: unknown activation '", s,
+                    "'");
+}
+
+Scale parse_scale(const std::string& s) {
+  if (s == "m") return Scale::kM;
+  if (s == "sqrt-m") return Scale::kSqrtM;
+  WIDEMAX_FAIL_HINT("choose m (the paper's c_m = m) or sqrt-m (NTK scaling)",
+                    "--scale: unknown scale '", s, "'");
+}
+
+std::string to_string(Activation a) {
+  switch (a) {
+    case Activation::kSoftmax: return "softmax";
+    case Activation::kExp: return "exp";
+    case Activation::kRelu: return "relu";
+  }
+  return "?";
+}
+
+std::string to_string(Scale s) { return s == Scale::kM ? "m" : "sqrt-m"; }
+
+double output_scale(const Shape& s) {
+  const double m = static_cast<double>(s.m);
+  if (s.activation != Activation::kSoftmax) return 1.0 / std::sqrt(m);
+  return s.scale == Scale::kM ? m : std::sqrt(m);
+}
+
+template <class T>
+void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
+  const bool symmetric = spec.kind == "symmetric";
+  WIDEMAX_CHECK_HINT(symmetric || spec.kind == "gaussian", "choose gaussian or symmetric",
+                     "--init: unknown initialisation '", spec.kind, "'");
+  WIDEMAX_CHECK(!symmetric || shape.m % 2 == 0, "--init symmetric pairs the neurons, so --width ",
+                "must be even (got ", shape.m, ")");
+  const std::int64_t n_loc = p.neurons.size();
+  p.W.assign(static_cast<std::size_t>(n_loc * shape.d), T(0));
+  p.A.assign(static_cast<std::size_t>(n_loc * shape.d_out), T(0));
+  for (std::int64_t r = p.neurons.begin; r < p.neurons.end; ++r) {
+    const std::int64_t key = symmetric ? r / 2 : r;  // partners share their draws
+    const double a_sign = (symmetric && r % 2 == 1) ? -1.0 : 1.0;
+    T* w = p.W.data() + (r - p.neurons.begin) * shape.d;
+    T* a = p.A.data() + (r - p.neurons.begin) * shape.d_out;
+    for (std::int64_t j = 0; j < shape.d; ++j)
+      w[j] = static_cast<T>(spec.sigma * rng::normal(spec.seed, rng::kStreamW, key, j));
+    for (std::int64_t k = 0; k < shape.d_out; ++k)
+      a[k] = static_cast<T>(a_sign * rng::sign(spec.seed, rng::kStreamA, key, k));
+  }
+}
+
+template void init_params<double>(const Shape&, const InitSpec&, Params<double>&);
+template void init_params<float>(const Shape&, const InitSpec&, Params<float>&);
+
+}  // namespace widemax::model

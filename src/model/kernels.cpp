@@ -1,0 +1,227 @@
+// Blocked forward/backward kernels. See kernels.hpp for shapes and the contract.
+// The per-element work (exp, the merge, the thin d_out products) is fused into one sweep over each
+// block's logits while they are in cache; only the two d-sized products go to BLAS.
+#include "widemax/model/kernels.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "widemax/core/error.hpp"
+#include "widemax/model/merge.hpp"
+#include "widemax/model/vec_exp.hpp"
+
+namespace widemax::model {
+
+namespace {
+
+// C (rows, cols) = X (n, d) * W_blk^T, W_blk (cols, d): the block's logits.
+void gemm_logits(std::int64_t n, std::int64_t cols, std::int64_t d, const double* X,
+                 const double* W, double* Z) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cols, d, 1.0, X, d, W, d, 0.0, Z, cols);
+}
+void gemm_logits(std::int64_t n, std::int64_t cols, std::int64_t d, const float* X, const float* W,
+                 float* Z) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cols, d, 1.0f, X, d, W, d, 0.0f, Z, cols);
+}
+
+// gW_blk (cols, d) = G^T (cols, n) * X (n, d).
+void gemm_grad(std::int64_t n, std::int64_t cols, std::int64_t d, const double* G, const double* X,
+               double* gW) {
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, d, n, 1.0, G, cols, X, d, 0.0, gW, d);
+}
+void gemm_grad(std::int64_t n, std::int64_t cols, std::int64_t d, const float* G, const float* X,
+               float* gW) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, d, n, 1.0f, G, cols, X, d, 0.0f, gW,
+              d);
+}
+
+std::int64_t n_blocks(std::int64_t m_loc, std::int64_t block) { return (m_loc + block - 1) / block; }
+
+}  // namespace
+
+std::int64_t auto_block(std::int64_t n, std::int64_t m_loc, int threads, std::size_t elem_bytes,
+                        std::size_t budget_bytes) {
+  const std::int64_t by_cache =
+      std::max<std::int64_t>(16, static_cast<std::int64_t>(budget_bytes / (elem_bytes * std::max<std::int64_t>(n, 1))) / 16 * 16);
+  const std::int64_t per_thread = (m_loc + threads - 1) / std::max(threads, 1);
+  const std::int64_t by_threads = std::max<std::int64_t>(16, (per_thread + 15) / 16 * 16);
+  return std::max<std::int64_t>(1, std::min({by_cache, by_threads, std::int64_t{8192}}));
+}
+
+template <class T>
+Workspace<T>::Workspace(std::int64_t n, std::int64_t block, std::int64_t d_out, int threads)
+    : n_(n), block_(block), width_(d_out + 2), threads_(threads) {
+  WIDEMAX_CHECK(n >= 1 && block >= 1 && d_out >= 1 && threads >= 1, "bad workspace shape n=", n,
+                " block=", block, " d_out=", d_out, " threads=", threads);
+  z_.resize(static_cast<std::size_t>(threads) * n * block);
+  ar_.resize(static_cast<std::size_t>(threads) * block);
+  partial_.resize(static_cast<std::size_t>(threads) * n * width_);
+}
+
+template <class T>
+void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
+                     const T* A, T* part, Workspace<T>& ws) {
+  const std::int64_t d = s.d, d_out = s.d_out, B = ws.block();
+  const int width = s.record_width();
+  const bool relu = s.activation == Activation::kRelu;
+  WIDEMAX_CHECK(n <= ws.n(), "workspace holds ", ws.n(), " samples, got ", n);
+  const std::int64_t nb = n_blocks(m_loc, B);
+
+#pragma omp parallel num_threads(ws.threads())
+  {
+    const int t = omp_get_thread_num();
+    T* mine = ws.partial(t);
+    for (std::int64_t i = 0; i < n; ++i) set_identity(mine + i * width, width);
+    T* Z = ws.z(t);
+
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < nb; ++b) {
+      const std::int64_t r0 = b * B;
+      const std::int64_t cols = std::min(B, m_loc - r0);
+      const T* Ab = A + r0 * d_out;
+      gemm_logits(n, cols, d, X, W + r0 * d, Z);
+      for (std::int64_t i = 0; i < n; ++i) {
+        T* z = Z + i * cols;
+        T* rec = mine + i * width;
+        if (relu) {
+          rec[0] = T(0);  // a relu record is a plain sum: M stays 0
+          for (std::int64_t j = 0; j < cols; ++j) {
+            const T v = z[j] > T(0) ? z[j] : T(0);
+            for (std::int64_t k = 0; k < d_out; ++k) rec[2 + k] += Ab[j * d_out + k] * v;
+          }
+          continue;
+        }
+        T bmax = -std::numeric_limits<T>::infinity();
+        for (std::int64_t j = 0; j < cols; ++j) bmax = std::max(bmax, z[j]);
+        const T m_new = std::max(rec[0], bmax);
+        if (rec[0] != m_new) {  // rescale what was accumulated under the old maximum
+          const T f = rec[0] == -std::numeric_limits<T>::infinity() ? T(0) : std::exp(rec[0] - m_new);
+          for (int k = 1; k < width; ++k) rec[k] *= f;
+          rec[0] = m_new;
+        }
+        for (std::int64_t j = 0; j < cols; ++j) z[j] -= m_new;
+        vec_exp(z, z, cols);
+        T sum = 0;
+        for (std::int64_t j = 0; j < cols; ++j) sum += z[j];
+        rec[1] += sum;
+        if (d_out == 1) {
+          T u = 0;
+          for (std::int64_t j = 0; j < cols; ++j) u += Ab[j] * z[j];
+          rec[2] += u;
+        } else {
+          for (std::int64_t j = 0; j < cols; ++j)
+            for (std::int64_t k = 0; k < d_out; ++k) rec[2 + k] += Ab[j * d_out + k] * z[j];
+        }
+      }
+    }
+  }
+  // Reduce the threads' partials in a fixed order, so the result depends only on the thread count.
+  for (std::int64_t i = 0; i < n; ++i) set_identity(part + i * width, width);
+  for (int t = 0; t < ws.threads(); ++t) {
+    const T* p = ws.partial(t);
+    for (std::int64_t i = 0; i < n; ++i) merge_record(p + i * width, part + i * width, width);
+  }
+}
+
+template <class T>
+void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F) {
+  const int width = s.record_width();
+  const T c = static_cast<T>(output_scale(s));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T* rec = merged + i * width;
+    T factor = c;
+    if (s.activation == Activation::kSoftmax) factor = c / rec[1];
+    if (s.activation == Activation::kExp) factor = c * std::exp(rec[0]);
+    for (std::int64_t k = 0; k < s.d_out; ++k) F[i * s.d_out + k] = factor * rec[2 + k];
+  }
+}
+
+template <class T>
+void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
+              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA,
+              Workspace<T>& ws) {
+  const std::int64_t d = s.d, d_out = s.d_out, B = ws.block();
+  const int width = s.record_width();
+  const T c = static_cast<T>(output_scale(s));
+  const std::int64_t nb = n_blocks(m_loc, B);
+
+#pragma omp parallel num_threads(ws.threads())
+  {
+    const int t = omp_get_thread_num();
+    T* Z = ws.z(t);
+    T* ar = ws.ar(t);
+
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < nb; ++b) {
+      const std::int64_t r0 = b * B;
+      const std::int64_t cols = std::min(B, m_loc - r0);
+      const T* Ab = A + r0 * d_out;
+      T* gAb = gA ? gA + r0 * d_out : nullptr;
+      if (gAb) std::fill(gAb, gAb + cols * d_out, T(0));
+      gemm_logits(n, cols, d, X, W + r0 * d, Z);
+      for (std::int64_t i = 0; i < n; ++i) {
+        T* z = Z + i * cols;  // overwritten in place by G[i, :]
+        const T* Ri = R + i * d_out;
+        const T* rec = merged + i * width;
+        for (std::int64_t j = 0; j < cols; ++j) {  // ar_j = (A R_i)_j, the thin product
+          T acc = 0;
+          for (std::int64_t k = 0; k < d_out; ++k) acc += Ab[j * d_out + k] * Ri[k];
+          ar[j] = acc;
+        }
+        switch (s.activation) {
+          case Activation::kSoftmax: {
+            // phi = s_r = exp(z - M) / S;  G = s (c (A R)_r - <R, F>);  dA = c s R
+            const T inv_s = T(1) / rec[1];
+            for (std::int64_t j = 0; j < cols; ++j) z[j] -= rec[0];
+            vec_exp(z, z, cols);
+            for (std::int64_t j = 0; j < cols; ++j) {
+              const T sr = z[j] * inv_s;
+              if (gAb)
+                for (std::int64_t k = 0; k < d_out; ++k) gAb[j * d_out + k] += c * sr * Ri[k];
+              z[j] = sr * (c * ar[j] - rf[i]);
+            }
+            break;
+          }
+          case Activation::kExp: {
+            // phi = exp(z);  G = c exp(z) (A R)_r;  dA = c exp(z) R
+            vec_exp(z, z, cols);
+            for (std::int64_t j = 0; j < cols; ++j) {
+              if (gAb)
+                for (std::int64_t k = 0; k < d_out; ++k) gAb[j * d_out + k] += c * z[j] * Ri[k];
+              z[j] = c * z[j] * ar[j];
+            }
+            break;
+          }
+          case Activation::kRelu: {
+            // phi = max(z, 0);  G = c 1[z > 0] (A R)_r;  dA = c max(z, 0) R
+            for (std::int64_t j = 0; j < cols; ++j) {
+              const bool on = z[j] > T(0);
+              if (gAb && on)
+                for (std::int64_t k = 0; k < d_out; ++k) gAb[j * d_out + k] += c * z[j] * Ri[k];
+              z[j] = on ? c * ar[j] : T(0);
+            }
+            break;
+          }
+        }
+      }
+      gemm_grad(n, cols, d, Z, X, gW + r0 * d);
+    }
+  }
+}
+
+#define WIDEMAX_INSTANTIATE(T)                                                                    \
+  template class Workspace<T>;                                                                    \
+  template void forward_partial<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*, \
+                                   const T*, T*, Workspace<T>&);                                  \
+  template void finalize_output<T>(const Shape&, std::int64_t, const T*, T*);                    \
+  template void backward<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*,        \
+                            const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&);
+WIDEMAX_INSTANTIATE(double)
+WIDEMAX_INSTANTIATE(float)
+#undef WIDEMAX_INSTANTIATE
+
+}  // namespace widemax::model

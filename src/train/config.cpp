@@ -1,0 +1,91 @@
+// Validation and JSON form of the training configuration. See config.hpp.
+#include "widemax/train/config.hpp"
+
+#include <cmath>
+
+#include "widemax/core/error.hpp"
+#include "widemax/model/model.hpp"
+
+namespace widemax::train {
+
+void validate(const Config& c) {
+  const auto act = model::parse_activation(c.activation);
+  model::parse_scale(c.scale);
+  WIDEMAX_CHECK_HINT(!(c.scale_given && act != model::Activation::kSoftmax),
+                     "exp and relu always use c = m^{-1/2} (DESIGN 1.1); drop --scale",
+                     "--scale applies to --activation softmax only, not '", c.activation, "'");
+  WIDEMAX_CHECK_HINT(c.init == "gaussian" || c.init == "symmetric", "choose gaussian or symmetric",
+                     "--init: unknown initialisation '", c.init, "'");
+  WIDEMAX_CHECK(std::isfinite(c.sigma) && c.sigma > 0, "--sigma must be positive, got ", c.sigma);
+  WIDEMAX_CHECK(c.width >= 1, "--width must be at least 1, got ", c.width);
+  WIDEMAX_CHECK(c.d_out >= 1, "--d-out must be at least 1, got ", c.d_out);
+  WIDEMAX_CHECK(std::isfinite(c.lr) && c.lr >= 0, "--lr must be a positive number, got ", c.lr);
+  WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
+  WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
+  WIDEMAX_CHECK_HINT(c.precision == "fp64" || c.precision == "fp32", "choose fp64 or fp32",
+                     "--precision: unknown precision '", c.precision, "'");
+  WIDEMAX_CHECK_HINT(c.labels == "teacher" || c.labels == "random", "choose teacher or random",
+                     "--labels: unknown label kind '", c.labels, "'");
+  WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
+  WIDEMAX_CHECK(c.block >= 0, "--block must be >= 0, got ", c.block);
+  if (c.is_csv()) {
+    WIDEMAX_CHECK_HINT(!c.target.empty(), "for example --target progression",
+                       "--data ", c.data, ": a CSV file needs --target naming its target column(s)");
+  } else {
+    WIDEMAX_CHECK(c.n >= 1, "--n must be at least 1, got ", c.n);
+    WIDEMAX_CHECK(c.d >= 1, "--d must be at least 1, got ", c.d);
+    WIDEMAX_CHECK(c.target.empty(), "--target applies to CSV data, not --data synthetic");
+  }
+}
+
+std::pair<int, int> parse_grid(const std::string& text, int world_size) {
+  const auto x = text.find('x');
+  const char* hint = "write --grid PdxPw, for example 2x4, with Pd * Pw = number of ranks";
+  WIDEMAX_CHECK_HINT(x != std::string::npos, hint, "--grid: '", text, "' is not of the form PdxPw");
+  auto part = [&](const std::string& s) -> int {
+    if (s == "P") return world_size;
+    try {
+      std::size_t used = 0;
+      const int v = std::stoi(s, &used);
+      if (used == s.size() && v >= 1) return v;
+    } catch (...) {
+    }
+    WIDEMAX_FAIL_HINT(hint, "--grid: '", text, "': '", s, "' is not a positive whole number");
+  };
+  const int pd = part(text.substr(0, x));
+  const int pw = part(text.substr(x + 1));
+  WIDEMAX_CHECK_HINT(pd * pw == world_size, hint, "--grid ", text, " is ", pd, "x", pw, " = ",
+                     pd * pw, " ranks, but ", world_size, " MPI ranks were started");
+  return {pd, pw};
+}
+
+nlohmann::json to_json(const Config& c) {
+  return {{"activation", c.activation},
+          {"scale", c.scale},
+          {"init", c.init},
+          {"sigma", c.sigma},
+          {"width", c.width},
+          {"d_out", c.d_out},
+          {"train_a", c.train_a},
+          {"init_from", c.init_from},
+          {"lr", c.lr},
+          {"steps", c.steps},
+          {"precision", c.precision},
+          {"seed", c.seed},
+          {"log_every", c.log_every},
+          {"data", c.data},
+          {"n", c.n},
+          {"d", c.d},
+          {"labels", c.labels},
+          {"data_seed", c.data_seed},
+          {"target", c.target},
+          {"standardize", c.standardize},
+          {"standardize_target", c.standardize_target},
+          {"grid", c.grid},
+          {"threads", c.threads},
+          {"block", c.block},
+          {"out", c.out},
+          {"save", c.save}};
+}
+
+}  // namespace widemax::train

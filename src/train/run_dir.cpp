@@ -1,0 +1,44 @@
+// The run directory. See run_dir.hpp.
+#include "widemax/train/run_dir.hpp"
+
+#include <cstdlib>
+#include <ctime>
+
+#include "widemax/core/error.hpp"
+#include "widemax/core/fs.hpp"
+
+namespace widemax::train {
+
+std::string default_run_dir(const std::string& prefix) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  std::string name = "runs/" + prefix + "-" + stamp;
+  if (const char* job = std::getenv("SLURM_JOB_ID")) {
+    name = "runs/" + prefix + "-" + job;
+    if (const char* task = std::getenv("SLURM_ARRAY_TASK_ID")) name += std::string("_") + task;
+  }
+  return name;
+}
+
+RunDir::RunDir(std::filesystem::path path, bool writer) : path_(std::move(path)), writer_(writer) {
+  if (!writer_) return;
+  ensure_writable_dir(path_, "--out");
+  // A summary.json left by an earlier run here would make this run look finished if it fails.
+  std::error_code ec;
+  std::filesystem::remove(path_ / "summary.json", ec);
+  metrics_.open(path_ / "metrics.jsonl", std::ios::trunc);
+  WIDEMAX_CHECK(metrics_, "--out: cannot write '", (path_ / "metrics.jsonl").string(), "'");
+}
+
+void RunDir::write_json(const std::string& name, const nlohmann::json& j) const {
+  if (writer_) write_file_atomic(path_ / name, j.dump(2) + "\n");
+}
+
+void RunDir::append_metrics(const nlohmann::json& j) {
+  if (!writer_) return;
+  metrics_ << j.dump() << '\n';
+  metrics_.flush();
+}
+
+}  // namespace widemax::train

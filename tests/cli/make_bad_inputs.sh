@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Writes the malformed inputs the CLI tests feed to widemax into DIR.
+set -eu
+dir=$1
+mkdir -p "$dir"
+printf 'a,b,y\n1,2,3\n4,5,6\n7,oops,9\n' >"$dir/non_numeric.csv"
+printf 'a,b,y\n1,2,3\n4,NaN,6\n' >"$dir/nan.csv"
+printf 'a,b,y\n1,2,3\n4,5,6\n' >"$dir/good.csv"
+printf 'a,b,y\n1,2,3\n4,5\n' >"$dir/ragged.csv"
+: >"$dir/empty.csv"
+printf 'not a directory\n' >"$dir/a_file"
