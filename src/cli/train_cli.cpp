@@ -42,7 +42,8 @@ po::options_description train_options(train::Config& c, std::string& width, std:
   po::options_description opt("Optimisation (full-batch gradient descent)");
   opt.add_options()
       ("lr", po::value(&lr),
-       "learning rate (default: 1/(n mean||x||^2 g), g = m for softmax with c_m = m, else 1)")
+       "learning rate (default: 1 / (an estimate of the trace of the NTK at init), stable for "
+       "full-batch gradient descent)")
       ("steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")
       ("precision", po::value(&c.precision)->default_value(c.precision), "fp64 | fp32")
       ("log-every", po::value(&c.log_every)->default_value(c.log_every),

@@ -96,25 +96,26 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           continue;
         }
         T bmax = -std::numeric_limits<T>::infinity();
-        for (std::int64_t j = 0; j < cols; ++j) bmax = std::max(bmax, z[j]);
+#pragma omp simd reduction(max : bmax)
+        for (std::int64_t j = 0; j < cols; ++j) bmax = z[j] > bmax ? z[j] : bmax;
         const T m_new = std::max(rec[0], bmax);
         if (rec[0] != m_new) {  // rescale what was accumulated under the old maximum
           const T f = rec[0] == -std::numeric_limits<T>::infinity() ? T(0) : std::exp(rec[0] - m_new);
           for (int k = 1; k < width; ++k) rec[k] *= f;
           rec[0] = m_new;
         }
+#pragma omp simd
         for (std::int64_t j = 0; j < cols; ++j) z[j] -= m_new;
         vec_exp(z, z, cols);
         T sum = 0;
+#pragma omp simd reduction(+ : sum)
         for (std::int64_t j = 0; j < cols; ++j) sum += z[j];
         rec[1] += sum;
-        if (d_out == 1) {
+        for (std::int64_t k = 0; k < d_out; ++k) {
           T u = 0;
-          for (std::int64_t j = 0; j < cols; ++j) u += Ab[j] * z[j];
-          rec[2] += u;
-        } else {
-          for (std::int64_t j = 0; j < cols; ++j)
-            for (std::int64_t k = 0; k < d_out; ++k) rec[2 + k] += Ab[j * d_out + k] * z[j];
+#pragma omp simd reduction(+ : u)
+          for (std::int64_t j = 0; j < cols; ++j) u += Ab[j * d_out + k] * z[j];
+          rec[2 + k] += u;
         }
       }
     }
@@ -167,23 +168,31 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
         T* z = Z + i * cols;  // overwritten in place by G[i, :]
         const T* Ri = R + i * d_out;
         const T* rec = merged + i * width;
-        for (std::int64_t j = 0; j < cols; ++j) {  // ar_j = (A R_i)_j, the thin product
-          T acc = 0;
-          for (std::int64_t k = 0; k < d_out; ++k) acc += Ab[j * d_out + k] * Ri[k];
-          ar[j] = acc;
-        }
+        // ar_j = (A R_i)_j, the thin product, vectorised over neurons.
+#pragma omp simd
+        for (std::int64_t j = 0; j < cols; ++j) ar[j] = Ab[j * d_out] * Ri[0];
+        for (std::int64_t k = 1; k < d_out; ++k)
+#pragma omp simd
+          for (std::int64_t j = 0; j < cols; ++j) ar[j] += Ab[j * d_out + k] * Ri[k];
         switch (s.activation) {
           case Activation::kSoftmax: {
             // phi = s_r = exp(z - M) / S;  G = s (c (A R)_r - <R, F>);  dA = c s R
             const T inv_s = T(1) / rec[1];
-            for (std::int64_t j = 0; j < cols; ++j) z[j] -= rec[0];
+            const T shift = rec[0];
+#pragma omp simd
+            for (std::int64_t j = 0; j < cols; ++j) z[j] -= shift;
             vec_exp(z, z, cols);
-            for (std::int64_t j = 0; j < cols; ++j) {
-              const T sr = z[j] * inv_s;
-              if (gAb)
-                for (std::int64_t k = 0; k < d_out; ++k) gAb[j * d_out + k] += c * sr * Ri[k];
-              z[j] = sr * (c * ar[j] - rf[i]);
-            }
+#pragma omp simd
+            for (std::int64_t j = 0; j < cols; ++j) z[j] *= inv_s;
+            if (gAb)
+              for (std::int64_t k = 0; k < d_out; ++k) {
+                const T cr = c * Ri[k];
+#pragma omp simd
+                for (std::int64_t j = 0; j < cols; ++j) gAb[j * d_out + k] += cr * z[j];
+              }
+            const T rfi = rf[i];
+#pragma omp simd
+            for (std::int64_t j = 0; j < cols; ++j) z[j] *= c * ar[j] - rfi;
             break;
           }
           case Activation::kExp: {

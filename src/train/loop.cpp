@@ -26,12 +26,6 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-double mean_sq_norm(const LocalData& data, const comm::Grid& grid) {
-  double s = 0;
-  for (double x : data.X) s += x * x;
-  return grid.column().allreduce_sum(s) / static_cast<double>(data.n_global);
-}
-
 std::string hostname() {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
@@ -59,7 +53,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.d = data.d;
   c.d_out = data.d_out;
   RunResult result;
-  result.lr = c.lr > 0 ? c.lr : default_lr(c, mean_sq_norm(data, grid));
+  result.lr = c.lr > 0 ? c.lr : default_lr(c, data, grid);
   const double lr = result.lr;
 
   Trainer<T> tr(c, grid, data, threads);
@@ -67,7 +61,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (dir) {
     nlohmann::json cfg = to_json(c);
     cfg["lr"] = lr;
-    cfg["lr_source"] = c_in.lr > 0 ? "--lr" : "default 1/(n mean||x||^2 g)";
+    cfg["lr_source"] = c_in.lr > 0 ? "--lr" : "default: 1 / estimated trace of the NTK at init";
     cfg["block_resolved"] = tr.block();
     cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     cfg["threads_resolved"] = threads;

@@ -10,10 +10,24 @@
 
 namespace widemax::train {
 
-double default_lr(const Config& c, double mean_sq_norm) {
-  const bool big_c = c.activation == "softmax" && c.scale == "m";
-  const double g = big_c ? static_cast<double>(c.width) : 1.0;
-  return 1.0 / (static_cast<double>(c.n) * std::max(mean_sq_norm, 1e-12) * g);
+double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid) {
+  const auto act = model::parse_activation(c.activation);
+  const double m = static_cast<double>(c.width);
+  const double cm = c.scale == "m" ? m : std::sqrt(m);
+  const double s2 = c.sigma * c.sigma;
+  double trace = 0;
+  for (std::int64_t i = 0; i < data.samples.size(); ++i) {
+    double x2 = 0;
+    for (std::int64_t j = 0; j < data.d; ++j) x2 += data.X[i * data.d + j] * data.X[i * data.d + j];
+    double g = 0.5;
+    if (act == model::Activation::kSoftmax) g = cm * cm / m * std::exp(s2 * x2);
+    if (act == model::Activation::kExp) g = std::exp(2 * s2 * x2);
+    trace += x2 * g;
+  }
+  trace = grid.column().allreduce_sum(trace);
+  WIDEMAX_CHECK_HINT(std::isfinite(trace) && trace > 0, "give --lr explicitly",
+                     "cannot derive a default learning rate: the NTK trace estimate is ", trace);
+  return 1.0 / trace;
 }
 
 namespace {

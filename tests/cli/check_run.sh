@@ -22,7 +22,7 @@ with open(sys.argv[1], "w") as f:
 PY
 out=$tmp/run
 timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 -x OMP_NUM_THREADS=1 \
-  "$widemax" train --data "$tmp/data.csv" --target target --standardize --width 1001 --steps 60 \
+  "$widemax" train --data "$tmp/data.csv" --target target --standardize --sigma 0.5 --width 1001 --steps 60 \
   --log-every 10 --save --out "$out" --quiet
 /usr/bin/python3 - "$out" "$tmp/data.csv" <<'PY'
 import json, sys, math

@@ -33,10 +33,13 @@ struct LocalData {
 // statistics (collective over the column communicator). Throws an Error naming the file or option.
 LocalData load_data(const Config& c, const comm::Grid& grid);
 
-// The default learning rate when --lr is not given: 1 / (n * mean ||x||^2 * g), with g the size of
-// one sample's NTK diagonal per unit ||x||^2: m for softmax with c = m, 1 otherwise. A conservative
-// bound (lambda_max <= trace), so full-batch gradient descent is stable.
-double default_lr(const Config& c, double mean_sq_norm);
+// The default learning rate when --lr is not given: 1 / T, where T estimates the trace of the
+// NTK at initialisation, T = sum_i ||x_i||^2 g(x_i), from the expected diagonal of one sample with
+// w_r ~ N(0, sigma^2 I) and |F| << c:
+//   softmax: g = (c^2 / m) exp(sigma^2 ||x||^2)    exp: g = exp(2 sigma^2 ||x||^2)    relu: g = 1/2
+// Since lambda_max <= trace, eta = 1/T keeps full-batch gradient descent stable (conservative by
+// up to a factor n on uncorrelated data). Collective over the column communicator.
+double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid);
 
 template <class T>
 class Trainer {
