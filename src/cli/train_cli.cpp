@@ -20,7 +20,8 @@ namespace widemax::cli {
 namespace {
 
 po::options_description train_options(train::Config& c, std::string& width, std::string& n,
-                                      std::string& steps, std::string& target, std::string& lr) {
+                                      std::string& steps, std::string& target, std::string& lr,
+                                      double& net_latency_us, double& net_bandwidth_gbs) {
   po::options_description model("Model (DESIGN 1.1)");
   model.add_options()
       ("activation", po::value(&c.activation)->default_value(c.activation),
@@ -39,11 +40,30 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       ("init-from", po::value(&c.init_from),
        "start from DIR/W.npy (m, d) and DIR/A.npy (m, d_out) instead of the generator");
 
-  po::options_description opt("Optimisation (full-batch gradient descent)");
+  po::options_description opt("Optimisation");
   opt.add_options()
       ("lr", po::value(&lr),
-       "learning rate (default: 1 / (an estimate of the trace of the NTK at init), stable for "
-       "full-batch gradient descent)")
+       "learning rate (default for gd/momentum: 1 / (an estimate of the trace of the NTK of a "
+       "batch at init), stable for gradient descent; for adam: 1e-3)")
+      ("optimizer", po::value(&c.optimizer.kind)->default_value(c.optimizer.kind),
+       "gd | momentum | adam")
+      ("momentum", po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
+       "momentum: v = mu v + g, w -= lr v")
+      ("beta1", po::value(&c.optimizer.beta1)->default_value(c.optimizer.beta1), "adam beta1")
+      ("beta2", po::value(&c.optimizer.beta2)->default_value(c.optimizer.beta2), "adam beta2")
+      ("eps", po::value(&c.optimizer.eps)->default_value(c.optimizer.eps), "adam epsilon")
+      ("batch", po::value(&c.batch)->default_value(c.batch),
+       "global mini-batch size (0: full batch); batches reshuffled every epoch from --data-seed, "
+       "the same on every grid")
+      ("lr-schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind),
+       "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
+       "--lr-step-every steps)")
+      ("lr-min", po::value(&c.schedule.lr_min)->default_value(c.schedule.lr_min),
+       "cosine: final learning rate")
+      ("lr-step-every", po::value(&c.schedule.step_every)->default_value(c.schedule.step_every),
+       "step: steps between decays")
+      ("lr-gamma", po::value(&c.schedule.gamma)->default_value(c.schedule.gamma),
+       "step: decay factor")
       ("steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")
       ("precision", po::value(&c.precision)->default_value(c.precision), "fp64 | fp32")
       ("log-every", po::value(&c.log_every)->default_value(c.log_every),
@@ -64,13 +84,24 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       ("standardize", po::bool_switch(&c.standardize),
        "CSV: rescale features to mean 0, variance 1")
       ("standardize-target", po::bool_switch(&c.standardize_target),
-       "rescale targets to mean 0, variance 1");
+       "rescale targets to mean 0, variance 1")
+      ("test-fraction", po::value(&c.test_fraction)->default_value(c.test_fraction),
+       "hold out this fraction of the rows (chosen by a hash of --data-seed and the row, so the "
+       "same on every grid); test loss logged")
+      ("test-data", po::value(&c.test_data), "CSV of held-out samples with the same columns")
+      ("classes", po::value(&c.classes)->default_value(c.classes),
+       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
+       "accuracy (argmax) logged");
 
   po::options_description run("Execution and output");
   run.add_options()
       ("grid", po::value(&c.grid)->default_value(c.grid),
        "process grid PdxPw: Pd rows split the samples, Pw columns split the neurons "
-       "(1xP: all ranks on the width)")
+       "(1xP: all ranks on the width; auto: chosen by a cost model)")
+      ("net-latency", po::value(&net_latency_us),
+       "grid auto: all-reduce latency in microseconds (default: measured at start)")
+      ("net-bandwidth", po::value(&net_bandwidth_gbs),
+       "grid auto: all-reduce bandwidth in GB/s (default: measured at start)")
       ("threads", po::value(&c.threads)->default_value(c.threads),
        "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")
       ("block", po::value(&c.block)->default_value(c.block),
@@ -95,7 +126,9 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
                                               std::string& help_out) {
   train::Config c;
   std::string width, n, steps, target, lr;
-  const po::options_description desc = train_options(c, width, n, steps, target, lr);
+  double net_latency_us = 0, net_bandwidth_gbs = 0;
+  const po::options_description desc =
+      train_options(c, width, n, steps, target, lr, net_latency_us, net_bandwidth_gbs);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -128,6 +161,13 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   c.scale_given = vm.count("scale") && !vm["scale"].defaulted();
   c.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
   c.progress = !vm.count("quiet");
+  if (vm.count("net-latency") || vm.count("net-bandwidth")) {
+    WIDEMAX_CHECK(vm.count("net-latency") && vm.count("net-bandwidth"),
+                  "give both --net-latency and --net-bandwidth (or neither, to measure them)");
+    c.network = comm::Network{net_latency_us * 1e-6, net_bandwidth_gbs * 1e9,
+                              "--net-latency/--net-bandwidth"};
+    c.network_given = true;
+  }
   train::validate(c);
   return c;
 }
@@ -141,9 +181,8 @@ int run_train(const std::vector<std::string>& args) {
     if (rank == 0) std::cout << help;
     return 0;
   }
-  int world_size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-  const auto [p_data, p_width] = train::parse_grid(c->grid, world_size);
+  const comm::Communicator world(MPI_COMM_WORLD);
+  const auto [p_data, p_width] = train::resolve_grid(*c, world);
   const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
   const int threads = resolve_threads(c->threads, grid.world());
   const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);

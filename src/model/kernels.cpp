@@ -69,6 +69,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
   const int width = s.record_width();
   const bool relu = s.activation == Activation::kRelu;
   WIDEMAX_CHECK(n <= ws.n(), "workspace holds ", ws.n(), " samples, got ", n);
+  if (n == 0) return;  // no samples here (a mini-batch held by other grid rows)
   const std::int64_t nb = n_blocks(m_loc, B);
 
 #pragma omp parallel num_threads(ws.threads())
@@ -149,6 +150,11 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
   const int width = s.record_width();
   const T c = static_cast<T>(output_scale(s));
   const std::int64_t nb = n_blocks(m_loc, B);
+  if (n == 0) {  // this rank holds none of the batch: its share of the gradient is zero
+    std::fill(gW, gW + m_loc * d, T(0));
+    if (gA) std::fill(gA, gA + m_loc * d_out, T(0));
+    return;
+  }
 
 #pragma omp parallel num_threads(ws.threads())
   {

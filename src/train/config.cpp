@@ -28,6 +28,22 @@ void validate(const Config& c) {
                      "--labels: unknown label kind '", c.labels, "'");
   WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
   WIDEMAX_CHECK(c.block >= 0, "--block must be >= 0, got ", c.block);
+  validate(c.optimizer);
+  validate(c.schedule);
+  WIDEMAX_CHECK(c.batch >= 0, "--batch must be >= 0 (0: full batch), got ", c.batch);
+  WIDEMAX_CHECK(c.test_fraction >= 0 && c.test_fraction < 1, "--test-fraction must be in [0, 1), got ",
+                c.test_fraction);
+  WIDEMAX_CHECK(c.test_data.empty() || c.test_fraction == 0,
+                "give either --test-fraction or --test-data, not both");
+  WIDEMAX_CHECK(c.test_data.empty() || c.is_csv(), "--test-data needs CSV training data (--data FILE)");
+  WIDEMAX_CHECK(c.classes >= 0, "--classes must be >= 0, got ", c.classes);
+  WIDEMAX_CHECK(c.classes != 1, "--classes 1 is not a classification; use 2 or more");
+  WIDEMAX_CHECK(c.classes == 0 || (c.is_csv() && c.target.size() == 1),
+                "--classes needs CSV data with exactly one --target column holding the class label");
+  WIDEMAX_CHECK(!(c.classes > 0 && c.standardize_target),
+                "--standardize-target cannot be used with --classes (one-hot targets)");
+  WIDEMAX_CHECK(c.network.latency_s > 0 && c.network.bandwidth_Bps > 0,
+                "--net-latency and --net-bandwidth must be positive");
   if (c.is_csv()) {
     WIDEMAX_CHECK_HINT(!c.target.empty(), "for example --target progression",
                        "--data ", c.data, ": a CSV file needs --target naming its target column(s)");
@@ -39,6 +55,7 @@ void validate(const Config& c) {
 }
 
 std::pair<int, int> parse_grid(const std::string& text, int world_size) {
+  WIDEMAX_CHECK(text != "auto", "--grid auto is resolved by choose_grid(), not parse_grid()");
   const auto x = text.find('x');
   const char* hint = "write --grid PdxPw, for example 2x4, with Pd * Pw = number of ranks";
   WIDEMAX_CHECK_HINT(x != std::string::npos, hint, "--grid: '", text, "' is not of the form PdxPw");
@@ -81,6 +98,19 @@ nlohmann::json to_json(const Config& c) {
           {"target", c.target},
           {"standardize", c.standardize},
           {"standardize_target", c.standardize_target},
+          {"batch", c.batch},
+          {"optimizer", c.optimizer.kind},
+          {"momentum", c.optimizer.momentum},
+          {"beta1", c.optimizer.beta1},
+          {"beta2", c.optimizer.beta2},
+          {"eps", c.optimizer.eps},
+          {"lr_schedule", c.schedule.kind},
+          {"lr_min", c.schedule.lr_min},
+          {"lr_step_every", c.schedule.step_every},
+          {"lr_gamma", c.schedule.gamma},
+          {"test_fraction", c.test_fraction},
+          {"test_data", c.test_data},
+          {"classes", c.classes},
           {"grid", c.grid},
           {"threads", c.threads},
           {"block", c.block},

@@ -1,9 +1,12 @@
-// Loading one rank's samples. Each grid row reads only its own range of the file (or generates
-// only its own synthetic samples); standardisation statistics are combined over the column
-// communicator, whose ranks together hold every sample once.
+// Loading one rank's samples. Each grid row reads only its own range of rows of the file (or
+// generates only its own synthetic samples). The held-out split is decided per row by a hash of
+// (data seed, row), so the same rows are held out whatever the grid. Standardisation statistics
+// come from the training rows, combined over the column communicator (whose ranks together hold
+// every row once).
 #include <cmath>
 
 #include "widemax/core/error.hpp"
+#include "widemax/core/random.hpp"
 #include "widemax/data/dataset.hpp"
 #include "widemax/train/trainer.hpp"
 
@@ -32,40 +35,113 @@ data::ColumnStats global_stats(const std::vector<double>& M, std::int64_t n_loca
   return s;
 }
 
+bool held_out(const Config& c, std::int64_t row) {
+  return c.test_fraction > 0 &&
+         rng::uniform(c.data_seed, rng::kStreamSplit, static_cast<std::uint64_t>(row), 0) <
+             c.test_fraction;
+}
+
+// Reads (or generates) rows [range) of a source. For CSV the row count is checked against P_data.
+data::Dataset read_rows(const Config& c, const std::string& path, const model::Range& r) {
+  if (path.empty())
+    return data::make_synthetic(data::SyntheticSpec{c.n, c.d, c.d_out, c.labels, c.data_seed},
+                                r.begin, r.end);
+  return data::read_csv(path, c.target, r.begin, r.end);
+}
+
+std::int64_t count_rows(const Config& c, const std::string& path, const comm::Grid& grid,
+                        const char* option) {
+  const std::int64_t n = path.empty() ? c.n : data::count_csv_rows(path);
+  WIDEMAX_CHECK(n >= grid.p_data(), option, " ", path.empty() ? "synthetic" : path, " has ", n,
+                " rows, fewer than the ", grid.p_data(), " grid rows that split the samples");
+  return n;
+}
+
+// Replaces the label column of Y (n, 1) by one-hot rows (n, K). Errors name the file and line.
+std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
+                            const std::vector<std::int64_t>& rows, const std::string& file) {
+  std::vector<double> Y(labels.size() * static_cast<std::size_t>(K), 0.0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const double v = labels[i];
+    WIDEMAX_CHECK_HINT(v == std::floor(v) && v >= 0 && v < static_cast<double>(K),
+                       "class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
+                       rows[i] + 2, ": class label ", v, " is not in 0..", K - 1);
+    Y[i * K + static_cast<std::size_t>(v)] = 1.0;
+  }
+  return Y;
+}
+
+// Splits the rows of `ds` (global rows starting at `first`) into train and test by `held_out`,
+// or puts them all in one set.
+void split(const Config& c, data::Dataset& ds, std::int64_t first, bool split_by_hash,
+           SampleSet& train, SampleSet& test) {
+  for (std::int64_t i = 0; i < ds.n; ++i) {
+    const std::int64_t row = first + i;
+    SampleSet& dst = split_by_hash && held_out(c, row) ? test : train;
+    dst.ids.push_back(row);
+    dst.X.insert(dst.X.end(), ds.X.begin() + i * ds.d, ds.X.begin() + (i + 1) * ds.d);
+    dst.Y.insert(dst.Y.end(), ds.Y.begin() + i * ds.d_out, ds.Y.begin() + (i + 1) * ds.d_out);
+  }
+}
+
 }  // namespace
 
 LocalData load_data(const Config& c, const comm::Grid& grid) {
   LocalData out;
-  data::Dataset ds;
-  if (c.is_csv()) {
-    out.n_global = data::count_csv_rows(c.data);
-    WIDEMAX_CHECK(out.n_global >= grid.p_data(), "--data ", c.data, " has ", out.n_global,
-                  " rows, fewer than the ", grid.p_data(), " grid rows that split the samples");
-    out.samples = model::shard_range(out.n_global, grid.p_data(), grid.data_index());
-    ds = data::read_csv(c.data, c.target, out.samples.begin, out.samples.end);
-    WIDEMAX_CHECK(!c.d_out_given || c.d_out == ds.d_out, "--d-out ", c.d_out, " does not match the ",
-                  ds.d_out, " --target column(s) of ", c.data);
-  } else {
-    WIDEMAX_CHECK(c.n >= grid.p_data(), "--n ", c.n, " is smaller than the ", grid.p_data(),
-                  " grid rows that split the samples");
-    out.n_global = c.n;
-    out.samples = model::shard_range(c.n, grid.p_data(), grid.data_index());
-    ds = data::make_synthetic(data::SyntheticSpec{c.n, c.d, c.d_out, c.labels, c.data_seed},
-                              out.samples.begin, out.samples.end);
-  }
+  const std::string path = c.is_csv() ? c.data : std::string();
+  const std::int64_t n_rows = count_rows(c, path, grid, "--data");
+  const model::Range rows = model::shard_range(n_rows, grid.p_data(), grid.data_index());
+  data::Dataset ds = read_rows(c, path, rows);
   const std::string what = c.is_csv() ? c.data : std::string("synthetic data");
   data::check_finite(ds.X, what + " (features)");
   data::check_finite(ds.Y, what + " (targets)");
-  const std::int64_t n_local = out.samples.size();
-  if (c.standardize)
-    data::standardize(ds.X, n_local, ds.d, global_stats(ds.X, n_local, out.n_global, ds.d, grid.column()));
-  if (c.standardize_target)
-    data::standardize(ds.Y, n_local, ds.d_out,
-                      global_stats(ds.Y, n_local, out.n_global, ds.d_out, grid.column()));
+  WIDEMAX_CHECK(!c.d_out_given || c.classes > 0 || c.d_out == ds.d_out, "--d-out ", c.d_out,
+                " does not match the ", ds.d_out, " --target column(s) of ", c.data);
+  split(c, ds, rows.begin, true, out.train, out.test);
+
+  if (!c.test_data.empty()) {
+    const std::int64_t n_test = count_rows(c, c.test_data, grid, "--test-data");
+    const model::Range trows = model::shard_range(n_test, grid.p_data(), grid.data_index());
+    data::Dataset tds = data::read_csv(c.test_data, c.target, trows.begin, trows.end);
+    WIDEMAX_CHECK(tds.d == ds.d, "--test-data ", c.test_data, " has ", tds.d,
+                  " feature columns, the training data ", ds.d);
+    data::check_finite(tds.X, c.test_data + " (features)");
+    data::check_finite(tds.Y, c.test_data + " (targets)");
+    SampleSet unused;
+    split(c, tds, trows.begin, false, out.test, unused);
+  }
+
+  // Global counts, and every training id (mini-batches draw from them). Held-out membership is a
+  // pure function of the row, so each rank lists the training ids without communication.
+  double counts[2] = {static_cast<double>(out.train.size()), static_cast<double>(out.test.size())};
+  grid.column().allreduce_sum(std::span<double>(counts));
+  out.train.n_global = static_cast<std::int64_t>(counts[0]);
+  out.test.n_global = static_cast<std::int64_t>(counts[1]);
+  WIDEMAX_CHECK(out.train.n_global >= 1, "--test-fraction ", c.test_fraction,
+                " leaves no training samples");
+  out.train_ids_global.reserve(static_cast<std::size_t>(out.train.n_global));
+  for (std::int64_t row = 0; row < n_rows; ++row)
+    if (!held_out(c, row)) out.train_ids_global.push_back(row);
+
   out.d = ds.d;
   out.d_out = ds.d_out;
-  out.X = std::move(ds.X);
-  out.Y = std::move(ds.Y);
+  if (c.standardize) {
+    const auto s = global_stats(out.train.X, out.train.size(), out.train.n_global, out.d, grid.column());
+    data::standardize(out.train.X, out.train.size(), out.d, s);
+    data::standardize(out.test.X, out.test.size(), out.d, s);
+  }
+  if (c.standardize_target) {
+    const auto s =
+        global_stats(out.train.Y, out.train.size(), out.train.n_global, out.d_out, grid.column());
+    data::standardize(out.train.Y, out.train.size(), out.d_out, s);
+    data::standardize(out.test.Y, out.test.size(), out.d_out, s);
+  }
+  if (c.classes > 0) {
+    out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.data);
+    out.test.Y = one_hot(out.test.Y, c.classes, out.test.ids,
+                         c.test_data.empty() ? c.data : c.test_data);
+    out.d_out = c.classes;
+  }
   return out;
 }
 

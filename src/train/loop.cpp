@@ -11,6 +11,8 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/timer.hpp"
+#include "widemax/train/batches.hpp"
+#include "widemax/train/optimizer.hpp"
 #include "widemax/train/progress.hpp"
 #include "widemax/train/run_dir.hpp"
 #include "widemax/train/trainer.hpp"
@@ -49,7 +51,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   }
 
   const LocalData data = load_data(c, grid);
-  c.n = data.n_global;
+  c.n = data.train.n_global;
   c.d = data.d;
   c.d_out = data.d_out;
   RunResult result;
@@ -57,11 +59,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const double lr = result.lr;
 
   Trainer<T> tr(c, grid, data, threads);
-  const std::int64_t neuron_samples = c.n * c.width;
+  const std::int64_t neuron_samples =
+      (c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global) * c.width;
   if (dir) {
     nlohmann::json cfg = to_json(c);
     cfg["lr"] = lr;
-    cfg["lr_source"] = c_in.lr > 0 ? "--lr" : "default: 1 / estimated trace of the NTK at init";
+    cfg["lr_source"] = c_in.lr > 0 ? "--lr" : c.optimizer.kind == "adam" ? "default for adam" : "default: 1 / estimated trace of the NTK at init";
     cfg["block_resolved"] = tr.block();
     cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     cfg["threads_resolved"] = threads;
@@ -78,15 +81,38 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const double comm_before = tr.comm_seconds();
   Stopwatch train_clock;
 
-  auto log_metrics = [&](std::int64_t step, double loss) {
+  // Mini-batches: the same global batches on every grid (batches.hpp).
+  const bool mini = c.batch > 0 && c.batch < data.train.n_global;
+  std::unique_ptr<BatchSchedule> batches;
+  if (mini) {
+    WIDEMAX_CHECK_HINT(c.batch >= grid.p_data(), "use a larger --batch or fewer grid rows",
+                       "--batch ", c.batch, " is smaller than the ", grid.p_data(),
+                       " grid rows (P_data) that split each batch");
+    batches = std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data_seed);
+  }
+  const bool has_test = data.test.n_global > 0;
+  const bool classes = c.classes > 0;
+  Evaluation last_test;
+
+  // Every rank runs this at the same steps: it issues collectives.
+  auto log_metrics = [&](std::int64_t step, double step_loss, bool full) {
     const double gn = tr.grad_norm();
-    if (dir)
-      dir->append_metrics({{"step", step},
-                           {"loss", loss},
-                           {"mean_loss", loss / static_cast<double>(c.n)},
-                           {"grad_norm", gn},
-                           {"lr", lr},
-                           {"elapsed_s", train_clock.seconds()}});
+    nlohmann::json j = {{"step", step}, {"grad_norm", gn}, {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
+    Evaluation train_eval{step_loss, 0, data.train.n_global};
+    if (!full || classes) train_eval = tr.evaluate_train();
+    j["loss"] = train_eval.loss;
+    j["mean_loss"] = train_eval.mean_loss();
+    if (!full) j["batch_loss"] = step_loss;
+    if (classes) j["train_accuracy"] = train_eval.accuracy();
+    if (has_test) {
+      last_test = tr.evaluate_test();
+      j["test_loss"] = last_test.loss;
+      j["test_mean_loss"] = last_test.mean_loss();
+      if (classes) j["test_accuracy"] = last_test.accuracy();
+    }
+    j["elapsed_s"] = train_clock.seconds();
+    if (dir) dir->append_metrics(j);
+    return j;
   };
   auto check_finite = [&](double loss, std::int64_t step) {
     WIDEMAX_CHECK_HINT(std::isfinite(loss), "lower --lr (or check the data's scale)",
@@ -95,11 +121,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
   for (std::int64_t step = 0; step < c.steps; ++step) {
     Stopwatch sw;
+    if (mini) tr.select_batch(batches->batch(step));
     const double loss = tr.compute_gradient();
     check_finite(loss, step);
     const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0);
-    if (logged) log_metrics(step, loss);
-    tr.apply_update(lr);
+    if (logged) log_metrics(step, loss, !mini);
+    tr.apply_update(scheduled_lr(c.schedule, lr, step, c.steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
     progress.update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
@@ -107,9 +134,10 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   }
   const double train_s = train_clock.seconds();
   const double comm_s = tr.comm_seconds() - comm_before;
+  tr.use_full_batch();
   const double final_loss = tr.compute_gradient();  // gradient too, for the final grad_norm
   check_finite(final_loss, c.steps);
-  log_metrics(c.steps, final_loss);
+  const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
   progress.finish();
 
@@ -133,6 +161,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"loss_reduction", result.losses.front() / final_loss},
       {"steps", c.steps},
       {"lr", lr},
+      {"optimizer", c.optimizer.kind},
+      {"batch", c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global},
+      {"epochs", mini ? static_cast<double>(c.steps) / batches->batches_per_epoch()
+                      : static_cast<double>(c.steps)},
+      {"n_train", data.train.n_global},
+      {"n_test", data.test.n_global},
       {"wall_s", wall.seconds()},
       {"train_s", train_s},
       {"compute_s", compute_s},
@@ -153,6 +187,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"workspace_bytes_per_rank", tr.workspace_bytes()},
       {"hosts", hosts},
       {"runtime", runtime}};
+  for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy"})
+    if (final_metrics.contains(k)) s[k] = final_metrics[k];
   if (dir) {
     dir->write_json("summary.json", s);
     result.run_dir = dir->path().string();

@@ -11,20 +11,24 @@
 namespace widemax::train {
 
 double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid) {
+  if (c.optimizer.kind == "adam") return 1e-3;
   const auto act = model::parse_activation(c.activation);
   const double m = static_cast<double>(c.width);
   const double cm = c.scale == "m" ? m : std::sqrt(m);
   const double s2 = c.sigma * c.sigma;
+  const SampleSet& tr = data.train;
   double trace = 0;
-  for (std::int64_t i = 0; i < data.samples.size(); ++i) {
+  for (std::int64_t i = 0; i < tr.size(); ++i) {
     double x2 = 0;
-    for (std::int64_t j = 0; j < data.d; ++j) x2 += data.X[i * data.d + j] * data.X[i * data.d + j];
+    for (std::int64_t j = 0; j < data.d; ++j) x2 += tr.X[i * data.d + j] * tr.X[i * data.d + j];
     double g = 0.5;
     if (act == model::Activation::kSoftmax) g = cm * cm / m * std::exp(s2 * x2);
     if (act == model::Activation::kExp) g = std::exp(2 * s2 * x2);
     trace += x2 * g;
   }
   trace = grid.column().allreduce_sum(trace);
+  if (c.batch > 0 && c.batch < tr.n_global)
+    trace *= static_cast<double>(c.batch) / static_cast<double>(tr.n_global);
   WIDEMAX_CHECK_HINT(std::isfinite(trace) && trace > 0, "give --lr explicitly",
                      "cannot derive a default learning rate: the NTK trace estimate is ", trace);
   return 1.0 / trace;
@@ -45,6 +49,14 @@ template <class T>
 std::vector<T> convert(const std::vector<double>& v) {
   return std::vector<T>(v.begin(), v.end());
 }
+
+std::int64_t neurons_here(const Config& c, const comm::Grid& g) {
+  return model::shard_range(c.width, g.p_width(), g.width_index()).size();
+}
+
+std::int64_t capacity(const LocalData& data) {
+  return std::max<std::int64_t>({data.train.size(), data.test.size(), 1});
+}
 }  // namespace
 
 template <class T>
@@ -52,17 +64,18 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
     : grid_(grid),
       shape_(make_shape(c, data)),
       train_a_(c.train_a),
-      n_(data.samples.size()),
-      X_(convert<T>(data.X)),
-      Y_(convert<T>(data.Y)),
-      ws_(std::max<std::int64_t>(n_, 1),
+      classes_(c.classes > 0),
+      train_ids_(data.train.ids),
+      X_(convert<T>(data.train.X)),
+      Y_(convert<T>(data.train.Y)),
+      Xt_(convert<T>(data.test.X)),
+      Yt_(convert<T>(data.test.Y)),
+      ws_(capacity(data),
           c.block > 0 ? c.block
-                      : model::auto_block(std::max<std::int64_t>(n_, 1),
-                                          model::shard_range(c.width, grid.p_width(),
-                                                             grid.width_index())
-                                              .size(),
-                                          threads, sizeof(T)),
-          data.d_out, threads) {
+                      : model::auto_block(capacity(data), neurons_here(c, grid), threads, sizeof(T)),
+          data.d_out, threads),
+      opt_W_(c.optimizer, static_cast<std::size_t>(neurons_here(c, grid) * data.d)),
+      opt_A_(c.optimizer, c.train_a ? static_cast<std::size_t>(neurons_here(c, grid) * data.d_out) : 0) {
   WIDEMAX_CHECK_HINT(c.width >= grid.p_width(), "use fewer ranks or a larger --width",
                      "--width ", c.width, " is smaller than the ", grid.p_width(),
                      " ranks that split the neurons: every rank must own at least one neuron");
@@ -87,10 +100,13 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
     params_.A = data::read_npy_rows<T>(dir / "A.npy", params_.neurons.begin, params_.neurons.end,
                                        shape_.d_out);
   }
-  part_.resize(static_cast<std::size_t>(n_ * shape_.record_width()));
-  F_.resize(static_cast<std::size_t>(n_ * shape_.d_out));
+  const std::int64_t cap = ws_.n();
+  part_.resize(static_cast<std::size_t>(cap * shape_.record_width()));
+  F_.resize(static_cast<std::size_t>(cap * shape_.d_out));
   R_.resize(F_.size());
-  rf_.resize(static_cast<std::size_t>(n_));
+  rf_.resize(static_cast<std::size_t>(cap));
+  Xb_.resize(X_.size());
+  Yb_.resize(Y_.size());
   grad_.assign(static_cast<std::size_t>(m_loc * shape_.d + (train_a_ ? m_loc * shape_.d_out : 0) + 1),
                T(0));
 }
@@ -98,25 +114,45 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
 template <class T>
 std::span<const T> Trainer<T>::grad_A() const {
   if (!train_a_) return {};
-  return {grad_.data() + grad_w_size(), params_.A.size()};
+  return {grad_.data() + params_.W.size(), params_.A.size()};
 }
 
 template <class T>
-double Trainer<T>::forward() {
+void Trainer<T>::select_batch(const std::vector<std::int64_t>& global_ids) {
+  const std::int64_t d = shape_.d, d_out = shape_.d_out;
+  nb_ = 0;
+  for (const std::int64_t id : global_ids) {
+    const auto it = std::lower_bound(train_ids_.begin(), train_ids_.end(), id);
+    if (it == train_ids_.end() || *it != id) continue;  // held by another grid row
+    const std::int64_t i = it - train_ids_.begin();
+    std::copy_n(X_.begin() + i * d, d, Xb_.begin() + nb_ * d);
+    std::copy_n(Y_.begin() + i * d_out, d_out, Yb_.begin() + nb_ * d_out);
+    ++nb_;
+  }
+  batch_active_ = true;
+}
+
+template <class T>
+void Trainer<T>::use_full_batch() {
+  batch_active_ = false;
+}
+
+template <class T>
+double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n) {
+  n_ = n;
   const std::int64_t m_loc = params_.neurons.size();
-  model::forward_partial(shape_, n_, m_loc, X_.data(), params_.W.data(), params_.A.data(),
-                         part_.data(), ws_);
+  model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), ws_);
   {
     ScopedTimer t(comm_s_);
-    grid_.row().allreduce_softmax_merge(part_.data(), n_, shape_.record_width());
+    grid_.row().allreduce_softmax_merge(part_.data(), n, shape_.record_width());
   }
-  model::finalize_output(shape_, n_, part_.data(), F_.data());
+  model::finalize_output(shape_, n, part_.data(), F_.data());
   double loss = 0;
-  for (std::int64_t i = 0; i < n_; ++i) {
+  for (std::int64_t i = 0; i < n; ++i) {
     double rf = 0;
     for (std::int64_t k = 0; k < shape_.d_out; ++k) {
       const std::size_t idx = static_cast<std::size_t>(i * shape_.d_out + k);
-      R_[idx] = F_[idx] - Y_[idx];
+      R_[idx] = F_[idx] - Y[idx];
       rf += static_cast<double>(R_[idx]) * F_[idx];
       loss += 0.5 * static_cast<double>(R_[idx]) * R_[idx];
     }
@@ -126,20 +162,48 @@ double Trainer<T>::forward() {
 }
 
 template <class T>
-double Trainer<T>::evaluate() {
-  const double local = forward();
-  if (grid_.p_data() == 1) return local;
-  ScopedTimer t(comm_s_);
-  return grid_.column().allreduce_sum(local);
+Evaluation Trainer<T>::evaluate(const std::vector<T>& X, const std::vector<T>& Y, std::int64_t n) {
+  double sums[2] = {forward(X.data(), Y.data(), n), 0.0};
+  if (classes_) {
+    const std::int64_t K = shape_.d_out;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const T* f = F_.data() + i * K;
+      const T* y = Y.data() + i * K;
+      sums[1] += (std::max_element(f, f + K) - f) == (std::max_element(y, y + K) - y);
+    }
+  }
+  double total_n = static_cast<double>(n);
+  if (grid_.p_data() > 1) {
+    ScopedTimer t(comm_s_);
+    double buf[3] = {sums[0], sums[1], total_n};
+    grid_.column().allreduce_sum(std::span<double>(buf));
+    sums[0] = buf[0];
+    sums[1] = buf[1];
+    total_n = buf[2];
+  }
+  return Evaluation{sums[0], sums[1], static_cast<std::int64_t>(total_n)};
+}
+
+template <class T>
+Evaluation Trainer<T>::evaluate_train() {
+  return evaluate(X_, Y_, static_cast<std::int64_t>(train_ids_.size()));
+}
+
+template <class T>
+Evaluation Trainer<T>::evaluate_test() {
+  return evaluate(Xt_, Yt_, static_cast<std::int64_t>(Yt_.size() / shape_.d_out));
 }
 
 template <class T>
 double Trainer<T>::compute_gradient() {
-  const double local_loss = forward();
+  const T* X = batch_active_ ? Xb_.data() : X_.data();
+  const T* Y = batch_active_ ? Yb_.data() : Y_.data();
+  const std::int64_t n = batch_active_ ? nb_ : static_cast<std::int64_t>(train_ids_.size());
+  const double local_loss = forward(X, Y, n);
   const std::int64_t m_loc = params_.neurons.size();
-  T* gA = train_a_ ? grad_.data() + grad_w_size() : nullptr;
-  model::backward(shape_, n_, m_loc, X_.data(), params_.W.data(), params_.A.data(), part_.data(),
-                  R_.data(), rf_.data(), grad_.data(), gA, ws_);
+  T* gA = train_a_ ? grad_.data() + params_.W.size() : nullptr;
+  model::backward(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), R_.data(),
+                  rf_.data(), grad_.data(), gA, ws_);
   grad_.back() = static_cast<T>(local_loss);
   if (grid_.p_data() == 1) return local_loss;
   ScopedTimer t(comm_s_);
@@ -148,18 +212,9 @@ double Trainer<T>::compute_gradient() {
 }
 
 template <class T>
-void Trainer<T>::apply_update(double lr) {
-  const T eta = static_cast<T>(lr);
-  const std::size_t nw = params_.W.size();
-  T* W = params_.W.data();
-  const T* g = grad_.data();
-#pragma omp parallel for simd num_threads(ws_.threads()) schedule(static)
-  for (std::size_t i = 0; i < nw; ++i) W[i] -= eta * g[i];
-  if (train_a_) {
-    T* A = params_.A.data();
-    const T* gA = g + nw;
-    for (std::size_t i = 0; i < params_.A.size(); ++i) A[i] -= eta * gA[i];
-  }
+void Trainer<T>::apply_update(double lr, std::int64_t t) {
+  opt_W_.step(params_.W, grad_W(), lr, t);
+  if (train_a_) opt_A_.step(params_.A, grad_A(), lr, t);
 }
 
 template <class T>

@@ -1,6 +1,7 @@
-// The distributed forward output and W gradient, on the world's ranks split over the neurons, equal
-// a serial computation: the naive reference for F, and the kernels run on the whole model in one
-// shard for the gradient. Width 101 is uneven for 2, 3 and 4 ranks.
+// The distributed forward output and W gradient equal a serial computation: the naive reference
+// for F (ranks split over the neurons), and the kernels run on the whole model in one shard for the
+// gradient, on every grid of the world's ranks (1xP, Px1 and, on 4 ranks, 2x2). Width 101 and
+// 13 samples are uneven for 2, 3 and 4 ranks.
 #include <gtest/gtest.h>
 
 #include "reference.hpp"
@@ -32,7 +33,7 @@ TEST(DistributedForward, EqualsSerialReference) {
     comm::Grid grid(MPI_COMM_WORLD, 1, [] { int s; MPI_Comm_size(MPI_COMM_WORLD, &s); return s; }());
     const train::LocalData data = train::load_data(c, grid);
     train::Trainer<double> tr(c, grid, data, 2);
-    tr.evaluate();
+    tr.evaluate_train();
     // The reference holds the whole model, initialised on this rank alone.
     const model::Shape s = tr.shape();
     model::Params<double> whole;
@@ -40,7 +41,7 @@ TEST(DistributedForward, EqualsSerialReference) {
     model::init_params(s, model::InitSpec{c.init, c.sigma, c.seed}, whole);
     ref::RefNet net{c.width, s.d, s.d_out, static_cast<int>(s.activation),
                         static_cast<long double>(model::output_scale(s)), whole.W, whole.A};
-    const auto ref = ref::ref_forward(net, data.X, c.n);
+    const auto ref = ref::ref_forward(net, data.train.X, c.n);
     EXPECT_LT(ref::rel_diff(tr.output(), ref), 1e-12) << act;
   }
 }
@@ -49,9 +50,11 @@ TEST(DistributedGradient, EqualsSerialGradient) {
   int world = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &world);
   for (const char* act : {"softmax", "exp", "relu"}) {
-    for (const char* grid_text : {"1xP", "Px1"}) {
+    for (int pd = 1; pd <= world; ++pd) {  // every grid of this many ranks: 1xP, 2x2, Px1, ...
+      if (world % pd) continue;
+      const int pw = world / pd;
+      const std::string grid_text = std::to_string(pd) + "x" + std::to_string(pw);
       const train::Config c = small_config(act);
-      const auto [pd, pw] = train::parse_grid(grid_text, world);
       comm::Grid grid(MPI_COMM_WORLD, pd, pw);
       comm::Grid self(MPI_COMM_SELF, 1, 1);
       const train::LocalData data = train::load_data(c, grid);

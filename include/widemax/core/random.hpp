@@ -52,6 +52,7 @@ enum Stream : std::uint64_t {
   kStreamDataTeacher = 17,
   kStreamDataNoise = 18,
   kStreamShuffle = 32,
+  kStreamSplit = 33,
 };
 
 }  // namespace widemax::rng

@@ -9,6 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "widemax/comm/cost_model.hpp"
+#include "widemax/train/optimizer.hpp"
+
 namespace widemax::train {
 
 struct Config {
@@ -30,6 +33,9 @@ struct Config {
   std::string precision = "fp64";  // fp64 | fp32
   std::uint64_t seed = 0;
   std::int64_t log_every = 10;  // 0: first and last step only
+  std::int64_t batch = 0;       // global mini-batch; 0: full batch
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
 
   // Data
   std::string data = "synthetic";  // "synthetic" or a CSV path
@@ -40,9 +46,14 @@ struct Config {
   std::vector<std::string> target;  // CSV target columns
   bool standardize = false;
   bool standardize_target = false;
+  double test_fraction = 0;  // held out by a hash of (data seed, sample id): grid-independent
+  std::string test_data;     // a separate CSV with the same columns
+  std::int64_t classes = 0;  // > 0: the target is a class label in [0, classes), one-hot encoded
 
   // Execution
-  std::string grid = "1xP";  // PdxPw; "1xP" puts every rank on the width
+  std::string grid = "1xP";  // PdxPw, "1xP" (every rank on the width) or "auto"
+  comm::Network network;     // for --grid auto: --net-latency / --net-bandwidth, else measured
+  bool network_given = false;
   int threads = 0;           // OpenMP threads per rank; 0: OMP_NUM_THREADS or cores / local ranks
   std::int64_t block = 0;    // neurons per block; 0: automatic
   std::string out;           // run directory; empty: runs/train-<time>

@@ -27,3 +27,13 @@ RunResult run_training(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime, bool write_outputs);
 
 }  // namespace widemax::train
+
+namespace widemax::train {
+
+// Resolves --grid to (P_data, P_width) for the ranks of `world`: "PdxPw", "1xP", "Px1", or "auto",
+// which ranks every factorisation with the cost model of comm/cost_model.hpp (network figures from
+// --net-latency/--net-bandwidth, else measured now) and prints the choice with its reason.
+// Collective over `world` (the measurement).
+std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world);
+
+}  // namespace widemax::train

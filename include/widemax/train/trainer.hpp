@@ -1,14 +1,15 @@
 // One rank's part of a training run: its samples, its neurons, the buffers of a step, and the
 // step itself. This is the one place (with comm/) where collectives are issued, always in the same
 // order on every rank:
-//   1. forward_partial           (local)
-//   2. softmax-merge all-reduce  (row communicator)             -- one per step
-//   3. backward                  (local)
-//   4. gradient + loss all-reduce (column communicator, only when P_data > 1)
-// The loop around it (logging, run directory) is in loop.hpp.
+//   1. forward_partial             (local)
+//   2. softmax-merge all-reduce    (row communicator: ranks with the same samples)
+//   3. backward                    (local)
+//   4. gradient + loss all-reduce  (column communicator, only when P_data > 1)
+// The loop around it (batches, logging, run directory) is in loop.hpp.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -16,30 +17,51 @@
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/model.hpp"
 #include "widemax/train/config.hpp"
+#include "widemax/train/optimizer.hpp"
 
 namespace widemax::train {
 
-// The samples a rank holds: rows [samples.begin, samples.end) of the global data set.
-// X is (samples.size(), d), Y is (samples.size(), d_out), row-major, in double.
-struct LocalData {
-  model::Range samples;
-  std::int64_t n_global = 0;
-  std::int64_t d = 0;
-  std::int64_t d_out = 0;
+// Samples held by one rank: rows X (size, d) and Y (size, d_out), row-major, in double, with their
+// global ids (sorted). n_global counts the set over all grid rows.
+struct SampleSet {
+  std::vector<std::int64_t> ids;
   std::vector<double> X, Y;
+  std::int64_t n_global = 0;
+  std::int64_t size() const { return static_cast<std::int64_t>(ids.size()); }
 };
 
-// Loads this rank's samples (each grid row reads only its own range) and standardises with global
-// statistics (collective over the column communicator). Throws an Error naming the file or option.
+struct LocalData {
+  std::int64_t d = 0;
+  std::int64_t d_out = 0;
+  SampleSet train;
+  SampleSet test;  // empty without --test-fraction / --test-data
+  // Global ids of every training sample (the same on every rank): what mini-batches draw from.
+  std::vector<std::int64_t> train_ids_global;
+};
+
+// Loads this rank's samples: each grid row reads (or generates) only its own range of rows. The
+// held-out split is by a hash of (data seed, row), so it does not depend on the grid. Standardising
+// uses statistics of the training samples combined over the column communicator; --classes turns a
+// label column into one-hot targets. Throws an Error naming the file or option.
 LocalData load_data(const Config& c, const comm::Grid& grid);
 
-// The default learning rate when --lr is not given: 1 / T, where T estimates the trace of the
-// NTK at initialisation, T = sum_i ||x_i||^2 g(x_i), from the expected diagonal of one sample with
-// w_r ~ N(0, sigma^2 I) and |F| << c:
-//   softmax: g = (c^2 / m) exp(sigma^2 ||x||^2)    exp: g = exp(2 sigma^2 ||x||^2)    relu: g = 1/2
-// Since lambda_max <= trace, eta = 1/T keeps full-batch gradient descent stable (conservative by
-// up to a factor n on uncorrelated data). Collective over the column communicator.
+// The default learning rate when --lr is not given. For gd and momentum: 1 / T, where T estimates
+// the trace of the NTK of one step's samples at initialisation, T = sum_i ||x_i||^2 g(x_i) (scaled
+// by batch / n for mini-batches), from the expected diagonal of one sample with w_r ~ N(0, s^2 I)
+// and |F| << c:
+//   softmax: g = (c^2 / m) exp(s^2 ||x||^2)    exp: g = exp(2 s^2 ||x||^2)    relu: g = 1/2
+// Since lambda_max <= trace, eta = 1/T keeps gradient descent stable (conservative by up to a
+// factor n on uncorrelated data). For adam: 1e-3. Collective over the column communicator.
 double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid);
+
+// Loss (1/2 sum ||F - y||^2) and, with classes, correct argmax predictions, over a whole set.
+struct Evaluation {
+  double loss = 0;
+  double correct = 0;
+  std::int64_t n = 0;
+  double mean_loss() const { return n ? loss / static_cast<double>(n) : 0.0; }
+  double accuracy() const { return n ? correct / static_cast<double>(n) : 0.0; }
+};
 
 template <class T>
 class Trainer {
@@ -47,43 +69,56 @@ class Trainer {
   // Collective over the grid (it initialises parameters, possibly reading --init-from files).
   Trainer(const Config& c, const comm::Grid& grid, const LocalData& data, int threads);
 
-  // Forward pass and loss at the current parameters: returns L = 1/2 sum_i ||F_i - y_i||^2 over
-  // all samples. Collective.
-  double evaluate();
-  // Forward, backward and gradient reduction: fills grad_W (and grad_A with --train-a) for this
-  // rank's neurons, summed over all samples. Returns the loss at the current parameters. Collective.
+  // Makes the next compute_gradient() use these training samples (global ids; each rank keeps
+  // the ones it holds). Without a call, or after use_full_batch(), every training sample is used.
+  void select_batch(const std::vector<std::int64_t>& global_ids);
+  void use_full_batch();
+
+  // Forward, backward and gradient reduction over the selected samples: fills grad_W (and grad_A
+  // with --train-a) for this rank's neurons, summed over the samples. Returns the loss of the
+  // selected samples at the current parameters. Collective.
   double compute_gradient();
-  // W -= lr * grad_W (and A with --train-a). Local.
-  void apply_update(double lr);
+  // One optimiser step with learning rate `lr` at step `t`. Local.
+  void apply_update(double lr, std::int64_t t);
   // ||grad||_2 over all neurons (W, and A when trained). Collective over the row communicator.
   double grad_norm() const;
+  // Loss and accuracy over all training (or held-out) samples. Collective.
+  Evaluation evaluate_train();
+  Evaluation evaluate_test();
 
   const model::Shape& shape() const { return shape_; }
   const model::Params<T>& params() const { return params_; }
-  std::span<const T> grad_W() const { return {grad_.data(), grad_w_size()}; }
+  std::span<const T> grad_W() const { return {grad_.data(), params_.W.size()}; }
   std::span<const T> grad_A() const;
-  // The outputs F (n_local, d_out) of the last forward pass, for this rank's samples.
-  std::span<const T> output() const { return F_; }
-  std::int64_t n_local() const { return n_; }
+  // The outputs F (n, d_out) of the last forward pass, for this rank's samples of that pass.
+  std::span<const T> output() const { return {F_.data(), static_cast<std::size_t>(n_ * shape_.d_out)}; }
   std::int64_t block() const { return ws_.block(); }
   std::size_t workspace_bytes() const { return ws_.bytes(); }
   double comm_seconds() const { return comm_s_; }
 
  private:
-  std::size_t grad_w_size() const { return params_.W.size(); }
-  double forward();  // steps 1-2 and the local loss; returns the loss of this rank's samples
+  // Steps 1-2 over n samples of X/Y, and the local loss; leaves F_, R_, rf_, part_ for backward.
+  double forward(const T* X, const T* Y, std::int64_t n);
+  Evaluation evaluate(const std::vector<T>& X, const std::vector<T>& Y, std::int64_t n);
 
   const comm::Grid& grid_;
   model::Shape shape_;
   bool train_a_;
-  std::int64_t n_;
-  std::vector<T> X_, Y_;
+  bool classes_;
+  std::vector<std::int64_t> train_ids_;  // global ids of the local training rows
+  std::vector<T> X_, Y_;                 // all local training rows
+  std::vector<T> Xt_, Yt_;               // local held-out rows
+  std::vector<T> Xb_, Yb_;               // gathered mini-batch rows
+  bool batch_active_ = false;
+  std::int64_t nb_ = 0;  // rows of the current mini-batch held here
+  std::int64_t n_ = 0;   // rows of the last forward pass
   model::Params<T> params_;
   model::Workspace<T> ws_;
   std::vector<T> part_;  // (n, d_out + 2) records, merged in place
   std::vector<T> F_, R_, rf_;
   // [grad W | grad A (when trained) | loss]: one buffer so that P_data > 1 needs one all-reduce.
   std::vector<T> grad_;
+  Optimizer<T> opt_W_, opt_A_;
   double comm_s_ = 0;
 };
 

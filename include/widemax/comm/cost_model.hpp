@@ -1,0 +1,50 @@
+// The cost model behind --grid auto (DESIGN 2.3). A step on a Pd x Pw grid costs
+//   compute:      (4 d + 4 d_out + 2 d + c_exp) * ceil(n / Pd) * ceil(m / Pw) flop-equivalents
+//                 at `flops_per_s` per rank (the two passes, Z recomputed, exps weighted);
+//   row all-reduce of ceil(n / Pd) (d_out + 2) numbers over Pw ranks;
+//   column all-reduce of ceil(m / Pw) (d [+ d_out]) + 1 numbers over Pd ranks;
+// with an all-reduce of B bytes over p ranks modelled as 2 ceil(log2 p) alpha + 2 (p-1)/p B / beta
+// (zero when p = 1). Pure functions; measuring alpha and beta is in measure_network().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "widemax/comm/communicator.hpp"
+
+namespace widemax::comm {
+
+struct Network {
+  double latency_s = 2e-6;        // alpha
+  double bandwidth_Bps = 5e9;     // beta
+  std::string source = "default";  // "measured", "--net-latency/--net-bandwidth" or "default"
+};
+
+struct StepShape {
+  std::int64_t n = 0;  // samples per step (the global batch)
+  std::int64_t m = 0;
+  std::int64_t d = 0;
+  std::int64_t d_out = 1;
+  bool train_a = false;
+  std::size_t elem_bytes = 8;
+  double flops_per_s = 2e10;  // per rank
+};
+
+struct GridCost {
+  int p_data = 1, p_width = 1;
+  double compute_s = 0, row_s = 0, column_s = 0;
+  double total() const { return compute_s + row_s + column_s; }
+};
+
+double allreduce_seconds(const Network& net, int ranks, double bytes);
+GridCost grid_cost(const StepShape& s, const Network& net, int p_data, int p_width);
+// Every factorisation Pd x Pw = ranks that gives each rank at least one sample and one neuron,
+// cheapest first (ties: the larger Pw first, which keeps samples together).
+std::vector<GridCost> rank_grids(const StepShape& s, const Network& net, int ranks);
+
+// Measures alpha (8-byte all-reduce) and beta (1 MiB all-reduce) on `comm`, medians of a few
+// repetitions. Collective. On one rank there is nothing to measure: the default is returned.
+Network measure_network(const Communicator& comm);
+
+}  // namespace widemax::comm
