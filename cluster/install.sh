@@ -17,7 +17,8 @@ packages=(
   iproute2                  # ip netns / veth / bridge for the per-node network namespaces
   util-linux                # nsenter, unshare (per-node UTS namespace), setsid
   gettext-base              # envsubst fills in the config templates
-  procps                    # ps/pgrep used in diagnostics
+  procps                    # ps, used in diagnostics
+  jq                        # smoke-test.sh reads summary.json
 )
 
 missing=()

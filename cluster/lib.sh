@@ -22,7 +22,7 @@ WMC_CTLD_PORT=6817
 WMC_SLURMD_PORT=6818
 WMC_DBD_PORT=6819
 
-wmc_log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+wmc_log() { printf "[%s %s] %s\n" "$(basename "$0")" "$(date +%T.%3N)" "$*" >&2; }
 wmc_die() { wmc_log "error: $*"; exit 1; }
 
 # Sets WMC_STATE from --state DIR (also accepts --state=DIR); leaves other arguments in WMC_ARGS.

@@ -125,7 +125,10 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     const double loss = tr.compute_gradient();
     check_finite(loss, step);
     const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0);
-    if (logged) log_metrics(step, loss, !mini);
+    if (logged) {
+      const nlohmann::json j = log_metrics(step, loss, !mini);
+      if (step == 0) result.initial_loss = j["loss"].get<double>();  // over all training samples
+    }
     tr.apply_update(scheduled_lr(c.schedule, lr, step, c.steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
@@ -139,6 +142,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   check_finite(final_loss, c.steps);
   const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
+  if (c.steps == 0) result.initial_loss = final_loss;
   progress.finish();
 
   if (dir && c.save) {
@@ -155,10 +159,10 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const double med = median(step_times);
   const double compute_s = train_s - comm_s;
   nlohmann::json s = {
-      {"initial_loss", result.losses.front()},
+      {"initial_loss", result.initial_loss},
       {"final_loss", final_loss},
       {"final_mean_loss", final_loss / static_cast<double>(c.n)},
-      {"loss_reduction", result.losses.front() / final_loss},
+      {"loss_reduction", result.initial_loss / final_loss},
       {"steps", c.steps},
       {"lr", lr},
       {"optimizer", c.optimizer.kind},
@@ -192,7 +196,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (dir) {
     dir->write_json("summary.json", s);
     result.run_dir = dir->path().string();
-    log::info(cat("final loss ", final_loss, " (", result.losses.front() / final_loss,
+    log::info(cat("final loss ", final_loss, " (", result.initial_loss / final_loss,
                   "x lower than at step 0), ", med * 1e3, " ms/step median, run directory ",
                   dir->path().string()));
   }

@@ -14,7 +14,10 @@
 namespace widemax::train {
 
 struct RunResult {
-  std::vector<double> losses;  // loss before each step, then the final loss (steps + 1 values)
+  // Loss of each step's samples (the batch) before its update, then the final loss over all
+  // training samples: steps + 1 values.
+  std::vector<double> losses;
+  double initial_loss = 0;  // over all training samples at step 0
   double lr = 0;
   nlohmann::json summary;
   std::string run_dir;  // empty when outputs were not written
