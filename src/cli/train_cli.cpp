@@ -113,9 +113,7 @@ po::options_description train_options(train::Config& c, std::string& width, std:
        "INI file with the same keys (key = value); the command line wins")
       ("help,h", "this help");
 
-  po::options_description all("widemax train: train F(x) = c A softmax(W^T x) by gradient descent, "
-                              "neurons sharded over MPI ranks\n\nUsage: mpirun -np P widemax "
-                              "train [options]\n");
+  po::options_description all;
   all.add(model).add(opt).add(data).add(run);
   return all;
 }
@@ -134,7 +132,9 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     if (vm.count("help")) {
       std::ostringstream os;
-      os << desc;
+      os << "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons sharded "
+            "over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train [options]\n\n"
+         << desc;
       help_out = os.str();
       return std::nullopt;
     }
