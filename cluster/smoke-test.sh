@@ -50,6 +50,9 @@ finish() {
   exit $((rc != 0 ? rc : 1))
 }
 trap finish EXIT
+# Make Ctrl-C and kill run the EXIT trap too (bash skips it when a signal ends the script).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- up -------------------------------------------------------------------------------------------
 t=$(now)

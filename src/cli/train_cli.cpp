@@ -43,8 +43,11 @@ po::options_description train_options(train::Config& c, std::string& width, std:
   po::options_description opt("Optimisation");
   opt.add_options()
       ("lr", po::value(&lr),
-       "learning rate (default for gd/momentum: 1 / (an estimate of the trace of the NTK of a "
-       "batch at init), stable for gradient descent; for adam: 1e-3)")
+       "learning rate, or 'auto' for --lr-auto-c / lambda_max(H_0) from the NTK (default for "
+       "gd/momentum: 1 / (an estimate of the trace of the NTK of a batch at init), stable for "
+       "gradient descent; for adam: 1e-3)")
+      ("lr-auto-c", po::value(&c.lr_auto_c)->default_value(c.lr_auto_c),
+       "--lr auto: the c of c / lambda_max(H_0)")
       ("optimizer", po::value(&c.optimizer.kind)->default_value(c.optimizer.kind),
        "gd | momentum | adam")
       ("momentum", po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
@@ -93,6 +96,14 @@ po::options_description train_options(train::Config& c, std::string& width, std:
        "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
        "accuracy (argmax) logged");
 
+  po::options_description ntk("NTK diagnostics (DESIGN 3)");
+  ntk.add_options()
+      ("ntk-every", po::value(&c.ntk_every)->default_value(c.ntk_every),
+       "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
+       "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)")
+      ("ntk-samples", po::value(&c.ntk_samples)->default_value(c.ntk_samples),
+       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
+
   po::options_description run("Execution and output");
   run.add_options()
       ("grid", po::value(&c.grid)->default_value(c.grid),
@@ -114,7 +125,7 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       ("help,h", "this help");
 
   po::options_description all;
-  all.add(model).add(opt).add(data).add(run);
+  all.add(model).add(opt).add(data).add(ntk).add(run);
   return all;
 }
 
@@ -152,11 +163,13 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   c.n = parse_count(n, "--n");
   c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
   if (!target.empty()) c.target = split_list(target, "--target");
-  if (!lr.empty()) {
+  if (lr == "auto") {
+    c.lr_auto = true;
+  } else if (!lr.empty()) {
     char* end = nullptr;
     c.lr = std::strtod(lr.c_str(), &end);
     WIDEMAX_CHECK(end == lr.c_str() + lr.size() && c.lr > 0, "--lr: '", lr,
-                  "' is not a positive number");
+                  "' is neither a positive number nor 'auto'");
   }
   c.scale_given = vm.count("scale") && !vm["scale"].defaulted();
   c.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();

@@ -28,6 +28,9 @@ void validate(const Config& c) {
                      "--labels: unknown label kind '", c.labels, "'");
   WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
   WIDEMAX_CHECK(c.block >= 0, "--block must be >= 0, got ", c.block);
+  WIDEMAX_CHECK(c.ntk_every >= 0, "--ntk-every must be >= 0, got ", c.ntk_every);
+  WIDEMAX_CHECK(c.ntk_samples >= 0, "--ntk-samples must be >= 0, got ", c.ntk_samples);
+  WIDEMAX_CHECK(c.lr_auto_c > 0, "--lr-auto-c must be positive, got ", c.lr_auto_c);
   validate(c.optimizer);
   validate(c.schedule);
   WIDEMAX_CHECK(c.batch >= 0, "--batch must be >= 0 (0: full batch), got ", c.batch);
@@ -86,6 +89,10 @@ nlohmann::json to_json(const Config& c) {
           {"train_a", c.train_a},
           {"init_from", c.init_from},
           {"lr", c.lr},
+          {"lr_auto", c.lr_auto},
+          {"lr_auto_c", c.lr_auto_c},
+          {"ntk_every", c.ntk_every},
+          {"ntk_samples", c.ntk_samples},
           {"steps", c.steps},
           {"precision", c.precision},
           {"seed", c.seed},

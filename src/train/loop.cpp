@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "widemax/comm/npy_io.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/timer.hpp"
+#include "widemax/ntk/ntk.hpp"
 #include "widemax/train/batches.hpp"
 #include "widemax/train/optimizer.hpp"
 #include "widemax/train/progress.hpp"
@@ -55,16 +57,48 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.d = data.d;
   c.d_out = data.d_out;
   RunResult result;
-  result.lr = c.lr > 0 ? c.lr : default_lr(c, data, grid);
-  const double lr = result.lr;
+  const bool ntk_on = c.ntk_every > 0 || c.lr_auto;
+  const std::vector<std::int64_t> ntk_ids =
+      ntk_on ? ntk_sample_ids(c, data.train_ids_global, data.d_out) : std::vector<std::int64_t>{};
+  check_memory(c, grid, data.d, data.d_out, std::max(data.train.size(), data.test.size()),
+               static_cast<std::int64_t>(ntk_ids.size()), threads);
 
   Trainer<T> tr(c, grid, data, threads);
+  std::vector<double> H0;
+  double h0_norm = 0;
+  const std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
+  nlohmann::json ntk0;
+  if (ntk_on) {
+    tr.set_ntk_samples(ntk_ids);
+    H0 = tr.ntk();
+    h0_norm = ntk::frobenius(H0);
+    const auto ev = ntk::symmetric_eigenvalues(H0, tr.ntk_size());
+    ntk0 = {{"ntk_samples", ntk_ids.size()}, {"lambda_min_0", ev.front()}, {"lambda_max_0", ev.back()},
+            {"trace_0", std::accumulate(ev.begin(), ev.end(), 0.0)}};
+  }
+  if (c.lr_auto) {
+    // lambda_max grows with the number of samples (its top eigenvector is nearly constant), so
+    // a subset's value is scaled to the training set.
+    const double scale = static_cast<double>(data.train.n_global) / static_cast<double>(ntk_ids.size());
+    const double lmax = ntk0["lambda_max_0"].get<double>() * scale;
+    result.lr = c.lr_auto_c / lmax;
+    log::info(cat("--lr auto: lr = ", c.lr_auto_c, " / lambda_max(H_0) = ", c.lr_auto_c, " / ",
+                  lmax, " = ", result.lr,
+                  scale != 1 ? cat(" (lambda_max of ", ntk_ids.size(), " samples x ", scale, ")")
+                             : std::string()));
+  } else {
+    result.lr = c.lr > 0 ? c.lr : default_lr(c, data, grid);
+  }
+  const double lr = result.lr;
   const std::int64_t neuron_samples =
       (c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global) * c.width;
   if (dir) {
     nlohmann::json cfg = to_json(c);
     cfg["lr"] = lr;
-    cfg["lr_source"] = c_in.lr > 0 ? "--lr" : c.optimizer.kind == "adam" ? "default for adam" : "default: 1 / estimated trace of the NTK at init";
+    cfg["lr_source"] = c.lr_auto                     ? "--lr auto: c / lambda_max(H_0)"
+                       : c_in.lr > 0                  ? "--lr"
+                       : c.optimizer.kind == "adam" ? "default for adam"
+                                                    : "default: 1 / estimated trace of the NTK at init";
     cfg["block_resolved"] = tr.block();
     cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     cfg["threads_resolved"] = threads;
@@ -110,6 +144,18 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       j["test_mean_loss"] = last_test.mean_loss();
       if (classes) j["test_accuracy"] = last_test.accuracy();
     }
+    const bool ntk_step = c.ntk_every > 0 && (step % c.ntk_every == 0 || step == c.steps);
+    if (ntk_step) {
+      const std::vector<double> H = step == 0 ? H0 : tr.ntk();
+      const auto ev = ntk::symmetric_eigenvalues(H, tr.ntk_size());
+      j["ntk_lambda_min"] = ev.front();
+      j["ntk_lambda_max"] = ev.back();
+      j["ntk_drift"] = ntk::frobenius_diff(H, H0) / h0_norm;
+      const auto [w_fro, w_max] = tr.weight_drift(W0);
+      j["w_drift"] = w_fro;
+      j["w_drift_max"] = w_max;
+      if (tr.shape().activation == model::Activation::kSoftmax) j["entropy"] = tr.mean_entropy();
+    }
     j["elapsed_s"] = train_clock.seconds();
     if (dir) dir->append_metrics(j);
     return j;
@@ -124,7 +170,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     if (mini) tr.select_batch(batches->batch(step));
     const double loss = tr.compute_gradient();
     check_finite(loss, step);
-    const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0);
+    const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0) ||
+                        (c.ntk_every > 0 && step % c.ntk_every == 0);
     if (logged) {
       const nlohmann::json j = log_metrics(step, loss, !mini);
       if (step == 0) result.initial_loss = j["loss"].get<double>();  // over all training samples
@@ -191,7 +238,10 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"workspace_bytes_per_rank", tr.workspace_bytes()},
       {"hosts", hosts},
       {"runtime", runtime}};
-  for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy"})
+  if (ntk_on) s["ntk"] = ntk0;
+  for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy",
+                        "ntk_lambda_min", "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max",
+                        "entropy"})
     if (final_metrics.contains(k)) s[k] = final_metrics[k];
   if (dir) {
     dir->write_json("summary.json", s);
@@ -205,6 +255,22 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 }
 
 }  // namespace
+
+std::vector<std::int64_t> ntk_sample_ids(const Config& c, const std::vector<std::int64_t>& train_ids,
+                                         std::int64_t d_out) {
+  const auto n = static_cast<std::int64_t>(train_ids.size());
+  WIDEMAX_CHECK_HINT(c.ntk_samples <= n, "choose at most the number of training samples",
+                     "--ntk-samples ", c.ntk_samples, " is larger than the ", n,
+                     " training samples");
+  std::int64_t k = c.ntk_samples;
+  if (k == 0) k = n * d_out <= 1024 ? n : std::max<std::int64_t>(1, 1024 / d_out);
+  if (k == n) return train_ids;
+  const auto perm = epoch_permutation(n, c.data_seed, -1);
+  std::vector<std::int64_t> ids;
+  for (std::int64_t q = 0; q < k; ++q) ids.push_back(train_ids[perm[q]]);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 RunResult run_training(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime, bool write_outputs) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/timer.hpp"
@@ -226,5 +227,153 @@ double Trainer<T>::grad_norm() const {
 
 template class Trainer<double>;
 template class Trainer<float>;
+
+}  // namespace widemax::train
+
+// ---- NTK diagnostics and memory checks ---------------------------------------------------------
+
+namespace widemax::train {
+
+namespace {
+std::int64_t mem_available_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::int64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return -1;  // unknown: no check
+}
+
+int ranks_on_node(const comm::Communicator& world) {
+  MPI_Comm node;
+  MPI_Comm_split_type(world.raw(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node);
+  const comm::Communicator owned = comm::Communicator::adopt(node);
+  return owned.size();
+}
+
+std::string gib(double bytes) { return cat(static_cast<double>(static_cast<long long>(bytes / (1 << 30) * 100)) / 100, " GiB"); }
+}  // namespace
+
+std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::int64_t d,
+                                 std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n,
+                                 int threads) {
+  const std::int64_t elem = c.precision == "fp32" ? 4 : 8;
+  const std::int64_t m_loc = model::shard_range(c.width, grid.p_width(), grid.width_index()).size();
+  const std::int64_t opt_copies = c.optimizer.kind == "adam" ? 2 : c.optimizer.kind == "momentum" ? 1 : 0;
+  const std::int64_t copies = 2 + opt_copies + (c.ntk_every > 0 || c.lr_auto ? 1 : 0);
+  const std::int64_t params = m_loc * (d + d_out) * elem * copies;
+  const std::int64_t block = c.block > 0 ? c.block : 1024;
+  const std::int64_t scratch = std::max<std::int64_t>(n_local, 1) * block * threads * elem;
+  const std::int64_t N = ntk_n * d_out;
+  const std::int64_t ntk = N > 0 ? 3 * N * N * 8 + N * block * 8 : 0;
+  return params + scratch + ntk;
+}
+
+void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::int64_t d_out,
+                  std::int64_t n_local, std::int64_t ntk_n, int threads) {
+  const std::int64_t need = estimate_rank_bytes(c, grid, d, d_out, n_local, ntk_n, threads);
+  const std::int64_t avail = mem_available_bytes();
+  const int local = ranks_on_node(grid.world());
+  if (avail < 0) return;
+  const double share = static_cast<double>(avail) / local;
+  if (static_cast<double>(need) <= 0.9 * share) return;
+  const std::int64_t N = ntk_n * d_out;
+  const double ntk_bytes = 3.0 * N * N * 8;
+  if (ntk_bytes > 0.5 * static_cast<double>(need))
+    WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (",
+                      N, " x ", N, ") and needs about ", gib(ntk_bytes), " per rank, but only ",
+                      gib(share), " is available to each of the ", local, " ranks on this node");
+  WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, or a smaller --width", "--width ", c.width,
+                    ": each rank needs about ", gib(static_cast<double>(need)),
+                    " (parameters, gradient, optimiser state and scratch), but only ", gib(share),
+                    " is available to each of the ", local, " ranks on this node");
+}
+
+template <class T>
+void Trainer<T>::set_ntk_samples(const std::vector<std::int64_t>& global_ids) {
+  nk_ = static_cast<std::int64_t>(global_ids.size());
+  const std::int64_t d = shape_.d;
+  std::vector<double> rows(static_cast<std::size_t>(nk_ * d), 0.0);
+  for (std::int64_t q = 0; q < nk_; ++q) {
+    const auto it = std::lower_bound(train_ids_.begin(), train_ids_.end(), global_ids[q]);
+    if (it == train_ids_.end() || *it != global_ids[q]) continue;
+    const std::int64_t i = it - train_ids_.begin();
+    for (std::int64_t j = 0; j < d; ++j) rows[q * d + j] = static_cast<double>(X_[i * d + j]);
+  }
+  if (grid_.p_data() > 1) grid_.column().allreduce_sum(std::span<double>(rows));
+  Xk_.assign(rows.begin(), rows.end());
+  partk_.assign(static_cast<std::size_t>(nk_ * shape_.record_width()), T(0));
+  Fk_.assign(static_cast<std::size_t>(nk_ * shape_.d_out), T(0));
+  wsk_ = std::make_unique<model::Workspace<T>>(std::max<std::int64_t>(nk_, 1), ws_.block(),
+                                               shape_.d_out, ws_.threads());
+  nwsk_ = std::make_unique<ntk::NtkWorkspace>(nk_, shape_.d_out, ws_.block());
+}
+
+template <class T>
+std::vector<double> Trainer<T>::ntk() {
+  WIDEMAX_CHECK(nk_ > 0, "ntk(): no NTK samples set");
+  const std::int64_t m_loc = params_.neurons.size(), N = ntk_size();
+  model::forward_partial(shape_, nk_, m_loc, Xk_.data(), params_.W.data(), params_.A.data(),
+                         partk_.data(), *wsk_);
+  {
+    ScopedTimer t(comm_s_);
+    grid_.row().allreduce_softmax_merge(partk_.data(), nk_, shape_.record_width());
+  }
+  model::finalize_output(shape_, nk_, partk_.data(), Fk_.data());
+  std::vector<double> H(static_cast<std::size_t>(N * N), 0.0);
+  ntk::accumulate_jjt(shape_, nk_, m_loc, Xk_.data(), params_.W.data(), params_.A.data(),
+                      partk_.data(), Fk_.data(), H.data(), *wsk_, *nwsk_);
+  {
+    ScopedTimer t(comm_s_);
+    grid_.row().allreduce_sum(std::span<double>(H));
+  }
+  ntk::apply_gram(nk_, shape_.d, shape_.d_out, Xk_.data(), H.data());
+  return H;
+}
+
+template <class T>
+double Trainer<T>::mean_entropy() {
+  WIDEMAX_CHECK(shape_.activation == model::Activation::kSoftmax,
+                "the hidden-softmax entropy exists for --activation softmax only");
+  const std::int64_t n = static_cast<std::int64_t>(train_ids_.size());
+  forward(X_.data(), Y_.data(), n);
+  std::vector<double> plogp(static_cast<std::size_t>(n), 0.0);
+  ntk::entropy_partial(shape_, n, params_.neurons.size(), X_.data(), params_.W.data(),
+                       part_.data(), plogp.data(), ws_);
+  double sums[2] = {0.0, static_cast<double>(n)};
+  {
+    ScopedTimer t(comm_s_);
+    grid_.row().allreduce_sum(std::span<double>(plogp));
+  }
+  for (double v : plogp) sums[0] -= v;
+  if (grid_.p_data() > 1) grid_.column().allreduce_sum(std::span<double>(sums));
+  return sums[0] / sums[1];
+}
+
+template <class T>
+std::pair<double, double> Trainer<T>::weight_drift(const std::vector<T>& W0) const {
+  const std::int64_t d = shape_.d, m_loc = params_.neurons.size();
+  double sum = 0, worst = 0;
+  for (std::int64_t r = 0; r < m_loc; ++r) {
+    double sq = 0;
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double diff = static_cast<double>(params_.W[r * d + j]) - W0[r * d + j];
+      sq += diff * diff;
+    }
+    sum += sq;
+    worst = std::max(worst, sq);
+  }
+  return {std::sqrt(grid_.row().allreduce_sum(sum)), std::sqrt(grid_.row().allreduce_max(worst))};
+}
+
+template void Trainer<double>::set_ntk_samples(const std::vector<std::int64_t>&);
+template void Trainer<float>::set_ntk_samples(const std::vector<std::int64_t>&);
+template std::vector<double> Trainer<double>::ntk();
+template std::vector<double> Trainer<float>::ntk();
+template double Trainer<double>::mean_entropy();
+template double Trainer<float>::mean_entropy();
+template std::pair<double, double> Trainer<double>::weight_drift(const std::vector<double>&) const;
+template std::pair<double, double> Trainer<float>::weight_drift(const std::vector<float>&) const;
 
 }  // namespace widemax::train

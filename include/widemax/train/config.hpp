@@ -29,6 +29,10 @@ struct Config {
 
   // Optimisation
   double lr = 0;  // 0: the default heuristic of default_lr()
+  bool lr_auto = false;   // --lr auto: lr_auto_c / lambda_max(H_0)
+  double lr_auto_c = 1.0;
+  std::int64_t ntk_every = 0;    // NTK diagnostics every K steps (0: off)
+  std::int64_t ntk_samples = 0;  // 0: all training samples when n d_out <= 1024, else 1024 / d_out
   std::int64_t steps = 100;
   std::string precision = "fp64";  // fp64 | fp32
   std::uint64_t seed = 0;

@@ -39,4 +39,10 @@ namespace widemax::train {
 // Collective over `world` (the measurement).
 std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world);
 
+// The NTK samples: all training samples when --ntk-samples is 0 and n d_out <= 1024, else a subset
+// of --ntk-samples (default 1024 / d_out) chosen by a permutation keyed by the data seed: the same
+// on every grid. Sorted global ids. Throws an Error when --ntk-samples exceeds the training set.
+std::vector<std::int64_t> ntk_sample_ids(const Config& c, const std::vector<std::int64_t>& train_ids,
+                                         std::int64_t d_out);
+
 }  // namespace widemax::train

@@ -16,6 +16,7 @@
 #include "widemax/comm/grid.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/model.hpp"
+#include "widemax/ntk/ntk.hpp"
 #include "widemax/train/config.hpp"
 #include "widemax/train/optimizer.hpp"
 
@@ -54,6 +55,16 @@ LocalData load_data(const Config& c, const comm::Grid& grid);
 // factor n on uncorrelated data). For adam: 1e-3. Collective over the column communicator.
 double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid);
 
+// Bytes this rank needs for a run: parameters, gradient, optimiser state, the W_0 copy of the NTK
+// diagnostics, H (twice: the all-reduce buffer and LAPACK's copy), and scratch.
+std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::int64_t d,
+                                 std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n,
+                                 int threads);
+// Refuses (Error naming --width / --ntk-samples, with the figures) a run that will not fit in the
+// memory available to this rank: MemAvailable divided by the ranks on the node. Collective.
+void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::int64_t d_out,
+                  std::int64_t n_local, std::int64_t ntk_n, int threads);
+
 // Loss (1/2 sum ||F - y||^2) and, with classes, correct argmax predictions, over a whole set.
 struct Evaluation {
   double loss = 0;
@@ -85,6 +96,21 @@ class Trainer {
   // Loss and accuracy over all training (or held-out) samples. Collective.
   Evaluation evaluate_train();
   Evaluation evaluate_test();
+
+  // NTK diagnostics (DESIGN 3). set_ntk_samples gives every rank the rows of these training
+  // samples (collective over the column communicator: each grid row contributes the rows it
+  // holds). ntk() is H (N, N), N = n_k d_out, at the current parameters (collective over the row
+  // communicator: one SUM all-reduce of the partial J J^T).
+  void set_ntk_samples(const std::vector<std::int64_t>& global_ids);
+  std::vector<double> ntk();
+  std::int64_t ntk_size() const { return nk_ * shape_.d_out; }
+  // Outputs F (n_k, d_out) on the NTK samples from the last ntk() call.
+  std::span<const T> ntk_outputs() const { return Fk_; }
+  // Mean over training samples of the entropy (nats) of the hidden softmax. Softmax only.
+  // Collective.
+  double mean_entropy();
+  // ||W - W0||_F and max_r ||w_r - w_r0|| over all neurons. Collective over the row.
+  std::pair<double, double> weight_drift(const std::vector<T>& W0) const;
 
   const model::Shape& shape() const { return shape_; }
   const model::Params<T>& params() const { return params_; }
@@ -119,6 +145,11 @@ class Trainer {
   // [grad W | grad A (when trained) | loss]: one buffer so that P_data > 1 needs one all-reduce.
   std::vector<T> grad_;
   Optimizer<T> opt_W_, opt_A_;
+  // NTK samples and their scratch, made by set_ntk_samples.
+  std::int64_t nk_ = 0;
+  std::vector<T> Xk_, partk_, Fk_;
+  std::unique_ptr<model::Workspace<T>> wsk_;
+  std::unique_ptr<ntk::NtkWorkspace> nwsk_;
   double comm_s_ = 0;
 };
 
