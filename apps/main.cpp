@@ -21,6 +21,7 @@ const char* kUsage =
     "\n"
     "Commands:\n"
     "  train    train F(x) = c A softmax(W^T x) (or exp, relu) by gradient descent\n"
+    "  ntk      compute the empirical NTK and its spectrum, without training\n"
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
       if (rank == 0) std::printf("widemax 0.1.0\n");
     } else if (args[0] == "train") {
       status = widemax::cli::run_train({args.begin() + 1, args.end()});
+    } else if (args[0] == "ntk") {
+      status = widemax::cli::run_ntk({args.begin() + 1, args.end()});
     } else {
       WIDEMAX_FAIL_HINT("run 'widemax --help' for the list of commands", "unknown command '",
                         args[0], "'");

@@ -132,7 +132,7 @@ po::options_description train_options(train::Config& c, std::string& width, std:
 }  // namespace
 
 std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
-                                              std::string& help_out) {
+                                              std::string& help_out, const std::string& command) {
   train::Config c;
   std::string width, n, steps, target, lr;
   double net_latency_us = 0, net_bandwidth_gbs = 0;
@@ -143,9 +143,18 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     if (vm.count("help")) {
       std::ostringstream os;
-      os << "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons sharded "
-            "over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train [options]\n\n"
-         << desc;
+      if (command == "ntk")
+        os << "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
+              "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n d_out, "
+              "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
+              "summary.json. It takes the model, data and execution options of 'widemax train' "
+              "(the\noptimisation options are ignored).\n\nUsage: mpirun --bind-to none -np P "
+              "widemax ntk [options]\n\n";
+      else
+        os << "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons "
+              "sharded over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train "
+              "[options]\n\n";
+      os << desc;
       help_out = os.str();
       return std::nullopt;
     }
@@ -157,7 +166,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    WIDEMAX_FAIL_HINT("see widemax train --help", "widemax train: ", e.what());
+    WIDEMAX_FAIL_HINT("see widemax " + command + " --help", "widemax ", command, ": ", e.what());
   }
   c.width = parse_count(width, "--width");
   c.n = parse_count(n, "--n");
@@ -200,6 +209,28 @@ int run_train(const std::vector<std::string>& args) {
   const int threads = resolve_threads(c->threads, grid.world());
   const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);
   train::run_training(*c, grid, threads, runtime, /*write_outputs=*/true);
+  return 0;
+}
+
+}  // namespace widemax::cli
+
+namespace widemax::cli {
+
+int run_ntk(const std::vector<std::string>& args) {
+  std::string help;
+  const std::optional<train::Config> c = parse_train_args(args, help, "ntk");
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!c) {
+    if (rank == 0) std::cout << help;
+    return 0;
+  }
+  const comm::Communicator world(MPI_COMM_WORLD);
+  const auto [p_data, p_width] = train::resolve_grid(*c, world);
+  const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
+  const int threads = resolve_threads(c->threads, grid.world());
+  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);
+  train::run_ntk(*c, grid, threads, runtime);
   return 0;
 }
 

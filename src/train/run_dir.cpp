@@ -27,8 +27,6 @@ RunDir::RunDir(std::filesystem::path path, bool writer) : path_(std::move(path))
   // A summary.json left by an earlier run here would make this run look finished if it fails.
   std::error_code ec;
   std::filesystem::remove(path_ / "summary.json", ec);
-  metrics_.open(path_ / "metrics.jsonl", std::ios::trunc);
-  WIDEMAX_CHECK(metrics_, "--out: cannot write '", (path_ / "metrics.jsonl").string(), "'");
 }
 
 void RunDir::write_json(const std::string& name, const nlohmann::json& j) const {
@@ -37,6 +35,10 @@ void RunDir::write_json(const std::string& name, const nlohmann::json& j) const 
 
 void RunDir::append_metrics(const nlohmann::json& j) {
   if (!writer_) return;
+  if (!metrics_.is_open()) {  // opened (and truncated) on first use: `widemax ntk` writes none
+    metrics_.open(path_ / "metrics.jsonl", std::ios::trunc);
+    WIDEMAX_CHECK(metrics_, "--out: cannot write '", (path_ / "metrics.jsonl").string(), "'");
+  }
   metrics_ << j.dump() << '\n';
   metrics_.flush();
 }

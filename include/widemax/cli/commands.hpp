@@ -10,11 +10,14 @@
 
 namespace widemax::cli {
 
-// Parses `widemax train` arguments (argv excludes the program and sub-command names).
-// Returns std::nullopt when --help was asked for (the help text is in `help_out`).
+// Parses `widemax train` (or `widemax ntk`, which takes the same data and model options)
+// arguments; argv excludes the program and sub-command names. Returns std::nullopt when --help was
+// asked for (the help text is in `help_out`).
 std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
-                                              std::string& help_out);
+                                              std::string& help_out,
+                                              const std::string& command = "train");
 
 int run_train(const std::vector<std::string>& args);
+int run_ntk(const std::vector<std::string>& args);
 
 }  // namespace widemax::cli

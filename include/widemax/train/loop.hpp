@@ -46,3 +46,14 @@ std::vector<std::int64_t> ntk_sample_ids(const Config& c, const std::vector<std:
                                          std::int64_t d_out);
 
 }  // namespace widemax::train
+
+namespace widemax::train {
+
+// `widemax ntk`: the empirical NTK at initialisation (or --init-from weights), without training.
+// Writes H.npy (N, N) with N = n_k d_out and index i * d_out + k, eigenvalues.npy and
+// spectrum.csv (ascending), ntk_samples.csv (the global row ids used), config.json and
+// summary.json (lambda_min, lambda_max, trace, condition number). Collective over the grid.
+nlohmann::json run_ntk(const Config& c, const comm::Grid& grid, int threads,
+                       const nlohmann::json& runtime);
+
+}  // namespace widemax::train
