@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -35,6 +36,29 @@ const char* kUsage =
   std::_Exit(2);
 }
 
+// Under Slurm, the MPI world must be the job's tasks. A launch that did not wire MPI to Slurm
+// (for example `srun --mpi=none`, or a PMI plugin Open MPI was not built for) starts every
+// process as rank 0 of 1, and each would silently train the whole model alone. Rank 0's
+// environment decides: under mpirun the other ranks inherit the environment of the daemons'
+// launch step, whose SLURM_NTASKS is not the job's.
+void check_slurm_world(int rank, int size) {
+  const char* ntasks = std::getenv("SLURM_NTASKS");
+  const char* ignore = std::getenv("WIDEMAX_IGNORE_SLURM_NTASKS");
+  int expected = -1;
+  if (ntasks && std::getenv("SLURM_JOB_ID") && !(ignore && std::string(ignore) == "1"))
+    expected = std::atoi(ntasks);
+  MPI_Bcast(&expected, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (rank != 0 && size > 1) return;  // rank 0 reports (and MPI_Abort ends the others)
+  WIDEMAX_CHECK_HINT(
+      expected < 0 || expected == size,
+      "launch with 'srun --mpi=pmix widemax ...' or 'mpirun widemax ...' inside the allocation "
+      "(Debian's Open MPI supports PMIx only); set WIDEMAX_IGNORE_SLURM_NTASKS=1 to run fewer ranks "
+      "on purpose",
+      "running under Slurm job ", std::getenv("SLURM_JOB_ID") ? std::getenv("SLURM_JOB_ID") : "?",
+      " with SLURM_NTASKS=", expected, ", but the MPI world has ", size, " rank",
+      size == 1 ? "" : "s", size == 1 ? ": every process is rank 0 of 1" : "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,8 +78,10 @@ int main(int argc, char** argv) {
     } else if (args[0] == "--version") {
       if (rank == 0) std::printf("widemax 0.1.0\n");
     } else if (args[0] == "train") {
+      check_slurm_world(rank, size);
       status = widemax::cli::run_train({args.begin() + 1, args.end()});
     } else if (args[0] == "ntk") {
+      check_slurm_world(rank, size);
       status = widemax::cli::run_ntk({args.begin() + 1, args.end()});
     } else {
       WIDEMAX_FAIL_HINT("run 'widemax --help' for the list of commands", "unknown command '",
