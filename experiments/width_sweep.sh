@@ -20,7 +20,7 @@
 #   WIDTHS      widths                                   ["256 512 ... 65536" = 2^8 .. 2^16]
 #   MODELS      softmax-m softmax-sqrtm exp relu         [all four]
 #               (softmax-m = --activation softmax --scale m; exp and relu take no --scale)
-#   SEEDS       number of weight seeds, 0..SEEDS-1       [3]
+#   SEEDS       one number k: seeds 0..k-1; several numbers: that list of seeds   [3]
 #   N D DATA_SEED LABELS   synthetic data                [32 8 1 teacher]
 #   STEPS NTK_EVERY LOG_EVERY                            [500 50 10]
 #   RANKS THREADS   mpirun ranks, OpenMP threads/rank    [2 1]
@@ -53,7 +53,13 @@ PY=/usr/bin/python3
 
 die() { echo "width_sweep: $*" >&2; exit 2; }
 [[ -x $WIDEMAX ]] || die "no widemax binary at $WIDEMAX (build it: cmake --build build -j2 --target widemax)"
-[[ $SEEDS =~ ^[1-9][0-9]*$ ]] || die "SEEDS must be a positive count, got '$SEEDS'"
+read -r -a seeds <<<"$SEEDS"
+[[ ${#seeds[@]} -ge 1 ]] || die "SEEDS is empty"
+for s in "${seeds[@]}"; do [[ $s =~ ^[0-9]+$ ]] || die "SEEDS must be non-negative integers, got '$s'"; done
+if [[ ${#seeds[@]} -eq 1 ]]; then  # a count, as in SEEDS=3 (jobs/submit's lists also work)
+  [[ ${seeds[0]} -ge 1 ]] || die "SEEDS=0: no seed to run"
+  read -r -a seeds <<<"$(seq -s ' ' 0 $((seeds[0] - 1)))"
+fi
 command -v mpirun >/dev/null || die "mpirun not found"
 
 model_args() {  # model name -> widemax flags
@@ -74,7 +80,7 @@ cat >"$sweep/sweep_params.txt" <<EOF
 # written by experiments/width_sweep.sh on $(date -Is)
 WIDTHS="$WIDTHS"
 MODELS="$MODELS"
-SEEDS=$SEEDS N=$N D=$D DATA_SEED=$DATA_SEED LABELS=$LABELS
+SEEDS="${seeds[*]}" N=$N D=$D DATA_SEED=$DATA_SEED LABELS=$LABELS
 STEPS=$STEPS NTK_EVERY=$NTK_EVERY LOG_EVERY=$LOG_EVERY
 RANKS=$RANKS THREADS=$THREADS TIMEOUT=$TIMEOUT
 EXTRA_ARGS="$EXTRA_ARGS"
@@ -84,8 +90,8 @@ EOF
 read -r -a models <<<"$MODELS"
 read -r -a extra <<<"$EXTRA_ARGS"
 read -r -a widths <<<"$WIDTHS"
-total=$(( ${#models[@]} * ${#widths[@]} * SEEDS ))
-echo "width sweep: ${#models[@]} models x ${#widths[@]} widths x $SEEDS seeds = $total runs," \
+total=$(( ${#models[@]} * ${#widths[@]} * ${#seeds[@]} ))
+echo "width sweep: ${#models[@]} models x ${#widths[@]} widths x ${#seeds[@]} seeds = $total runs," \
      "n=$N d=$D data-seed=$DATA_SEED, $STEPS steps, $RANKS ranks x $THREADS threads -> $sweep"
 
 i=0 failed=0 skipped=0
@@ -93,7 +99,7 @@ sweep_start=$SECONDS
 for model in "${models[@]}"; do
   read -r -a margs <<<"$(model_args "$model")"
   for width in "${widths[@]}"; do
-    for ((seed = 0; seed < SEEDS; seed++)); do
+    for seed in "${seeds[@]}"; do
       i=$((i + 1))
       name=${model}_w${width}_s${seed}
       run=$sweep/$name

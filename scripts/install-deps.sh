@@ -10,7 +10,7 @@ packages=(
   libgtest-dev                                   # tests
   nlohmann-json3-dev                             # JSON output
   libsleef-dev                                   # vectorised exp
-  python3 python3-numpy                          # test scripts read the run directory independently
+  python3 python3-numpy python3-matplotlib       # tests read run directories; scripts/report plots
 )
 missing=()
 for p in "${packages[@]}"; do
