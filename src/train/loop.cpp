@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -239,6 +241,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"hosts", hosts},
       {"runtime", runtime}};
   if (ntk_on) s["ntk"] = ntk0;
+  // Under Slurm: which job (and array task) produced this run, whatever --out was.
+  nlohmann::json slurm;
+  for (const char* k : {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
+                        "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_JOB_PARTITION"})
+    if (const char* v = std::getenv(k)) slurm[k] = v;
+  if (!slurm.empty()) s["slurm"] = slurm;
   for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy",
                         "ntk_lambda_min", "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max",
                         "entropy"})

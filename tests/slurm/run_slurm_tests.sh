@@ -75,6 +75,11 @@ for r in "$work/runs/strong/strong_p3" "$work/runs/weak/weak_p3"; do
     || fail "$r did not run on 3 different nodes"
 done
 /usr/bin/python3 -c "import json; s=json.load(open('$work/runs/weak/weak_p3/summary.json')); assert s['width']==3000 and s['ranks']==3, s"
+# Each run records the Slurm job (and array task) that produced it.
+for r in "$work"/runs/width/*_w*_s0; do
+  /usr/bin/python3 -c "import json,sys; s=json.load(open('$r/summary.json'))['slurm']; sys.exit(0 if 'SLURM_ARRAY_TASK_ID' in s and 'SLURM_JOB_ID' in s else 1)" \
+    || fail "$r/summary.json does not record its Slurm array task"
+done
 
 # Reports.
 "$root/scripts/report" "$work/runs/width" >/dev/null || fail "report of the width sweep"
