@@ -11,6 +11,7 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/parse.hpp"
+#include "widemax/core/signals.hpp"
 #include "widemax/train/loop.hpp"
 
 namespace po = boost::program_options;
@@ -119,6 +120,14 @@ po::options_description train_options(train::Config& c, std::string& width, std:
        "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)")
       ("out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")
       ("save", po::bool_switch(&c.save), "write W.npy and A.npy into the run directory at the end")
+      ("checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+       "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
+       "preemption signal checkpoints anyway)")
+      ("keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+       "keep the newest N checkpoints")
+      ("resume", po::value(&c.resume),
+       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
+       "none) or a run or checkpoint directory; any number of ranks and grid")
       ("quiet", "no progress output")
       ("config", po::value(&c.config_file),
        "INI file with the same keys (key = value); the command line wins")
@@ -162,7 +171,14 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
       const std::string file = vm["config"].as<std::string>();
       std::ifstream in(file);
       WIDEMAX_CHECK(in, "--config: cannot open '", file, "'");
-      po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
+      try {
+        po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
+        po::notify(vm);
+      } catch (const po::error& e) {
+        WIDEMAX_FAIL_HINT("the file holds lines 'key = value' with the long option names of "
+                          "widemax " + command + " --help, without the dashes",
+                          "--config ", file, ": ", e.what());
+      }
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -208,8 +224,9 @@ int run_train(const std::vector<std::string>& args) {
   const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
   const int threads = resolve_threads(c->threads, grid.world());
   const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);
-  train::run_training(*c, grid, threads, runtime, /*write_outputs=*/true);
-  return 0;
+  install_preemption_handlers();
+  const train::RunResult r = train::run_training(*c, grid, threads, runtime, /*write_outputs=*/true);
+  return r.preempted ? kExitPreempted : 0;
 }
 
 }  // namespace widemax::cli

@@ -43,7 +43,18 @@ void write_npy_rows(const Communicator& comm, const std::filesystem::path& path,
   const int rc_close = MPI_File_close(&fh);
   if (rc == MPI_SUCCESS) rc = rc_close;
   const int any_failed = comm.allreduce_max<int>(rc != MPI_SUCCESS ? 1 : 0);
-  WIDEMAX_CHECK(!any_failed, "writing '", tmp.string(), "' failed on some rank (disk full?)");
+  if (any_failed) {
+    if (comm.rank() == 0) {  // leave nothing half-written behind
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+    }
+    char msg[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    if (rc != MPI_SUCCESS) MPI_Error_string(rc, msg, &len);
+    WIDEMAX_FAIL_HINT("free space on that file system, or choose another --out",
+                      "writing '", path.string(), "' failed", len ? std::string(": ") + msg : "",
+                      " (file system full or read-only?)");
+  }
   if (comm.rank() == 0) {
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);

@@ -31,6 +31,13 @@ void validate(const Config& c) {
   WIDEMAX_CHECK(c.ntk_every >= 0, "--ntk-every must be >= 0, got ", c.ntk_every);
   WIDEMAX_CHECK(c.ntk_samples >= 0, "--ntk-samples must be >= 0, got ", c.ntk_samples);
   WIDEMAX_CHECK(c.lr_auto_c > 0, "--lr-auto-c must be positive, got ", c.lr_auto_c);
+  WIDEMAX_CHECK(c.checkpoint_every >= 0, "--checkpoint-every must be >= 0, got ",
+                c.checkpoint_every);
+  WIDEMAX_CHECK(c.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1, got ",
+                c.keep_checkpoints);
+  WIDEMAX_CHECK_HINT(c.resume != "auto" || !c.out.empty(),
+                     "give the run directory to continue with --out DIR",
+                     "--resume auto continues the run in --out, but no --out was given");
   validate(c.optimizer);
   validate(c.schedule);
   WIDEMAX_CHECK(c.batch >= 0, "--batch must be >= 0 (0: full batch), got ", c.batch);
@@ -122,7 +129,10 @@ nlohmann::json to_json(const Config& c) {
           {"threads", c.threads},
           {"block", c.block},
           {"out", c.out},
-          {"save", c.save}};
+          {"save", c.save},
+          {"checkpoint_every", c.checkpoint_every},
+          {"keep_checkpoints", c.keep_checkpoints},
+          {"resume", c.resume}};
 }
 
 }  // namespace widemax::train

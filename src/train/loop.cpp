@@ -13,9 +13,11 @@
 #include "widemax/comm/npy_io.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
+#include "widemax/core/signals.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/ntk/ntk.hpp"
 #include "widemax/train/batches.hpp"
+#include "widemax/train/checkpoint.hpp"
 #include "widemax/train/optimizer.hpp"
 #include "widemax/train/progress.hpp"
 #include "widemax/train/run_dir.hpp"
@@ -66,19 +68,44 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                static_cast<std::int64_t>(ntk_ids.size()), threads);
 
   Trainer<T> tr(c, grid, data, threads);
+  std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
+  if (ntk_on) tr.set_ntk_samples(ntk_ids);
+
+  // Resume: parameters, optimiser state and W_0 from the newest complete checkpoint.
+  std::int64_t s0 = 0;
+  nlohmann::json resumed;
+  if (!c.resume.empty()) {
+    const std::string where = c.resume == "auto" ? c.out : c.resume;
+    const auto ckpt = find_checkpoint(where);
+    WIDEMAX_CHECK_HINT(ckpt || c.resume == "auto", "give a run directory or a checkpoint directory",
+                       "--resume: no complete checkpoint in '", where, "'");
+    if (ckpt) {
+      resumed = read_checkpoint(grid, *ckpt, tr, c, ntk_on ? &W0 : nullptr);
+      s0 = resumed["step"].get<std::int64_t>();
+      log::info(cat("resuming from ", ckpt->string(), " at step ", s0, " (written by ",
+                    resumed.value("ranks", 0), " ranks on grid ", resumed.value("grid", "?"), ")"));
+    } else {
+      log::info(cat("--resume auto: no checkpoint in ", where, " yet: starting at step 0"));
+    }
+  }
+  result.first_step = s0;
+
   std::vector<double> H0;
   double h0_norm = 0;
-  const std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
   nlohmann::json ntk0;
   if (ntk_on) {
-    tr.set_ntk_samples(ntk_ids);
+    if (s0 > 0) std::swap(tr.params_mut().W, W0);  // H_0 is the NTK at W_0
     H0 = tr.ntk();
+    if (s0 > 0) std::swap(tr.params_mut().W, W0);
     h0_norm = ntk::frobenius(H0);
     const auto ev = ntk::symmetric_eigenvalues(H0, tr.ntk_size());
     ntk0 = {{"ntk_samples", ntk_ids.size()}, {"lambda_min_0", ev.front()}, {"lambda_max_0", ev.back()},
             {"trace_0", std::accumulate(ev.begin(), ev.end(), 0.0)}};
   }
-  if (c.lr_auto) {
+  if (!resumed.empty()) {
+    result.lr = resumed.value("lr", 0.0);  // exactly the rate of the interrupted run
+    result.initial_loss = resumed.value("initial_loss", 0.0);
+  } else if (c.lr_auto) {
     // lambda_max grows with the number of samples (its top eigenvector is nearly constant), so
     // a subset's value is scaled to the training set.
     const double scale = static_cast<double>(data.train.n_global) / static_cast<double>(ntk_ids.size());
@@ -111,6 +138,14 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                 " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(),
                 dir ? " -> " + dir->path().string() : std::string()));
 
+  if (dir && s0 > 0) dir->resume_metrics(s0);
+  auto checkpoint = [&](std::int64_t step) {
+    if (!dir) return;
+    const auto path = write_checkpoint(grid, dir->path(), step, tr, c,
+                                       {{"lr", lr}, {"initial_loss", result.initial_loss}},
+                                       ntk_on ? &W0 : nullptr, c.keep_checkpoints);
+    log::info(cat("checkpoint: ", path.string()));
+  };
   Progress progress(write_outputs && c.progress && rank0, c.steps);
   std::vector<double> step_times;
   step_times.reserve(static_cast<std::size_t>(c.steps));
@@ -167,11 +202,17 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                        "training diverged: the loss is ", loss, " at step ", step);
   };
 
-  for (std::int64_t step = 0; step < c.steps; ++step) {
+  for (std::int64_t step = s0; step < c.steps; ++step) {
     Stopwatch sw;
     if (mini) tr.select_batch(batches->batch(step));
     const double loss = tr.compute_gradient();
     check_finite(loss, step);
+    // Every rank agrees, once per step, on a preemption signal (which may reach only some ranks)
+    // and on a non-finite gradient (which may appear in only some shards).
+    int flags[2] = {preemption_requested() ? 1 : 0, std::isfinite(tr.local_grad_sq()) ? 0 : 1};
+    grid.world().allreduce_max(std::span<int>(flags));
+    WIDEMAX_CHECK_HINT(!flags[1], "lower --lr (or check the data's scale)",
+                       "training diverged: the gradient has NaN or Inf entries at step ", step);
     const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0) ||
                         (c.ntk_every > 0 && step % c.ntk_every == 0);
     if (logged) {
@@ -183,7 +224,21 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     result.losses.push_back(loss);
     progress.update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
                     logged);
+    if (flags[0]) {
+      progress.finish();
+      WIDEMAX_CHECK_HINT(dir, "give --out", "preempted at step ", step + 1,
+                         " but there is no run directory to checkpoint into");
+      checkpoint(step + 1);
+      log::info(cat("preempted by signal ", preemption_signal(), " after step ", step + 1,
+                    ": checkpoint written; continue with --resume auto (exit status ",
+                    kExitPreempted, ")"));
+      result.preempted = true;
+      return result;
+    }
+    if (c.checkpoint_every > 0 && (step + 1) % c.checkpoint_every == 0 && step + 1 < c.steps)
+      checkpoint(step + 1);
   }
+  if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const double train_s = train_clock.seconds();
   const double comm_s = tr.comm_seconds() - comm_before;
   tr.use_full_batch();
@@ -191,7 +246,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   check_finite(final_loss, c.steps);
   const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
-  if (c.steps == 0) result.initial_loss = final_loss;
+  if (c.steps == 0 || (s0 == c.steps && resumed.empty())) result.initial_loss = final_loss;
   progress.finish();
 
   if (dir && c.save) {

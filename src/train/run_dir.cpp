@@ -33,6 +33,24 @@ void RunDir::write_json(const std::string& name, const nlohmann::json& j) const 
   if (writer_) write_file_atomic(path_ / name, j.dump(2) + "\n");
 }
 
+void RunDir::resume_metrics(std::int64_t s0) {
+  if (!writer_) return;
+  std::ifstream in(path_ / "metrics.jsonl");
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).value("step", s0) < s0) kept += line + "\n";
+    } catch (const nlohmann::json::exception&) {
+      break;  // a line cut short by the crash: it and what follows are dropped
+    }
+  }
+  in.close();
+  write_file_atomic(path_ / "metrics.jsonl", kept);
+  metrics_.open(path_ / "metrics.jsonl", std::ios::app);
+  WIDEMAX_CHECK(metrics_, "--out: cannot write '", (path_ / "metrics.jsonl").string(), "'");
+}
+
 void RunDir::append_metrics(const nlohmann::json& j) {
   if (!writer_) return;
   if (!metrics_.is_open()) {  // opened (and truncated) on first use: `widemax ntk` writes none
@@ -41,6 +59,9 @@ void RunDir::append_metrics(const nlohmann::json& j) {
   }
   metrics_ << j.dump() << '\n';
   metrics_.flush();
+  WIDEMAX_CHECK_HINT(metrics_.good(), "free space on the file system of --out",
+                     "--out: writing '", (path_ / "metrics.jsonl").string(),
+                     "' failed (file system full or read-only?)");
 }
 
 }  // namespace widemax::train

@@ -219,6 +219,16 @@ void Trainer<T>::apply_update(double lr, std::int64_t t) {
 }
 
 template <class T>
+double Trainer<T>::local_grad_sq() const {
+  const T* g = grad_.data();
+  const std::size_t n = grad_.size() - 1;  // the last entry is the loss
+  double sq = 0;
+#pragma omp simd reduction(+ : sq)
+  for (std::size_t i = 0; i < n; ++i) sq += static_cast<double>(g[i]) * g[i];
+  return sq;
+}
+
+template <class T>
 double Trainer<T>::grad_norm() const {
   double sq = 0;
   for (std::size_t i = 0; i + 1 < grad_.size(); ++i) sq += static_cast<double>(grad_[i]) * grad_[i];

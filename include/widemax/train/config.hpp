@@ -62,6 +62,9 @@ struct Config {
   std::int64_t block = 0;    // neurons per block; 0: automatic
   std::string out;           // run directory; empty: runs/train-<time>
   bool save = false;
+  std::int64_t checkpoint_every = 0;  // checkpoint every K steps and at the end (0: never)
+  int keep_checkpoints = 2;           // the newest N complete checkpoints are kept
+  std::string resume;                 // "", "auto" (newest in --out, if any) or a directory
   bool progress = true;  // rank 0 progress output
   std::string config_file;
 

@@ -18,6 +18,8 @@ struct RunResult {
   // training samples: steps + 1 values.
   std::vector<double> losses;
   double initial_loss = 0;  // over all training samples at step 0
+  bool preempted = false;   // stopped by SIGUSR1/SIGTERM after writing a checkpoint
+  std::int64_t first_step = 0;  // > 0 when resumed from a checkpoint
   double lr = 0;
   nlohmann::json summary;
   std::string run_dir;  // empty when outputs were not written

@@ -29,6 +29,12 @@ class Optimizer {
   void step(std::span<T> p, std::span<const T> g, double lr, std::int64_t t);
   // The state, for checkpoints and tests: momentum's v, or Adam's (m, v) concatenated.
   std::span<const T> state() const { return state_; }
+  // The state as slots of the parameters' shape: 0 (gd), 1 (momentum: v) or 2 (adam: m, v).
+  int slots() const { return size_ ? static_cast<int>(state_.size() / size_) : 0; }
+  std::span<T> slot(int k) { return {state_.data() + static_cast<std::size_t>(k) * size_, size_}; }
+  std::span<const T> slot(int k) const {
+    return {state_.data() + static_cast<std::size_t>(k) * size_, size_};
+  }
 
  private:
   OptimizerSpec spec_;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,8 @@ class RunDir {
   const std::filesystem::path& path() const { return path_; }
   void write_json(const std::string& name, const nlohmann::json& j) const;
   void append_metrics(const nlohmann::json& j);
+  // On resume from step s0: keeps the metrics lines of steps < s0 and appends after them.
+  void resume_metrics(std::int64_t s0);
 
  private:
   std::filesystem::path path_;

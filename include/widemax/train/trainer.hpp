@@ -114,6 +114,15 @@ class Trainer {
 
   const model::Shape& shape() const { return shape_; }
   const model::Params<T>& params() const { return params_; }
+  // Mutable access for checkpoints (loading parameters and optimiser state) only.
+  model::Params<T>& params_mut() { return params_; }
+  Optimizer<T>& optimizer_W() { return opt_W_; }
+  Optimizer<T>& optimizer_A() { return opt_A_; }
+  const Optimizer<T>& optimizer_W() const { return opt_W_; }
+  const Optimizer<T>& optimizer_A() const { return opt_A_; }
+  bool trains_A() const { return train_a_; }
+  // Sum of squares of this rank's gradient (W and A): NaN or Inf when any entry is. Local.
+  double local_grad_sq() const;
   std::span<const T> grad_W() const { return {grad_.data(), params_.W.size()}; }
   std::span<const T> grad_A() const;
   // The outputs F (n, d_out) of the last forward pass, for this rank's samples of that pass.
