@@ -31,16 +31,46 @@ widemax_launch() {
     module load $WIDEMAX_MODULES
   fi
   export OMP_NUM_THREADS="$WIDEMAX_THREADS"
+  # WIDEMAX_EXEC=1: replace this (background) shell by the launcher, so that $! is its pid.
+  local run=()
+  [ "${WIDEMAX_EXEC:-0}" = 1 ] && run=(exec)
   local root=()
   [ "$(id -u)" -eq 0 ] && root=(--allow-run-as-root)
   case "$WIDEMAX_LAUNCH" in
     mpirun)
-      mpirun "${root[@]}" --bind-to "$WIDEMAX_BIND" -x OMP_NUM_THREADS -x OMPI_MCA_mpi_add_procs_cutoff \
+      "${run[@]}" mpirun "${root[@]}" --bind-to "$WIDEMAX_BIND" -x OMP_NUM_THREADS -x OMPI_MCA_mpi_add_procs_cutoff \
         "$WIDEMAX_BIN" "$@" ;;
     srun)
-      srun --mpi=pmix --kill-on-bad-exit=1 --cpus-per-task="$WIDEMAX_THREADS" "$WIDEMAX_BIN" "$@" ;;
+      "${run[@]}" srun --mpi=pmix --kill-on-bad-exit=1 --cpus-per-task="$WIDEMAX_THREADS" "$WIDEMAX_BIN" "$@" ;;
     *)
       echo "site.sh: WIDEMAX_LAUNCH must be mpirun or srun, not '$WIDEMAX_LAUNCH'" >&2
       return 2 ;;
   esac
+}
+
+# Runs widemax_launch so that a preemption signal reaches widemax and the job comes back:
+#   - Slurm signals only the batch shell with --signal=B:USR1@T (and scancel --signal=USR1 --batch);
+#     the trap forwards SIGUSR1 to the launcher (mpirun and srun pass it on to every rank);
+#   - widemax then finishes its step, checkpoints and exits with 75 (EX_TEMPFAIL);
+#   - on 75 the job requeues itself (the job must allow it: #SBATCH --requeue); when it runs again,
+#     `--resume auto` (which the job scripts always pass) continues from the checkpoint.
+widemax_run_preemptible() {
+  WIDEMAX_EXEC=1 widemax_launch "$@" &
+  local pid=$! status=0 signalled=0
+  trap 'signalled=1; echo "site.sh: preemption signal: forwarding SIGUSR1 to widemax"; kill -USR1 "$pid" 2>/dev/null || true' USR1 TERM
+  while kill -0 "$pid" 2>/dev/null; do
+    wait "$pid" && status=0 || status=$?
+  done
+  trap - USR1 TERM
+  if [ "$signalled" -eq 1 ] && [ "$status" -gt 128 ]; then  # wait itself was interrupted
+    wait "$pid" 2>/dev/null && status=0 || { s=$?; [ "$s" -ne 127 ] && status=$s; }
+  fi
+  if [ "$status" -eq 75 ]; then
+    echo "site.sh: widemax checkpointed after a preemption signal: requeueing job ${SLURM_JOB_ID:-?}"
+    scontrol requeue "${SLURM_JOB_ID:?}"
+    # The requeue ends this instance of the job; if it has not yet, do not report success.
+    sleep 30
+    exit 75
+  fi
+  return "$status"
 }

@@ -209,7 +209,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     check_finite(loss, step);
     // Every rank agrees, once per step, on a preemption signal (which may reach only some ranks)
     // and on a non-finite gradient (which may appear in only some shards).
-    int flags[2] = {preemption_requested() ? 1 : 0, std::isfinite(tr.local_grad_sq()) ? 0 : 1};
+    int flags[2] = {preemption_signal(), std::isfinite(tr.local_grad_sq()) ? 0 : 1};
     grid.world().allreduce_max(std::span<int>(flags));
     WIDEMAX_CHECK_HINT(!flags[1], "lower --lr (or check the data's scale)",
                        "training diverged: the gradient has NaN or Inf entries at step ", step);
@@ -229,7 +229,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       WIDEMAX_CHECK_HINT(dir, "give --out", "preempted at step ", step + 1,
                          " but there is no run directory to checkpoint into");
       checkpoint(step + 1);
-      log::info(cat("preempted by signal ", preemption_signal(), " after step ", step + 1,
+      log::info(cat("preempted by signal ", flags[0], " (on at least one rank) after step ", step + 1,
                     ": checkpoint written; continue with --resume auto (exit status ",
                     kExitPreempted, ")"));
       result.preempted = true;
@@ -299,7 +299,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   // Under Slurm: which job (and array task) produced this run, whatever --out was.
   nlohmann::json slurm;
   for (const char* k : {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-                        "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_JOB_PARTITION"})
+                        "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_JOB_PARTITION",
+                        "SLURM_RESTART_COUNT"})
     if (const char* v = std::getenv(k)) slurm[k] = v;
   if (!slurm.empty()) s["slurm"] = slurm;
   for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy",

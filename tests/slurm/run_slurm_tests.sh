@@ -5,7 +5,10 @@
 #   - every job COMPLETED in sacct, and a job with a bad option FAILED with the error in its log;
 #   - every run directory is complete (config.json, metrics.jsonl, summary.json);
 #   - the 3-rank runs really used ranks on 3 different nodes (summary.json hosts);
-#   - scripts/report produced the width-sweep and scaling tables and plots.
+#   - scripts/report produced the width-sweep and scaling tables and plots;
+#   - preemption: a job sent SIGUSR1 (scancel --signal=USR1 --batch) checkpoints, exits 75,
+#     requeues itself, resumes from its checkpoint, and ends with W bitwise equal to the same job
+#     run without interruption.
 # The cluster is brought down on every exit path. Exits 77 (ctest: skipped) when not root, since
 # the cluster needs network namespaces.
 set -euo pipefail
@@ -80,6 +83,42 @@ for r in "$work"/runs/width/*_w*_s0; do
   /usr/bin/python3 -c "import json,sys; s=json.load(open('$r/summary.json'))['slurm']; sys.exit(0 if 'SLURM_ARRAY_TASK_ID' in s and 'SLURM_JOB_ID' in s else 1)" \
     || fail "$r/summary.json does not record its Slurm array task"
 done
+
+# Preemption: the same 2-rank job twice, one of them signalled once it has a checkpoint.
+pre=(RANKS=2 WIDTH=20000 N=256 D=16 STEPS=600 CHECKPOINT_EVERY=50 LR=1e-6 EXTRA_ARGS=--save)
+pid_job=$(submit strong-scaling SWEEP_DIR="$work/runs/preempted" "${pre[@]}")
+ref_job=$(submit strong-scaling SWEEP_DIR="$work/runs/reference" "${pre[@]}")
+deadline=$((SECONDS + 120))
+until ls "$work/runs/preempted/strong_p2/checkpoints" 2>/dev/null | grep -q '^step_'; do
+  [ $SECONDS -lt $deadline ] || fail "job $pid_job wrote no checkpoint within 120 s"
+  sleep 0.3
+done
+timeout 10 scancel --signal=USR1 --batch "$pid_job" || fail "scancel --signal"
+deadline=$((SECONDS + 300))
+while [ -n "$(timeout 10 squeue -h -j "$pid_job,$ref_job" 2>/dev/null)" ]; do
+  [ $SECONDS -lt $deadline ] || { timeout 10 squeue; fail "preemption jobs still queued after 300 s"; }
+  # Slurm holds a requeued job back (BeginTime) for a while; release it now.
+  if timeout 10 squeue -h -j "$pid_job" -o %r 2>/dev/null | grep -q BeginTime; then
+    timeout 10 scontrol update JobId="$pid_job" StartTime=now || true
+  fi
+  sleep 1
+done
+sleep 2
+pstates=$(timeout 20 sacct -D -X -n -P -j "$pid_job" --format=JobID,State)
+echo "$pstates"
+echo "$pstates" | grep -q REQUEUED || fail "job $pid_job was not requeued"
+echo "$pstates" | tail -1 | grep -q COMPLETED || fail "job $pid_job did not complete after the requeue"
+grep -q "preempted by signal 10" "$work"/runs/preempted/*.out || fail "no preemption message in the log"
+grep -q "resuming from .*step_" "$work"/runs/preempted/*.out || fail "the requeued job did not resume"
+/usr/bin/python3 - "$work/runs/preempted/strong_p2" "$work/runs/reference/strong_p2" <<'PY' || fail "preempted run differs"
+import json, sys
+import numpy as np
+a, b = sys.argv[1:3]
+assert np.array_equal(np.load(f"{a}/W.npy"), np.load(f"{b}/W.npy")), "W differs"
+s = json.load(open(f"{a}/summary.json"))
+assert s["slurm"]["SLURM_RESTART_COUNT"] == "1", s["slurm"]
+print("preempted job: W bitwise equal to the uninterrupted job, restart count 1")
+PY
 
 # Reports.
 "$root/scripts/report" "$work/runs/width" >/dev/null || fail "report of the width sweep"
