@@ -90,9 +90,13 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
         T* rec = mine + i * width;
         if (relu) {
           rec[0] = T(0);  // a relu record is a plain sum: M stays 0
-          for (std::int64_t j = 0; j < cols; ++j) {
-            const T v = z[j] > T(0) ? z[j] : T(0);
-            for (std::int64_t k = 0; k < d_out; ++k) rec[2 + k] += Ab[j * d_out + k] * v;
+#pragma omp simd
+          for (std::int64_t j = 0; j < cols; ++j) z[j] = z[j] > T(0) ? z[j] : T(0);
+          for (std::int64_t k = 0; k < d_out; ++k) {
+            T u = 0;
+#pragma omp simd reduction(+ : u)
+            for (std::int64_t j = 0; j < cols; ++j) u += Ab[j * d_out + k] * z[j];
+            rec[2 + k] += u;
           }
           continue;
         }
@@ -213,12 +217,15 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
           }
           case Activation::kRelu: {
             // phi = max(z, 0);  G = c 1[z > 0] (A R)_r;  dA = c max(z, 0) R
-            for (std::int64_t j = 0; j < cols; ++j) {
-              const bool on = z[j] > T(0);
-              if (gAb && on)
-                for (std::int64_t k = 0; k < d_out; ++k) gAb[j * d_out + k] += c * z[j] * Ri[k];
-              z[j] = on ? c * ar[j] : T(0);
-            }
+            if (gAb)
+              for (std::int64_t k = 0; k < d_out; ++k) {
+                const T cr = c * Ri[k];
+#pragma omp simd
+                for (std::int64_t j = 0; j < cols; ++j)
+                  gAb[j * d_out + k] += z[j] > T(0) ? cr * z[j] : T(0);
+              }
+#pragma omp simd
+            for (std::int64_t j = 0; j < cols; ++j) z[j] = z[j] > T(0) ? c * ar[j] : T(0);
             break;
           }
         }
