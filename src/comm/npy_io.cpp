@@ -32,17 +32,30 @@ void write_npy_rows(const Communicator& comm, const std::filesystem::path& path,
   const std::int64_t total = local_rows * cols;
   const std::int64_t chunk = std::int64_t{1} << 28;
   const std::int64_t n_chunks = comm.allreduce_max<std::int64_t>((total + chunk - 1) / chunk);
+  // Open MPI reports success with a short count when the file system is full, so the count of
+  // every write and the final file size are checked too.
+  bool short_write = false;
   for (std::int64_t c = 0; c < n_chunks; ++c) {
     const std::int64_t begin = std::min(total, c * chunk);
     const std::int64_t count = std::min(total, begin + chunk) - begin;
+    MPI_Status status;
     const int rc2 = MPI_File_write_at_all(fh, offset + static_cast<MPI_Offset>(begin * sizeof(T)),
                                           local + begin, static_cast<int>(count),
-                                          detail::mpi_type<T>(), MPI_STATUS_IGNORE);
+                                          detail::mpi_type<T>(), &status);
+    int written = 0;
+    if (rc2 == MPI_SUCCESS) MPI_Get_count(&status, detail::mpi_type<T>(), &written);
     if (rc2 != MPI_SUCCESS) rc = rc2;
+    if (rc2 == MPI_SUCCESS && written != static_cast<int>(count)) short_write = true;
   }
   const int rc_close = MPI_File_close(&fh);
   if (rc == MPI_SUCCESS) rc = rc_close;
-  const int any_failed = comm.allreduce_max<int>(rc != MPI_SUCCESS ? 1 : 0);
+  if (comm.rank() == 0 && rc == MPI_SUCCESS) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(tmp, ec);
+    const auto expected = header.size() + static_cast<std::uintmax_t>(global_rows * cols) * sizeof(T);
+    if (ec || size != expected) short_write = true;
+  }
+  const int any_failed = comm.allreduce_max<int>(rc != MPI_SUCCESS || short_write ? 1 : 0);
   if (any_failed) {
     if (comm.rank() == 0) {  // leave nothing half-written behind
       std::error_code ec;

@@ -24,7 +24,8 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     if (!out) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      WIDEMAX_FAIL("writing '", tmp.string(), "' failed (disk full?)");
+      WIDEMAX_FAIL_HINT("free space on that file system, or choose another --out", "writing '",
+                        path.string(), "' failed (file system full or read-only?)");
     }
   }
   std::error_code ec;

@@ -86,12 +86,20 @@ fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::
   const model::Range r = tr.params().neurons;
   const bool writes = grid.data_index() == 0;
   nlohmann::json tensors;
-  for (const auto& s : slots_of(tr, const_cast<std::vector<T>*>(W0))) {
-    const fs::path file = tmp / (s.name + ".npy");
-    comm::write_npy_rows(grid.world(), file, s.data, r.begin, writes ? r.size() : 0, c.width, s.cols);
-    tensors[s.name] = {{"file", s.name + ".npy"},
-                       {"shape", {c.width, s.cols}},
-                       {"checksum", hex(global_checksum(grid, s.data, r.begin, r.size(), s.cols))}};
+  try {
+    for (const auto& s : slots_of(tr, const_cast<std::vector<T>*>(W0))) {
+      const fs::path file = tmp / (s.name + ".npy");
+      comm::write_npy_rows(grid.world(), file, s.data, r.begin, writes ? r.size() : 0, c.width,
+                           s.cols);
+      tensors[s.name] = {{"file", s.name + ".npy"},
+                         {"shape", {c.width, s.cols}},
+                         {"checksum", hex(global_checksum(grid, s.data, r.begin, r.size(), s.cols))}};
+    }
+  } catch (const Error&) {
+    // write_npy_rows fails on every rank alike; drop the partial checkpoint before reporting.
+    std::error_code ec;
+    if (rank0) fs::remove_all(tmp, ec);
+    throw;
   }
   if (rank0) {
     nlohmann::json m = extra;

@@ -202,6 +202,9 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                        "training diverged: the loss is ", loss, " at step ", step);
   };
 
+  // A checkpoint of the state at step s is written during step s, once its forward pass has shown
+  // a finite loss and gradient: so the newest checkpoint on disk is always one to resume from,
+  // also after a divergence.
   for (std::int64_t step = s0; step < c.steps; ++step) {
     Stopwatch sw;
     if (mini) tr.select_batch(batches->batch(step));
@@ -213,6 +216,20 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     grid.world().allreduce_max(std::span<int>(flags));
     WIDEMAX_CHECK_HINT(!flags[1], "lower --lr (or check the data's scale)",
                        "training diverged: the gradient has NaN or Inf entries at step ", step);
+    const bool due = c.checkpoint_every > 0 && step > s0 && step % c.checkpoint_every == 0;
+    if (due || flags[0]) {
+      WIDEMAX_CHECK_HINT(dir, "give --out", "preempted at step ", step,
+                         " but there is no run directory to checkpoint into");
+      checkpoint(step);
+    }
+    if (flags[0]) {
+      progress.finish();
+      log::info(cat("preempted by signal ", flags[0], " (on at least one rank) at step ", step,
+                    ": checkpoint written; continue with --resume auto (exit status ",
+                    kExitPreempted, ")"));
+      result.preempted = true;
+      return result;
+    }
     const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0) ||
                         (c.ntk_every > 0 && step % c.ntk_every == 0);
     if (logged) {
@@ -224,26 +241,13 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     result.losses.push_back(loss);
     progress.update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
                     logged);
-    if (flags[0]) {
-      progress.finish();
-      WIDEMAX_CHECK_HINT(dir, "give --out", "preempted at step ", step + 1,
-                         " but there is no run directory to checkpoint into");
-      checkpoint(step + 1);
-      log::info(cat("preempted by signal ", flags[0], " (on at least one rank) after step ", step + 1,
-                    ": checkpoint written; continue with --resume auto (exit status ",
-                    kExitPreempted, ")"));
-      result.preempted = true;
-      return result;
-    }
-    if (c.checkpoint_every > 0 && (step + 1) % c.checkpoint_every == 0 && step + 1 < c.steps)
-      checkpoint(step + 1);
   }
-  if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const double train_s = train_clock.seconds();
   const double comm_s = tr.comm_seconds() - comm_before;
   tr.use_full_batch();
   const double final_loss = tr.compute_gradient();  // gradient too, for the final grad_norm
   check_finite(final_loss, c.steps);
+  if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
   if (c.steps == 0 || (s0 == c.steps && resumed.empty())) result.initial_loss = final_loss;

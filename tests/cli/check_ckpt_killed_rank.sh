@@ -29,15 +29,16 @@ trap cleanup EXIT
 py=/usr/bin/python3
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
+die() { echo "FAIL: $1"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
 mpi=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 3 -x OMP_NUM_THREADS=1)
 model=(--width 20000 --n 64 --d 16 --log-every 10 --quiet)
 run=$tmp/run
-exe=$(basename "$widemax")
-ranks() {  # pids of the rank processes of the run (not mpirun, not timeout)
-  local p
-  for p in $(pgrep -f -- "$run" 2>/dev/null); do
-    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "${exe:0:15}" ] && echo "$p"
+ranks() {  # the rank processes: children of mpirun (the child of our `timeout`) running the run
+  local m p
+  for m in $(pgrep -P "$bg" 2>/dev/null); do
+    for p in $(pgrep -P "$m" 2>/dev/null); do
+      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$run" && echo "$p"
+    done
   done
 }
 newest_complete() {  # newest step_NNNNNNNNNN (not .tmp) with a manifest.json
@@ -58,8 +59,10 @@ while [ -z "$(newest_complete)" ]; do
 done
 sleep "0.$((RANDOM % 10))"  # land the kill anywhere: in a step, in a checkpoint write, ...
 mapfile -t pids < <(ranks)
+mpirun_pid=$(pgrep -P "$bg")
 [ "${#pids[@]}" -eq 3 ] || die "found ${#pids[@]} rank processes (${pids[*]}), expected 3" "$tmp/run.log"
 victim=${pids[$((RANDOM % 3))]}
+[ "$victim" != "$mpirun_pid" ] || die "picked mpirun itself"
 kill -9 "$victim"
 tk=$SECONDS
 echo "  killed rank pid $victim (of ${pids[*]}) after $((tk - t0)) s, newest complete: $(basename "$(newest_complete)")"
@@ -75,9 +78,16 @@ echo "  mpirun exited with status $kstatus after $kdelay s"
 [ "$kstatus" -ne 0 ] || fail "mpirun exited 0 although a rank was killed"
 # (137 = 128 + SIGKILL is mpirun reporting the killed rank; the 150 s `timeout` cannot have fired:
 # mpirun ended within 60 s of the kill)
-sleep 1
-left=$(ranks | tr '\n' ' ')
-[ -z "$left" ] || fail "rank processes survived mpirun: $left"
+alive() {  # the recorded rank pids that still run (a zombie waiting for its reaper is dead)
+  local p st
+  for p in "${pids[@]}"; do
+    st=$(ps -o stat= -p "$p" 2>/dev/null)
+    [ -n "$st" ] && [ "${st:0:1}" != Z ] && echo "$p"
+  done
+}
+for _ in $(seq 50); do [ -z "$(alive)" ] && break; sleep 0.1; done
+left=$(alive | tr '\n' ' ')
+[ -z "$left" ] || fail "rank processes still running 5 s after mpirun exited: $left"
 [ -e "$run/summary.json" ] && fail "summary.json written by a run that lost a rank"
 
 ck=$(newest_complete)

@@ -28,7 +28,7 @@ trap cleanup EXIT
 py=/usr/bin/python3
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
+die() { echo "FAIL: $1"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
 # run NP LOG widemax-train-args...: bounded mpirun; returns its status
 run() {
   local np=$1 log=$2
