@@ -52,7 +52,8 @@ void check_slurm_world(int rank, int size) {
   WIDEMAX_CHECK_HINT(
       expected < 0 || expected == size,
       "launch with 'srun --mpi=pmix widemax ...' or 'mpirun widemax ...' inside the allocation "
-      "(Debian's Open MPI supports PMIx only); set WIDEMAX_IGNORE_SLURM_NTASKS=1 to run fewer ranks "
+      "(Debian's Open MPI supports PMIx only); set WIDEMAX_IGNORE_SLURM_NTASKS=1 to run fewer "
+      "ranks "
       "on purpose",
       "running under Slurm job ", std::getenv("SLURM_JOB_ID") ? std::getenv("SLURM_JOB_ID") : "?",
       " with SLURM_NTASKS=", expected, ", but the MPI world has ", size, " rank",

@@ -11,8 +11,8 @@ namespace widemax::ref {
 
 struct RefNet {
   std::int64_t m, d, d_out;
-  int activation;  // 0 softmax, 1 exp, 2 relu
-  long double c;   // output scale
+  int activation;         // 0 softmax, 1 exp, 2 relu
+  long double c;          // output scale
   std::vector<double> W;  // (m, d)
   std::vector<double> A;  // (m, d_out)
 };

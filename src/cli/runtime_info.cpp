@@ -4,7 +4,6 @@
 #include <cblas.h>
 #include <omp.h>
 #include <sched.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
+#include "widemax/core/system.hpp"
 #include "widemax/model/vec_exp.hpp"
 
 namespace widemax::cli {
@@ -21,7 +21,8 @@ namespace {
 int allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return static_cast<int>(std::thread::hardware_concurrency());
+  if (sched_getaffinity(0, sizeof set, &set) != 0)
+    return static_cast<int>(std::thread::hardware_concurrency());
   return CPU_COUNT(&set);
 }
 
@@ -41,20 +42,6 @@ std::string allowed_cpu_list() {
   return out;
 }
 
-// Ranks sharing this node, from an MPI shared-memory split.
-int ranks_on_node(const comm::Communicator& world) {
-  MPI_Comm node;
-  MPI_Comm_split_type(world.raw(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node);
-  const comm::Communicator owned = comm::Communicator::adopt(node);
-  return owned.size();
-}
-
-std::string hostname() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 const char* blas_parallel_name(int p) {
   return p == 0 ? "sequential" : p == 1 ? "pthreads" : p == 2 ? "openmp" : "unknown";
 }
@@ -62,7 +49,7 @@ const char* blas_parallel_name(int p) {
 }  // namespace
 
 int resolve_threads(int requested, const comm::Communicator& world) {
-  const int local = ranks_on_node(world);
+  const int local = world.ranks_on_node();
   const int node_cpus = static_cast<int>(std::thread::hardware_concurrency());
   int threads = requested;
   if (threads <= 0) {
@@ -78,8 +65,10 @@ int resolve_threads(int requested, const comm::Communicator& world) {
                   " CPUs: oversubscribed (set --threads to ", std::max(1, node_cpus / local), ")"));
   if (allowed_cpus() < threads)
     log::warn(cat("this rank may run on only ", allowed_cpus(), " CPU(s) (", allowed_cpu_list(),
-                  ") but uses ", threads, " threads: they will share cores. Under mpirun use "
-                  "--bind-to none or --map-by slot:PE=", threads));
+                  ") but uses ", threads,
+                  " threads: they will share cores. Under mpirun use "
+                  "--bind-to none or --map-by slot:PE=",
+                  threads));
   return threads;
 }
 

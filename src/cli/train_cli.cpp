@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "widemax/cli/commands.hpp"
@@ -24,114 +25,112 @@ po::options_description train_options(train::Config& c, std::string& width, std:
                                       std::string& steps, std::string& target, std::string& lr,
                                       double& net_latency_us, double& net_bandwidth_gbs) {
   po::options_description model("Model (DESIGN 1.1)");
-  model.add_options()
-      ("activation", po::value(&c.activation)->default_value(c.activation),
-       "hidden layer: softmax | exp | relu")
-      ("scale", po::value(&c.scale)->default_value(c.scale),
-       "c_m of softmax: m (the paper's) | sqrt-m (NTK); exp and relu always use m^-1/2")
-      ("width", po::value(&width)->default_value(std::to_string(c.width)),
-       "m, hidden neurons: 65536, 1e6, 2^20, 4M")
-      ("d-out", po::value(&c.d_out)->default_value(c.d_out),
-       "output dimension (for CSV data: the number of --target columns)")
-      ("init", po::value(&c.init)->default_value(c.init),
-       "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")
-      ("sigma", po::value(&c.sigma)->default_value(c.sigma), "w_r ~ N(0, sigma^2 I)")
-      ("seed", po::value(&c.seed)->default_value(c.seed), "seed of the weight initialisation")
-      ("train-a", po::bool_switch(&c.train_a), "train A too (default: only W, as in the paper)")
-      ("init-from", po::value(&c.init_from),
-       "start from DIR/W.npy (m, d) and DIR/A.npy (m, d_out) instead of the generator");
+  model.add_options()("activation", po::value(&c.activation)->default_value(c.activation),
+                      "hidden layer: softmax | exp | relu")(
+      "scale", po::value(&c.scale)->default_value(c.scale),
+      "c_m of softmax: m (the paper's) | sqrt-m (NTK); exp and relu always use m^-1/2")(
+      "width", po::value(&width)->default_value(std::to_string(c.width)),
+      "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
+      "d-out", po::value(&c.d_out)->default_value(c.d_out),
+      "output dimension (for CSV data: the number of --target columns)")(
+      "init", po::value(&c.init)->default_value(c.init),
+      "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
+      "sigma", po::value(&c.sigma)->default_value(c.sigma), "w_r ~ N(0, sigma^2 I)")(
+      "seed", po::value(&c.seed)->default_value(c.seed), "seed of the weight initialisation")(
+      "train-a", po::bool_switch(&c.train_a), "train A too (default: only W, as in the paper)")(
+      "init-from", po::value(&c.init_from),
+      "start from DIR/W.npy (m, d) and DIR/A.npy (m, d_out) instead of the generator");
 
   po::options_description opt("Optimisation");
-  opt.add_options()
-      ("lr", po::value(&lr),
-       "learning rate, or 'auto' for --lr-auto-c / lambda_max(H_0) from the NTK (default for "
-       "gd/momentum: 1 / (an estimate of the trace of the NTK of a batch at init), stable for "
-       "gradient descent; for adam: 1e-3)")
-      ("lr-auto-c", po::value(&c.lr_auto_c)->default_value(c.lr_auto_c),
-       "--lr auto: the c of c / lambda_max(H_0)")
-      ("optimizer", po::value(&c.optimizer.kind)->default_value(c.optimizer.kind),
-       "gd | momentum | adam")
-      ("momentum", po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
-       "momentum: v = mu v + g, w -= lr v")
-      ("beta1", po::value(&c.optimizer.beta1)->default_value(c.optimizer.beta1), "adam beta1")
-      ("beta2", po::value(&c.optimizer.beta2)->default_value(c.optimizer.beta2), "adam beta2")
-      ("eps", po::value(&c.optimizer.eps)->default_value(c.optimizer.eps), "adam epsilon")
-      ("batch", po::value(&c.batch)->default_value(c.batch),
-       "global mini-batch size (0: full batch); batches reshuffled every epoch from --data-seed, "
-       "the same on every grid")
-      ("lr-schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind),
-       "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
-       "--lr-step-every steps)")
-      ("lr-min", po::value(&c.schedule.lr_min)->default_value(c.schedule.lr_min),
-       "cosine: final learning rate")
-      ("lr-step-every", po::value(&c.schedule.step_every)->default_value(c.schedule.step_every),
-       "step: steps between decays")
-      ("lr-gamma", po::value(&c.schedule.gamma)->default_value(c.schedule.gamma),
-       "step: decay factor")
-      ("steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")
-      ("precision", po::value(&c.precision)->default_value(c.precision), "fp64 | fp32")
-      ("log-every", po::value(&c.log_every)->default_value(c.log_every),
-       "log to metrics.jsonl every K steps (0: first and last only)");
+  opt.add_options()(
+      "lr", po::value(&lr),
+      "learning rate, or 'auto' for --lr-auto-c / lambda_max(H_0) from the NTK (default for "
+      "gd/momentum: 1 / (an estimate of the trace of the NTK of a batch at init), stable for "
+      "gradient descent; for adam: 1e-3)")("lr-auto-c",
+                                           po::value(&c.lr_auto_c)->default_value(c.lr_auto_c),
+                                           "--lr auto: the c of c / lambda_max(H_0)")(
+      "optimizer", po::value(&c.optimizer.kind)->default_value(c.optimizer.kind),
+      "gd | momentum | adam")("momentum",
+                              po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
+                              "momentum: v = mu v + g, w -= lr v")(
+      "beta1", po::value(&c.optimizer.beta1)->default_value(c.optimizer.beta1), "adam beta1")(
+      "beta2", po::value(&c.optimizer.beta2)->default_value(c.optimizer.beta2), "adam beta2")(
+      "eps", po::value(&c.optimizer.eps)->default_value(c.optimizer.eps), "adam epsilon")(
+      "batch", po::value(&c.batch)->default_value(c.batch),
+      "global mini-batch size (0: full batch); batches reshuffled every epoch from --data-seed, "
+      "the same on every grid")(
+      "lr-schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind),
+      "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
+      "--lr-step-every steps)")("lr-min",
+                                po::value(&c.schedule.lr_min)->default_value(c.schedule.lr_min),
+                                "cosine: final learning rate")(
+      "lr-step-every", po::value(&c.schedule.step_every)->default_value(c.schedule.step_every),
+      "step: steps between decays")("lr-gamma",
+                                    po::value(&c.schedule.gamma)->default_value(c.schedule.gamma),
+                                    "step: decay factor")(
+      "steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")(
+      "precision", po::value(&c.precision)->default_value(c.precision), "fp64 | fp32")(
+      "log-every", po::value(&c.log_every)->default_value(c.log_every),
+      "log to metrics.jsonl every K steps (0: first and last only)");
 
   po::options_description data("Data");
-  data.add_options()
-      ("data", po::value(&c.data)->default_value(c.data),
-       "'synthetic' (the paper's setting: ||x|| = 1, targets in [-1, 1]) or a CSV file with a "
-       "header")
-      ("n", po::value(&n)->default_value(std::to_string(c.n)), "synthetic: number of samples")
-      ("d", po::value(&c.d)->default_value(c.d), "synthetic: input dimension")
-      ("labels", po::value(&c.labels)->default_value(c.labels),
-       "synthetic targets: teacher (y = tanh(2 <v, x>)) | random (uniform in [-1, 1])")
-      ("data-seed", po::value(&c.data_seed)->default_value(c.data_seed),
-       "seed of the synthetic data")
-      ("target", po::value(&target), "CSV: target column(s), comma-separated; the rest are features")
-      ("standardize", po::bool_switch(&c.standardize),
-       "CSV: rescale features to mean 0, variance 1")
-      ("standardize-target", po::bool_switch(&c.standardize_target),
-       "rescale targets to mean 0, variance 1")
-      ("test-fraction", po::value(&c.test_fraction)->default_value(c.test_fraction),
-       "hold out this fraction of the rows (chosen by a hash of --data-seed and the row, so the "
-       "same on every grid); test loss logged")
-      ("test-data", po::value(&c.test_data), "CSV of held-out samples with the same columns")
-      ("classes", po::value(&c.classes)->default_value(c.classes),
-       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
-       "accuracy (argmax) logged");
+  data.add_options()(
+      "data", po::value(&c.data)->default_value(c.data),
+      "'synthetic' (the paper's setting: ||x|| = 1, targets in [-1, 1]) or a CSV file with a "
+      "header")("n", po::value(&n)->default_value(std::to_string(c.n)),
+                "synthetic: number of samples")("d", po::value(&c.d)->default_value(c.d),
+                                                "synthetic: input dimension")(
+      "labels", po::value(&c.labels)->default_value(c.labels),
+      "synthetic targets: teacher (y = tanh(2 <v, x>)) | random (uniform in [-1, 1])")(
+      "data-seed", po::value(&c.data_seed)->default_value(c.data_seed),
+      "seed of the synthetic data")(
+      "target", po::value(&target),
+      "CSV: target column(s), comma-separated; the rest are features")(
+      "standardize", po::bool_switch(&c.standardize),
+      "CSV: rescale features to mean 0, variance 1")("standardize-target",
+                                                     po::bool_switch(&c.standardize_target),
+                                                     "rescale targets to mean 0, variance 1")(
+      "test-fraction", po::value(&c.test_fraction)->default_value(c.test_fraction),
+      "hold out this fraction of the rows (chosen by a hash of --data-seed and the row, so the "
+      "same on every grid); test loss logged")("test-data", po::value(&c.test_data),
+                                               "CSV of held-out samples with the same columns")(
+      "classes", po::value(&c.classes)->default_value(c.classes),
+      "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
+      "accuracy (argmax) logged");
 
   po::options_description ntk("NTK diagnostics (DESIGN 3)");
-  ntk.add_options()
-      ("ntk-every", po::value(&c.ntk_every)->default_value(c.ntk_every),
-       "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
-       "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)")
-      ("ntk-samples", po::value(&c.ntk_samples)->default_value(c.ntk_samples),
-       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
+  ntk.add_options()(
+      "ntk-every", po::value(&c.ntk_every)->default_value(c.ntk_every),
+      "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
+      "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)")(
+      "ntk-samples", po::value(&c.ntk_samples)->default_value(c.ntk_samples),
+      "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
 
   po::options_description run("Execution and output");
-  run.add_options()
-      ("grid", po::value(&c.grid)->default_value(c.grid),
-       "process grid PdxPw: Pd rows split the samples, Pw columns split the neurons "
-       "(1xP: all ranks on the width; auto: chosen by a cost model)")
-      ("net-latency", po::value(&net_latency_us),
-       "grid auto: all-reduce latency in microseconds (default: measured at start)")
-      ("net-bandwidth", po::value(&net_bandwidth_gbs),
-       "grid auto: all-reduce bandwidth in GB/s (default: measured at start)")
-      ("threads", po::value(&c.threads)->default_value(c.threads),
-       "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")
-      ("block", po::value(&c.block)->default_value(c.block),
-       "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)")
-      ("out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")
-      ("save", po::bool_switch(&c.save), "write W.npy and A.npy into the run directory at the end")
-      ("checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
-       "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
-       "preemption signal checkpoints anyway)")
-      ("keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
-       "keep the newest N checkpoints")
-      ("resume", po::value(&c.resume),
-       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
-       "none) or a run or checkpoint directory; any number of ranks and grid")
-      ("quiet", "no progress output")
-      ("config", po::value(&c.config_file),
-       "INI file with the same keys (key = value); the command line wins")
-      ("help,h", "this help");
+  run.add_options()("grid", po::value(&c.grid)->default_value(c.grid),
+                    "process grid PdxPw: Pd rows split the samples, Pw columns split the neurons "
+                    "(1xP: all ranks on the width; auto: chosen by a cost model)")(
+      "net-latency", po::value(&net_latency_us),
+      "grid auto: all-reduce latency in microseconds (default: measured at start)")(
+      "net-bandwidth", po::value(&net_bandwidth_gbs),
+      "grid auto: all-reduce bandwidth in GB/s (default: measured at start)")(
+      "threads", po::value(&c.threads)->default_value(c.threads),
+      "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
+      "block", po::value(&c.block)->default_value(c.block),
+      "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)")(
+      "out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")(
+      "save", po::bool_switch(&c.save), "write W.npy and A.npy into the run directory at the end")(
+      "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+      "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
+      "preemption signal checkpoints anyway)")(
+      "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+      "keep the newest N checkpoints")(
+      "resume", po::value(&c.resume),
+      "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
+      "none) or a run or checkpoint directory; any number of ranks and grid")("quiet",
+                                                                              "no progress output")(
+      "config", po::value(&c.config_file),
+      "INI file with the same keys (key = value); the command line wins")("help,h", "this help");
 
   po::options_description all;
   all.add(model).add(opt).add(data).add(ntk).add(run);
@@ -154,7 +153,8 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
       std::ostringstream os;
       if (command == "ntk")
         os << "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
-              "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n d_out, "
+              "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n "
+              "d_out, "
               "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
               "summary.json. It takes the model, data and execution options of 'widemax train' "
               "(the\noptimisation options are ignored).\n\nUsage: mpirun --bind-to none -np P "
@@ -175,9 +175,11 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
         po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
         po::notify(vm);
       } catch (const po::error& e) {
-        WIDEMAX_FAIL_HINT("the file holds lines 'key = value' with the long option names of "
-                          "widemax " + command + " --help, without the dashes",
-                          "--config ", file, ": ", e.what());
+        WIDEMAX_FAIL_HINT(
+            "the file holds lines 'key = value' with the long option names of "
+            "widemax " +
+                command + " --help, without the dashes",
+            "--config ", file, ": ", e.what());
       }
     }
     po::notify(vm);
@@ -210,44 +212,52 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   return c;
 }
 
-int run_train(const std::vector<std::string>& args) {
+namespace {
+
+// What every sub-command that runs the model does first: parse (or print --help), arrange the
+// ranks in a grid, settle the threads and report the placement. Returns nullopt after --help.
+struct Session {
+  train::Config config;
+  std::unique_ptr<comm::Grid> grid;
+  int threads = 1;
+  nlohmann::json runtime;
+};
+
+std::optional<Session> start_session(const std::vector<std::string>& args,
+                                     const std::string& command) {
   std::string help;
-  const std::optional<train::Config> c = parse_train_args(args, help);
+  std::optional<train::Config> c = parse_train_args(args, help, command);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (!c) {
     if (rank == 0) std::cout << help;
-    return 0;
+    return std::nullopt;
   }
+  Session s;
+  s.config = std::move(*c);
   const comm::Communicator world(MPI_COMM_WORLD);
-  const auto [p_data, p_width] = train::resolve_grid(*c, world);
-  const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
-  const int threads = resolve_threads(c->threads, grid.world());
-  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);
+  const auto [p_data, p_width] = train::resolve_grid(s.config, world);
+  s.grid = std::make_unique<comm::Grid>(MPI_COMM_WORLD, p_data, p_width);
+  s.threads = resolve_threads(s.config.threads, s.grid->world());
+  s.runtime = describe_runtime(s.grid->world(), s.threads, s.config.progress);
+  return s;
+}
+
+}  // namespace
+
+int run_train(const std::vector<std::string>& args) {
+  const std::optional<Session> s = start_session(args, "train");
+  if (!s) return 0;
   install_preemption_handlers();
-  const train::RunResult r = train::run_training(*c, grid, threads, runtime, /*write_outputs=*/true);
+  const train::RunResult r =
+      train::run_training(s->config, *s->grid, s->threads, s->runtime, /*write_outputs=*/true);
   return r.preempted ? kExitPreempted : 0;
 }
 
-}  // namespace widemax::cli
-
-namespace widemax::cli {
-
 int run_ntk(const std::vector<std::string>& args) {
-  std::string help;
-  const std::optional<train::Config> c = parse_train_args(args, help, "ntk");
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (!c) {
-    if (rank == 0) std::cout << help;
-    return 0;
-  }
-  const comm::Communicator world(MPI_COMM_WORLD);
-  const auto [p_data, p_width] = train::resolve_grid(*c, world);
-  const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
-  const int threads = resolve_threads(c->threads, grid.world());
-  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->progress);
-  train::run_ntk(*c, grid, threads, runtime);
+  const std::optional<Session> s = start_session(args, "ntk");
+  if (!s) return 0;
+  train::run_ntk(s->config, *s->grid, s->threads, s->runtime);
   return 0;
 }
 

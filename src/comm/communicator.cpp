@@ -23,8 +23,8 @@ using detail::mpi_type;
 
 namespace {
 int as_count(std::size_t n) {
-  WIDEMAX_CHECK(n <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
-                "message of ", n, " elements exceeds MPI's int count; split it");
+  WIDEMAX_CHECK(n <= static_cast<std::size_t>(std::numeric_limits<int>::max()), "message of ", n,
+                " elements exceeds MPI's int count; split it");
   return static_cast<int>(n);
 }
 }  // namespace
@@ -40,9 +40,13 @@ Communicator::Communicator(MPI_Comm owned, Adopt) : comm_(owned) {
   WIDEMAX_MPI(MPI_Comm_size(comm_, &size_));
 }
 
-Communicator Communicator::adopt(MPI_Comm owned) { return Communicator(owned, Adopt{}); }
+Communicator Communicator::adopt(MPI_Comm owned) {
+  return Communicator(owned, Adopt{});
+}
 
-Communicator::~Communicator() { release(); }
+Communicator::~Communicator() {
+  release();
+}
 
 Communicator::Communicator(Communicator&& other) noexcept
     : comm_(std::exchange(other.comm_, MPI_COMM_NULL)), rank_(other.rank_), size_(other.size_) {}
@@ -129,18 +133,27 @@ std::vector<std::string> Communicator::allgather(const std::string& s) const {
                              MPI_CHAR, comm_));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < lens.size(); ++i)
-    out.push_back(all.substr(static_cast<std::size_t>(displs[i]), static_cast<std::size_t>(lens[i])));
+    out.push_back(
+        all.substr(static_cast<std::size_t>(displs[i]), static_cast<std::size_t>(lens[i])));
   return out;
 }
 
-void Communicator::barrier() const { WIDEMAX_MPI(MPI_Barrier(comm_)); }
+void Communicator::barrier() const {
+  WIDEMAX_MPI(MPI_Barrier(comm_));
+}
 
-#define WIDEMAX_INSTANTIATE(T)                                                        \
-  template void Communicator::allreduce_sum<T>(std::span<T>) const;                   \
-  template void Communicator::allreduce_max<T>(std::span<T>) const;                   \
-  template T Communicator::allreduce_sum<T>(T) const;                                 \
-  template T Communicator::allreduce_max<T>(T) const;                                 \
-  template T Communicator::allreduce_min<T>(T) const;                                 \
+int Communicator::ranks_on_node() const {
+  MPI_Comm node = MPI_COMM_NULL;
+  WIDEMAX_MPI(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
+  return adopt(node).size();
+}
+
+#define WIDEMAX_INSTANTIATE(T)                                      \
+  template void Communicator::allreduce_sum<T>(std::span<T>) const; \
+  template void Communicator::allreduce_max<T>(std::span<T>) const; \
+  template T Communicator::allreduce_sum<T>(T) const;               \
+  template T Communicator::allreduce_max<T>(T) const;               \
+  template T Communicator::allreduce_min<T>(T) const;               \
   template void Communicator::broadcast<T>(std::span<T>, int) const;
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)

@@ -69,7 +69,8 @@ Network measure_network(const Communicator& comm) {
   const double steps = std::ceil(std::log2(static_cast<double>(comm.size())));
   net.latency_s = std::max(t_small / (2 * steps), 1e-8);
   const double transfer = std::max(t_large - 2 * steps * net.latency_s, 1e-9);
-  net.bandwidth_Bps = 2.0 * (comm.size() - 1) / comm.size() * static_cast<double>(large.size()) / transfer;
+  net.bandwidth_Bps =
+      2.0 * (comm.size() - 1) / comm.size() * static_cast<double>(large.size()) / transfer;
   net.source = "measured";
   return net;
 }

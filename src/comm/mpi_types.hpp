@@ -10,17 +10,29 @@ namespace widemax::comm::detail {
 template <class T>
 MPI_Datatype mpi_type();
 template <>
-inline MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
+inline MPI_Datatype mpi_type<double>() {
+  return MPI_DOUBLE;
+}
 template <>
-inline MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
+inline MPI_Datatype mpi_type<float>() {
+  return MPI_FLOAT;
+}
 template <>
-inline MPI_Datatype mpi_type<int>() { return MPI_INT; }
+inline MPI_Datatype mpi_type<int>() {
+  return MPI_INT;
+}
 template <>
-inline MPI_Datatype mpi_type<std::int64_t>() { return MPI_INT64_T; }
+inline MPI_Datatype mpi_type<std::int64_t>() {
+  return MPI_INT64_T;
+}
 template <>
-inline MPI_Datatype mpi_type<std::uint64_t>() { return MPI_UINT64_T; }
+inline MPI_Datatype mpi_type<std::uint64_t>() {
+  return MPI_UINT64_T;
+}
 template <>
-inline MPI_Datatype mpi_type<char>() { return MPI_CHAR; }
+inline MPI_Datatype mpi_type<char>() {
+  return MPI_CHAR;
+}
 
 // Checks an MPI return code; MPI's default handler aborts first, this catches MPI_ERRORS_RETURN.
 void check_mpi(int rc, const char* what, const char* file, int line);

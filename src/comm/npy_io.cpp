@@ -13,14 +13,13 @@ template <class T>
 void write_npy_rows(const Communicator& comm, const std::filesystem::path& path, const T* local,
                     std::int64_t row_begin, std::int64_t local_rows, std::int64_t global_rows,
                     std::int64_t cols) {
-  const std::string header =
-      data::npy_header(sizeof(T) == 4 ? "<f4" : "<f8", {global_rows, cols});
+  const std::string header = data::npy_header(sizeof(T) == 4 ? "<f4" : "<f8", {global_rows, cols});
   const std::filesystem::path tmp = path.string() + ".tmp";
   MPI_File fh;
   // Rank 0's open decides for everybody: an error is broadcast, so that no rank is left in a
   // collective call that the others skipped.
-  int rc = MPI_File_open(comm.raw(), tmp.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY,
-                         MPI_INFO_NULL, &fh);
+  int rc =
+      MPI_File_open(comm.raw(), tmp.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
   WIDEMAX_CHECK(rc == MPI_SUCCESS, "cannot open '", tmp.string(), "' for writing");
   rc = MPI_File_set_size(fh, 0);
   if (comm.rank() == 0 && rc == MPI_SUCCESS)
@@ -52,7 +51,8 @@ void write_npy_rows(const Communicator& comm, const std::filesystem::path& path,
   if (comm.rank() == 0 && rc == MPI_SUCCESS) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(tmp, ec);
-    const auto expected = header.size() + static_cast<std::uintmax_t>(global_rows * cols) * sizeof(T);
+    const auto expected =
+        header.size() + static_cast<std::uintmax_t>(global_rows * cols) * sizeof(T);
     if (ec || size != expected) short_write = true;
   }
   const int any_failed = comm.allreduce_max<int>(rc != MPI_SUCCESS || short_write ? 1 : 0);
@@ -64,15 +64,15 @@ void write_npy_rows(const Communicator& comm, const std::filesystem::path& path,
     char msg[MPI_MAX_ERROR_STRING] = "";
     int len = 0;
     if (rc != MPI_SUCCESS) MPI_Error_string(rc, msg, &len);
-    WIDEMAX_FAIL_HINT("free space on that file system, or choose another --out",
-                      "writing '", path.string(), "' failed", len ? std::string(": ") + msg : "",
+    WIDEMAX_FAIL_HINT("free space on that file system, or choose another --out", "writing '",
+                      path.string(), "' failed", len ? std::string(": ") + msg : "",
                       " (file system full or read-only?)");
   }
   if (comm.rank() == 0) {
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
-    WIDEMAX_CHECK(!ec, "cannot rename '", tmp.string(), "' to '", path.string(), "': ",
-                  ec.message());
+    WIDEMAX_CHECK(!ec, "cannot rename '", tmp.string(), "' to '", path.string(),
+                  "': ", ec.message());
   }
   comm.barrier();
 }

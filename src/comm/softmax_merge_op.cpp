@@ -41,9 +41,13 @@ void register_cleanup() {
 template <class T>
 MPI_Op& slot();
 template <>
-MPI_Op& slot<double>() { return g_ops[0]; }
+MPI_Op& slot<double>() {
+  return g_ops[0];
+}
 template <>
-MPI_Op& slot<float>() { return g_ops[1]; }
+MPI_Op& slot<float>() {
+  return g_ops[1];
+}
 
 }  // namespace
 

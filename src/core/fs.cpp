@@ -39,9 +39,9 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
 void ensure_writable_dir(const fs::path& dir, const std::string& option) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  WIDEMAX_CHECK_HINT(!ec && fs::is_directory(dir), "choose a directory you can write to",
-                     option, ": cannot create directory '", dir.string(), "': ",
-                     ec ? ec.message() : "a file of that name exists");
+  WIDEMAX_CHECK_HINT(!ec && fs::is_directory(dir), "choose a directory you can write to", option,
+                     ": cannot create directory '", dir.string(),
+                     "': ", ec ? ec.message() : "a file of that name exists");
   const fs::path probe = dir / (".widemax-probe." + std::to_string(::getpid()));
   std::ofstream out(probe);
   WIDEMAX_CHECK_HINT(static_cast<bool>(out), "choose a directory you can write to", option,

@@ -15,7 +15,9 @@ void set_rank(int rank, int size) {
   g_size = size;
 }
 
-int rank() { return g_rank; }
+int rank() {
+  return g_rank;
+}
 
 void info(const std::string& line) {
   if (g_rank != 0) return;

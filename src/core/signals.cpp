@@ -7,7 +7,9 @@ namespace widemax {
 
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
-void on_signal(int sig) { g_signal = sig; }
+void on_signal(int sig) {
+  g_signal = sig;
+}
 }  // namespace
 
 void install_preemption_handlers() {
@@ -19,7 +21,11 @@ void install_preemption_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool preemption_requested() { return g_signal != 0; }
-int preemption_signal() { return g_signal; }
+bool preemption_requested() {
+  return g_signal != 0;
+}
+int preemption_signal() {
+  return g_signal;
+}
 
 }  // namespace widemax

@@ -25,14 +25,19 @@ Scale parse_scale(const std::string& s) {
 
 std::string to_string(Activation a) {
   switch (a) {
-    case Activation::kSoftmax: return "softmax";
-    case Activation::kExp: return "exp";
-    case Activation::kRelu: return "relu";
+    case Activation::kSoftmax:
+      return "softmax";
+    case Activation::kExp:
+      return "exp";
+    case Activation::kRelu:
+      return "relu";
   }
   return "?";
 }
 
-std::string to_string(Scale s) { return s == Scale::kM ? "m" : "sqrt-m"; }
+std::string to_string(Scale s) {
+  return s == Scale::kM ? "m" : "sqrt-m";
+}
 
 double output_scale(const Shape& s) {
   const double m = static_cast<double>(s.m);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "blas.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/model/merge.hpp"
 #include "widemax/model/vec_exp.hpp"
@@ -18,35 +19,17 @@ namespace widemax::model {
 
 namespace {
 
-// C (rows, cols) = X (n, d) * W_blk^T, W_blk (cols, d): the block's logits.
-void gemm_logits(std::int64_t n, std::int64_t cols, std::int64_t d, const double* X,
-                 const double* W, double* Z) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cols, d, 1.0, X, d, W, d, 0.0, Z, cols);
+std::int64_t n_blocks(std::int64_t m_loc, std::int64_t block) {
+  return (m_loc + block - 1) / block;
 }
-void gemm_logits(std::int64_t n, std::int64_t cols, std::int64_t d, const float* X, const float* W,
-                 float* Z) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cols, d, 1.0f, X, d, W, d, 0.0f, Z, cols);
-}
-
-// gW_blk (cols, d) = G^T (cols, n) * X (n, d).
-void gemm_grad(std::int64_t n, std::int64_t cols, std::int64_t d, const double* G, const double* X,
-               double* gW) {
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, d, n, 1.0, G, cols, X, d, 0.0, gW, d);
-}
-void gemm_grad(std::int64_t n, std::int64_t cols, std::int64_t d, const float* G, const float* X,
-               float* gW) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, d, n, 1.0f, G, cols, X, d, 0.0f, gW,
-              d);
-}
-
-std::int64_t n_blocks(std::int64_t m_loc, std::int64_t block) { return (m_loc + block - 1) / block; }
 
 }  // namespace
 
 std::int64_t auto_block(std::int64_t n, std::int64_t m_loc, int threads, std::size_t elem_bytes,
                         std::size_t budget_bytes) {
-  const std::int64_t by_cache =
-      std::max<std::int64_t>(16, static_cast<std::int64_t>(budget_bytes / (elem_bytes * std::max<std::int64_t>(n, 1))) / 16 * 16);
+  const std::int64_t by_cache = std::max<std::int64_t>(
+      16, static_cast<std::int64_t>(budget_bytes / (elem_bytes * std::max<std::int64_t>(n, 1))) /
+              16 * 16);
   const std::int64_t per_thread = (m_loc + threads - 1) / std::max(threads, 1);
   const std::int64_t by_threads = std::max<std::int64_t>(16, (per_thread + 15) / 16 * 16);
   return std::max<std::int64_t>(1, std::min({by_cache, by_threads, std::int64_t{8192}}));
@@ -84,7 +67,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
       const std::int64_t r0 = b * B;
       const std::int64_t cols = std::min(B, m_loc - r0);
       const T* Ab = A + r0 * d_out;
-      gemm_logits(n, cols, d, X, W + r0 * d, Z);
+      blas::logits(n, cols, d, X, W + r0 * d, Z);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;
         T* rec = mine + i * width;
@@ -105,7 +88,8 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
         for (std::int64_t j = 0; j < cols; ++j) bmax = z[j] > bmax ? z[j] : bmax;
         const T m_new = std::max(rec[0], bmax);
         if (rec[0] != m_new) {  // rescale what was accumulated under the old maximum
-          const T f = rec[0] == -std::numeric_limits<T>::infinity() ? T(0) : std::exp(rec[0] - m_new);
+          const T f =
+              rec[0] == -std::numeric_limits<T>::infinity() ? T(0) : std::exp(rec[0] - m_new);
           for (int k = 1; k < width; ++k) rec[k] *= f;
           rec[0] = m_new;
         }
@@ -173,7 +157,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       const T* Ab = A + r0 * d_out;
       T* gAb = gA ? gA + r0 * d_out : nullptr;
       if (gAb) std::fill(gAb, gAb + cols * d_out, T(0));
-      gemm_logits(n, cols, d, X, W + r0 * d, Z);
+      blas::logits(n, cols, d, X, W + r0 * d, Z);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;  // overwritten in place by G[i, :]
         const T* Ri = R + i * d_out;
@@ -230,15 +214,15 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
           }
         }
       }
-      gemm_grad(n, cols, d, Z, X, gW + r0 * d);
+      blas::weight_grad(n, cols, d, Z, X, gW + r0 * d);
     }
   }
 }
 
-#define WIDEMAX_INSTANTIATE(T)                                                                    \
-  template class Workspace<T>;                                                                    \
+#define WIDEMAX_INSTANTIATE(T)                                                                   \
+  template class Workspace<T>;                                                                   \
   template void forward_partial<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*, \
-                                   const T*, T*, Workspace<T>&);                                  \
+                                   const T*, T*, Workspace<T>&);                                 \
   template void finalize_output<T>(const Shape&, std::int64_t, const T*, T*);                    \
   template void backward<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*,        \
                             const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&);

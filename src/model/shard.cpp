@@ -15,8 +15,8 @@ Range shard_range(std::int64_t total, int parts, int index) {
 }
 
 int shard_owner(std::int64_t total, int parts, std::int64_t item) {
-  WIDEMAX_CHECK(parts >= 1 && item >= 0 && item < total, "shard_owner: bad arguments total=",
-                total, " parts=", parts, " item=", item);
+  WIDEMAX_CHECK(parts >= 1 && item >= 0 && item < total, "shard_owner: bad arguments total=", total,
+                " parts=", parts, " item=", item);
   const std::int64_t base = total / parts;
   const std::int64_t extra = total % parts;
   const std::int64_t cut = extra * (base + 1);  // items owned by the larger parts

@@ -36,8 +36,12 @@ Isa isa() {
 template <class T>
 void dispatch(const T* x, T* y, std::int64_t n) {
   switch (isa()) {
-    case Isa::kAvx512: detail::vec_exp_avx512(x, y, n); return;
-    case Isa::kAvx2: detail::vec_exp_avx2(x, y, n); return;
+    case Isa::kAvx512:
+      detail::vec_exp_avx512(x, y, n);
+      return;
+    case Isa::kAvx2:
+      detail::vec_exp_avx2(x, y, n);
+      return;
     case Isa::kScalar:
       for (std::int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
       return;
@@ -45,14 +49,21 @@ void dispatch(const T* x, T* y, std::int64_t n) {
 }
 }  // namespace
 
-void vec_exp(const double* x, double* y, std::int64_t n) { dispatch(x, y, n); }
-void vec_exp(const float* x, float* y, std::int64_t n) { dispatch(x, y, n); }
+void vec_exp(const double* x, double* y, std::int64_t n) {
+  dispatch(x, y, n);
+}
+void vec_exp(const float* x, float* y, std::int64_t n) {
+  dispatch(x, y, n);
+}
 
 const char* vec_exp_isa() {
   switch (isa()) {
-    case Isa::kAvx512: return "avx512";
-    case Isa::kAvx2: return "avx2";
-    default: return "scalar";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    default:
+      return "scalar";
   }
 }
 

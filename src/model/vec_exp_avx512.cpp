@@ -9,7 +9,8 @@ namespace widemax::model::detail {
 
 void vec_exp_avx512(const double* x, double* y, std::int64_t n) {
   std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm512_storeu_pd(y + i, Sleef_expd8_u10avx512f(_mm512_loadu_pd(x + i)));
+  for (; i + 8 <= n; i += 8)
+    _mm512_storeu_pd(y + i, Sleef_expd8_u10avx512f(_mm512_loadu_pd(x + i)));
   for (; i < n; ++i) y[i] = std::exp(x[i]);
 }
 

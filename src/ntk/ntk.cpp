@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "../model/blas.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/model/vec_exp.hpp"
 
@@ -14,17 +15,6 @@ extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double
                         int* info);
 
 namespace widemax::ntk {
-
-namespace {
-void gemm_logits(std::int64_t n, std::int64_t cols, std::int64_t d, const double* X,
-                 const double* W, double* Z) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cols, d, 1.0, X, d, W, d, 0.0, Z, cols);
-}
-void gemm_logits(std::int64_t n, std::int64_t cols, std::int64_t d, const float* X, const float* W,
-                 float* Z) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cols, d, 1.0f, X, d, W, d, 0.0f, Z, cols);
-}
-}  // namespace
 
 template <class T>
 void accumulate_jjt(const model::Shape& s, std::int64_t n, std::int64_t m_loc, const T* X,
@@ -39,7 +29,7 @@ void accumulate_jjt(const model::Shape& s, std::int64_t n, std::int64_t m_loc, c
   for (std::int64_t r0 = 0; r0 < m_loc; r0 += B) {
     const std::int64_t cols = std::min(B, m_loc - r0);
     const T* Ab = A + r0 * d_out;
-    gemm_logits(n, cols, d, X, W + r0 * d, Z);
+    model::blas::logits(n, cols, d, X, W + r0 * d, Z);
 #pragma omp parallel for schedule(static) num_threads(ws.threads())
     for (std::int64_t i = 0; i < n; ++i) {
       T* z = Z + i * cols;
@@ -125,7 +115,7 @@ void entropy_partial(const model::Shape& s, std::int64_t n, std::int64_t m_loc, 
   T* Z = ws.z(0);
   for (std::int64_t r0 = 0; r0 < m_loc; r0 += B) {
     const std::int64_t cols = std::min(B, m_loc - r0);
-    gemm_logits(n, cols, d, X, W + r0 * d, Z);
+    model::blas::logits(n, cols, d, X, W + r0 * d, Z);
 #pragma omp parallel for schedule(static) num_threads(ws.threads())
     for (std::int64_t i = 0; i < n; ++i) {
       const T* rec = merged + i * width;
@@ -143,12 +133,12 @@ void entropy_partial(const model::Shape& s, std::int64_t n, std::int64_t m_loc, 
   }
 }
 
-#define WIDEMAX_INSTANTIATE(T)                                                                    \
-  template void accumulate_jjt<T>(const model::Shape&, std::int64_t, std::int64_t, const T*,     \
-                                  const T*, const T*, const T*, const T*, double*,               \
-                                  model::Workspace<T>&, NtkWorkspace&);                          \
-  template void apply_gram<T>(std::int64_t, std::int64_t, std::int64_t, const T*, double*);      \
-  template void entropy_partial<T>(const model::Shape&, std::int64_t, std::int64_t, const T*,    \
+#define WIDEMAX_INSTANTIATE(T)                                                                \
+  template void accumulate_jjt<T>(const model::Shape&, std::int64_t, std::int64_t, const T*,  \
+                                  const T*, const T*, const T*, const T*, double*,            \
+                                  model::Workspace<T>&, NtkWorkspace&);                       \
+  template void apply_gram<T>(std::int64_t, std::int64_t, std::int64_t, const T*, double*);   \
+  template void entropy_partial<T>(const model::Shape&, std::int64_t, std::int64_t, const T*, \
                                    const T*, const T*, double*, model::Workspace<T>&);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)

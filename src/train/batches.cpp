@@ -34,7 +34,8 @@ BatchSchedule::BatchSchedule(std::vector<std::int64_t> ids, std::int64_t batch, 
 void BatchSchedule::shuffle(std::int64_t epoch) {
   const auto order = epoch_permutation(static_cast<std::int64_t>(ids_.size()), seed_, epoch);
   perm_.resize(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) perm_[i] = ids_[static_cast<std::size_t>(order[i])];
+  for (std::size_t i = 0; i < order.size(); ++i)
+    perm_[i] = ids_[static_cast<std::size_t>(order[i])];
   epoch_ = epoch;
 }
 

@@ -59,9 +59,8 @@ std::string hex(std::uint64_t v) {
 template <class T>
 std::uint64_t global_checksum(const comm::Grid& grid, const T* local, std::int64_t row_begin,
                               std::int64_t rows, std::int64_t cols) {
-  const std::uint64_t part = grid.data_index() == 0
-                                 ? checksum_partial(local, rows * cols, row_begin * cols)
-                                 : 0;
+  const std::uint64_t part =
+      grid.data_index() == 0 ? checksum_partial(local, rows * cols, row_begin * cols) : 0;
   return grid.world().allreduce_sum(part);
 }
 
@@ -91,9 +90,10 @@ fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::
       const fs::path file = tmp / (s.name + ".npy");
       comm::write_npy_rows(grid.world(), file, s.data, r.begin, writes ? r.size() : 0, c.width,
                            s.cols);
-      tensors[s.name] = {{"file", s.name + ".npy"},
-                         {"shape", {c.width, s.cols}},
-                         {"checksum", hex(global_checksum(grid, s.data, r.begin, r.size(), s.cols))}};
+      tensors[s.name] = {
+          {"file", s.name + ".npy"},
+          {"shape", {c.width, s.cols}},
+          {"checksum", hex(global_checksum(grid, s.data, r.begin, r.size(), s.cols))}};
     }
   } catch (const Error&) {
     // write_npy_rows fails on every rank alike; drop the partial checkpoint before reporting.
@@ -115,7 +115,8 @@ fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::
     m["grid"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     m["config"] = to_json(c);
     m["tensors"] = tensors;
-    m["data_order"] = {{"data_seed", c.data_seed}, {"batch", c.batch},
+    m["data_order"] = {{"data_seed", c.data_seed},
+                       {"batch", c.batch},
                        {"note", "batches are a pure function of (data seed, step)"}};
     m["written"] = static_cast<std::int64_t>(std::time(nullptr));
     write_file_atomic(tmp / "manifest.json", m.dump(2) + "\n");
@@ -162,8 +163,9 @@ nlohmann::json read_checkpoint(const comm::Grid& grid, const fs::path& ckpt, Tra
   } catch (const nlohmann::json::exception& e) {
     WIDEMAX_FAIL("--resume: ", (ckpt / "manifest.json").string(), " is not valid JSON: ", e.what());
   }
-  const char* hint = "resume with the model options the checkpoint was written with (see its "
-                     "manifest.json), or start a new run";
+  const char* hint =
+      "resume with the model options the checkpoint was written with (see its "
+      "manifest.json), or start a new run";
   WIDEMAX_CHECK(m.value("format", 0) == kFormat, "--resume: ", ckpt.string(),
                 ": unknown checkpoint format ", m.value("format", 0));
   const std::int64_t mw = m.value("width", -1), md = m.value("d", -1), mo = m.value("d_out", -1);
@@ -171,12 +173,11 @@ nlohmann::json read_checkpoint(const comm::Grid& grid, const fs::path& ckpt, Tra
                      "--resume: checkpoint ", ckpt.string(), " is for a model of shape (width ", mw,
                      ", d ", md, ", d_out ", mo, "), but this run has (width ", c.width, ", d ",
                      tr.shape().d, ", d_out ", tr.shape().d_out, ")");
-  WIDEMAX_CHECK_HINT(m.value("optimizer", "") == c.optimizer.kind &&
-                         m.value("train_a", false) == c.train_a,
-                     hint, "--resume: checkpoint ", ckpt.string(), " was written with --optimizer ",
-                     m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
-                     ", but this run uses --optimizer ", c.optimizer.kind,
-                     c.train_a ? " --train-a" : "");
+  WIDEMAX_CHECK_HINT(
+      m.value("optimizer", "") == c.optimizer.kind && m.value("train_a", false) == c.train_a, hint,
+      "--resume: checkpoint ", ckpt.string(), " was written with --optimizer ",
+      m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
+      ", but this run uses --optimizer ", c.optimizer.kind, c.train_a ? " --train-a" : "");
   const model::Range r = tr.params().neurons;
   std::vector<T>* w0 = W0;
   if (w0) {
@@ -198,17 +199,17 @@ nlohmann::json read_checkpoint(const comm::Grid& grid, const fs::path& ckpt, Tra
     WIDEMAX_CHECK_HINT(sum == m["tensors"][s.name].value("checksum", ""),
                        "the file was modified or damaged after it was written; resume from an "
                        "older checkpoint (delete this one)",
-                       "--resume: checksum mismatch in ", file.string(), " (", sum, " != ",
-                       m["tensors"][s.name].value("checksum", ""), " in manifest.json)");
+                       "--resume: checksum mismatch in ", file.string(), " (", sum,
+                       " != ", m["tensors"][s.name].value("checksum", ""), " in manifest.json)");
   }
   return m;
 }
 
-#define WIDEMAX_INSTANTIATE(T)                                                                  \
-  template fs::path write_checkpoint<T>(const comm::Grid&, const fs::path&, std::int64_t,       \
+#define WIDEMAX_INSTANTIATE(T)                                                                   \
+  template fs::path write_checkpoint<T>(const comm::Grid&, const fs::path&, std::int64_t,        \
                                         const Trainer<T>&, const Config&, const nlohmann::json&, \
-                                        const std::vector<T>*, int);                            \
-  template nlohmann::json read_checkpoint<T>(const comm::Grid&, const fs::path&, Trainer<T>&,   \
+                                        const std::vector<T>*, int);                             \
+  template nlohmann::json read_checkpoint<T>(const comm::Grid&, const fs::path&, Trainer<T>&,    \
                                              const Config&, std::vector<T>*);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)

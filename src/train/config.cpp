@@ -41,22 +41,24 @@ void validate(const Config& c) {
   validate(c.optimizer);
   validate(c.schedule);
   WIDEMAX_CHECK(c.batch >= 0, "--batch must be >= 0 (0: full batch), got ", c.batch);
-  WIDEMAX_CHECK(c.test_fraction >= 0 && c.test_fraction < 1, "--test-fraction must be in [0, 1), got ",
-                c.test_fraction);
+  WIDEMAX_CHECK(c.test_fraction >= 0 && c.test_fraction < 1,
+                "--test-fraction must be in [0, 1), got ", c.test_fraction);
   WIDEMAX_CHECK(c.test_data.empty() || c.test_fraction == 0,
                 "give either --test-fraction or --test-data, not both");
-  WIDEMAX_CHECK(c.test_data.empty() || c.is_csv(), "--test-data needs CSV training data (--data FILE)");
+  WIDEMAX_CHECK(c.test_data.empty() || c.is_csv(),
+                "--test-data needs CSV training data (--data FILE)");
   WIDEMAX_CHECK(c.classes >= 0, "--classes must be >= 0, got ", c.classes);
   WIDEMAX_CHECK(c.classes != 1, "--classes 1 is not a classification; use 2 or more");
-  WIDEMAX_CHECK(c.classes == 0 || (c.is_csv() && c.target.size() == 1),
-                "--classes needs CSV data with exactly one --target column holding the class label");
+  WIDEMAX_CHECK(
+      c.classes == 0 || (c.is_csv() && c.target.size() == 1),
+      "--classes needs CSV data with exactly one --target column holding the class label");
   WIDEMAX_CHECK(!(c.classes > 0 && c.standardize_target),
                 "--standardize-target cannot be used with --classes (one-hot targets)");
   WIDEMAX_CHECK(c.network.latency_s > 0 && c.network.bandwidth_Bps > 0,
                 "--net-latency and --net-bandwidth must be positive");
   if (c.is_csv()) {
-    WIDEMAX_CHECK_HINT(!c.target.empty(), "for example --target progression",
-                       "--data ", c.data, ": a CSV file needs --target naming its target column(s)");
+    WIDEMAX_CHECK_HINT(!c.target.empty(), "for example --target progression", "--data ", c.data,
+                       ": a CSV file needs --target naming its target column(s)");
   } else {
     WIDEMAX_CHECK(c.n >= 1, "--n must be at least 1, got ", c.n);
     WIDEMAX_CHECK(c.d >= 1, "--d must be at least 1, got ", c.d);

@@ -37,13 +37,13 @@ std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& worl
                 "grid auto: %dx%d, predicted %.3g ms/step (compute %.3g, row all-reduce %.3g, "
                 "column all-reduce %.3g) with latency %.3g us and bandwidth %.3g GB/s (%s)",
                 best.p_data, best.p_width, best.total() * 1e3, best.compute_s * 1e3,
-                best.row_s * 1e3, best.column_s * 1e3, net.latency_s * 1e6,
-                net.bandwidth_Bps / 1e9, net.source.c_str());
+                best.row_s * 1e3, best.column_s * 1e3, net.latency_s * 1e6, net.bandwidth_Bps / 1e9,
+                net.source.c_str());
   log::info(line);
   if (ranked.size() > 1) {
     const auto& next = ranked[1];
-    std::snprintf(line, sizeof line, "  next best %dx%d at %.3g ms/step", next.p_data,
-                  next.p_width, next.total() * 1e3);
+    std::snprintf(line, sizeof line, "  next best %dx%d at %.3g ms/step", next.p_data, next.p_width,
+                  next.total() * 1e3);
     log::info(line);
   }
   return {best.p_data, best.p_width};

@@ -36,9 +36,8 @@ data::ColumnStats global_stats(const std::vector<double>& M, std::int64_t n_loca
 }
 
 bool held_out(const Config& c, std::int64_t row) {
-  return c.test_fraction > 0 &&
-         rng::uniform(c.data_seed, rng::kStreamSplit, static_cast<std::uint64_t>(row), 0) <
-             c.test_fraction;
+  return c.test_fraction > 0 && rng::uniform(c.data_seed, rng::kStreamSplit,
+                                             static_cast<std::uint64_t>(row), 0) < c.test_fraction;
 }
 
 // Reads (or generates) rows [range) of a source. For CSV the row count is checked against P_data.
@@ -126,7 +125,8 @@ LocalData load_data(const Config& c, const comm::Grid& grid) {
   out.d = ds.d;
   out.d_out = ds.d_out;
   if (c.standardize) {
-    const auto s = global_stats(out.train.X, out.train.size(), out.train.n_global, out.d, grid.column());
+    const auto s =
+        global_stats(out.train.X, out.train.size(), out.train.n_global, out.d, grid.column());
     data::standardize(out.train.X, out.train.size(), out.d, s);
     data::standardize(out.test.X, out.test.size(), out.d, s);
   }
@@ -138,8 +138,8 @@ LocalData load_data(const Config& c, const comm::Grid& grid) {
   }
   if (c.classes > 0) {
     out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.data);
-    out.test.Y = one_hot(out.test.Y, c.classes, out.test.ids,
-                         c.test_data.empty() ? c.data : c.test_data);
+    out.test.Y =
+        one_hot(out.test.Y, c.classes, out.test.ids, c.test_data.empty() ? c.data : c.test_data);
     out.d_out = c.classes;
   }
   return out;

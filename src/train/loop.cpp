@@ -4,16 +4,16 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 
 #include "widemax/comm/npy_io.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/signals.hpp"
+#include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/ntk/ntk.hpp"
 #include "widemax/train/batches.hpp"
@@ -32,12 +32,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t h = v.size() / 2;
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
-std::string hostname() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
 }
 
 template <class T>
@@ -99,7 +93,9 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     if (s0 > 0) std::swap(tr.params_mut().W, W0);
     h0_norm = ntk::frobenius(H0);
     const auto ev = ntk::symmetric_eigenvalues(H0, tr.ntk_size());
-    ntk0 = {{"ntk_samples", ntk_ids.size()}, {"lambda_min_0", ev.front()}, {"lambda_max_0", ev.back()},
+    ntk0 = {{"ntk_samples", ntk_ids.size()},
+            {"lambda_min_0", ev.front()},
+            {"lambda_max_0", ev.back()},
             {"trace_0", std::accumulate(ev.begin(), ev.end(), 0.0)}};
   }
   if (!resumed.empty()) {
@@ -108,7 +104,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   } else if (c.lr_auto) {
     // lambda_max grows with the number of samples (its top eigenvector is nearly constant), so
     // a subset's value is scaled to the training set.
-    const double scale = static_cast<double>(data.train.n_global) / static_cast<double>(ntk_ids.size());
+    const double scale =
+        static_cast<double>(data.train.n_global) / static_cast<double>(ntk_ids.size());
     const double lmax = ntk0["lambda_max_0"].get<double>() * scale;
     result.lr = c.lr_auto_c / lmax;
     log::info(cat("--lr auto: lr = ", c.lr_auto_c, " / lambda_max(H_0) = ", c.lr_auto_c, " / ",
@@ -124,10 +121,11 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (dir) {
     nlohmann::json cfg = to_json(c);
     cfg["lr"] = lr;
-    cfg["lr_source"] = c.lr_auto                     ? "--lr auto: c / lambda_max(H_0)"
-                       : c_in.lr > 0                  ? "--lr"
-                       : c.optimizer.kind == "adam" ? "default for adam"
-                                                    : "default: 1 / estimated trace of the NTK at init";
+    cfg["lr_source"] = c.lr_auto     ? "--lr auto: c / lambda_max(H_0)"
+                       : c_in.lr > 0 ? "--lr"
+                       : c.optimizer.kind == "adam"
+                           ? "default for adam"
+                           : "default: 1 / estimated trace of the NTK at init";
     cfg["block_resolved"] = tr.block();
     cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     cfg["threads_resolved"] = threads;
@@ -168,7 +166,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   // Every rank runs this at the same steps: it issues collectives.
   auto log_metrics = [&](std::int64_t step, double step_loss, bool full) {
     const double gn = tr.grad_norm();
-    nlohmann::json j = {{"step", step}, {"grad_norm", gn}, {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
+    nlohmann::json j = {
+        {"step", step}, {"grad_norm", gn}, {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
     Evaluation train_eval{step_loss, 0, data.train.n_global};
     if (!full || classes) train_eval = tr.evaluate_train();
     j["loss"] = train_eval.loss;
@@ -302,14 +301,14 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (ntk_on) s["ntk"] = ntk0;
   // Under Slurm: which job (and array task) produced this run, whatever --out was.
   nlohmann::json slurm;
-  for (const char* k : {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-                        "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_JOB_PARTITION",
-                        "SLURM_RESTART_COUNT"})
+  for (const char* k :
+       {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_NODELIST",
+        "SLURM_NTASKS", "SLURM_JOB_PARTITION", "SLURM_RESTART_COUNT"})
     if (const char* v = std::getenv(k)) slurm[k] = v;
   if (!slurm.empty()) s["slurm"] = slurm;
-  for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy",
-                        "ntk_lambda_min", "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max",
-                        "entropy"})
+  for (const char* k :
+       {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
+        "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "entropy"})
     if (final_metrics.contains(k)) s[k] = final_metrics[k];
   if (dir) {
     dir->write_json("summary.json", s);
@@ -324,7 +323,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
 }  // namespace
 
-std::vector<std::int64_t> ntk_sample_ids(const Config& c, const std::vector<std::int64_t>& train_ids,
+std::vector<std::int64_t> ntk_sample_ids(const Config& c,
+                                         const std::vector<std::int64_t>& train_ids,
                                          std::int64_t d_out) {
   const auto n = static_cast<std::int64_t>(train_ids.size());
   WIDEMAX_CHECK_HINT(c.ntk_samples <= n, "choose at most the number of training samples",

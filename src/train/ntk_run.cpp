@@ -33,8 +33,8 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.d = data.d;
   c.d_out = data.d_out;
   const std::vector<std::int64_t> ids = ntk_sample_ids(c, data.train_ids_global, data.d_out);
-  check_memory(c, grid, data.d, data.d_out, data.train.size(), static_cast<std::int64_t>(ids.size()),
-               threads);
+  check_memory(c, grid, data.d, data.d_out, data.train.size(),
+               static_cast<std::int64_t>(ids.size()), threads);
   dir.write_json("config.json", to_json(c));
 
   Trainer<T> tr(c, grid, data, threads);

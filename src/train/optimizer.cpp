@@ -12,7 +12,8 @@ void validate(const OptimizerSpec& s) {
   WIDEMAX_CHECK_HINT(s.kind == "gd" || s.kind == "momentum" || s.kind == "adam",
                      "choose gd, momentum or adam", "--optimizer: unknown optimiser '", s.kind,
                      "'");
-  WIDEMAX_CHECK(s.momentum >= 0 && s.momentum < 1, "--momentum must be in [0, 1), got ", s.momentum);
+  WIDEMAX_CHECK(s.momentum >= 0 && s.momentum < 1, "--momentum must be in [0, 1), got ",
+                s.momentum);
   WIDEMAX_CHECK(s.beta1 >= 0 && s.beta1 < 1, "--beta1 must be in [0, 1), got ", s.beta1);
   WIDEMAX_CHECK(s.beta2 >= 0 && s.beta2 < 1, "--beta2 must be in [0, 1), got ", s.beta2);
   WIDEMAX_CHECK(s.eps > 0, "--eps must be positive, got ", s.eps);

@@ -18,7 +18,9 @@ std::string eta_text(double seconds) {
 }  // namespace
 
 Progress::Progress(bool enabled, std::int64_t total_steps, double min_interval_s)
-    : enabled_(enabled), tty_(enabled && ::isatty(STDERR_FILENO)), total_(total_steps),
+    : enabled_(enabled),
+      tty_(enabled && ::isatty(STDERR_FILENO)),
+      total_(total_steps),
       min_interval_s_(min_interval_s) {}
 
 void Progress::update(std::int64_t step, double loss, double rate, bool logged) {
@@ -28,11 +30,11 @@ void Progress::update(std::int64_t step, double loss, double rate, bool logged) 
   const bool last = step >= total_;
   if (!(last || (!tty_ && logged) || now - last_print_ >= min_gap)) return;
   last_print_ = now;
-  const double eta = step > 0 ? now / static_cast<double>(step) * static_cast<double>(total_ - step) : -1;
+  const double eta =
+      step > 0 ? now / static_cast<double>(step) * static_cast<double>(total_ - step) : -1;
   std::fprintf(stderr, "%sstep %lld/%lld  loss %.6e  %.3g neuron-samples/s  elapsed %s  ETA %s%s",
-               tty_ ? "\r\033[K" : "", static_cast<long long>(step),
-               static_cast<long long>(total_), loss, rate, eta_text(now).c_str(),
-               eta_text(eta).c_str(), tty_ ? "" : "\n");
+               tty_ ? "\r\033[K" : "", static_cast<long long>(step), static_cast<long long>(total_),
+               loss, rate, eta_text(now).c_str(), eta_text(eta).c_str(), tty_ ? "" : "\n");
   std::fflush(stderr);
 }
 

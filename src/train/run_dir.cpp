@@ -59,8 +59,8 @@ void RunDir::append_metrics(const nlohmann::json& j) {
   }
   metrics_ << j.dump() << '\n';
   metrics_.flush();
-  WIDEMAX_CHECK_HINT(metrics_.good(), "free space on the file system of --out",
-                     "--out: writing '", (path_ / "metrics.jsonl").string(),
+  WIDEMAX_CHECK_HINT(metrics_.good(), "free space on the file system of --out", "--out: writing '",
+                     (path_ / "metrics.jsonl").string(),
                      "' failed (file system full or read-only?)");
 }
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
 #include "widemax/core/error.hpp"
+#include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/data/npy.hpp"
 
@@ -72,13 +72,15 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
       Xt_(convert<T>(data.test.X)),
       Yt_(convert<T>(data.test.Y)),
       ws_(capacity(data),
-          c.block > 0 ? c.block
-                      : model::auto_block(capacity(data), neurons_here(c, grid), threads, sizeof(T)),
+          c.block > 0
+              ? c.block
+              : model::auto_block(capacity(data), neurons_here(c, grid), threads, sizeof(T)),
           data.d_out, threads),
       opt_W_(c.optimizer, static_cast<std::size_t>(neurons_here(c, grid) * data.d)),
-      opt_A_(c.optimizer, c.train_a ? static_cast<std::size_t>(neurons_here(c, grid) * data.d_out) : 0) {
-  WIDEMAX_CHECK_HINT(c.width >= grid.p_width(), "use fewer ranks or a larger --width",
-                     "--width ", c.width, " is smaller than the ", grid.p_width(),
+      opt_A_(c.optimizer,
+             c.train_a ? static_cast<std::size_t>(neurons_here(c, grid) * data.d_out) : 0) {
+  WIDEMAX_CHECK_HINT(c.width >= grid.p_width(), "use fewer ranks or a larger --width", "--width ",
+                     c.width, " is smaller than the ", grid.p_width(),
                      " ranks that split the neurons: every rank must own at least one neuron");
   params_.neurons = model::shard_range(c.width, grid.p_width(), grid.width_index());
   const std::int64_t m_loc = params_.neurons.size();
@@ -89,15 +91,15 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
     for (const char* name : {"W.npy", "A.npy"}) {
       const auto info = data::read_npy_info(dir / name);
       const std::int64_t cols = std::string(name) == "W.npy" ? shape_.d : shape_.d_out;
-      WIDEMAX_CHECK_HINT(info.shape.size() == 2 && info.shape[0] == c.width && info.shape[1] == cols,
-                         "the files must match --width and the data's d and d_out",
-                         "--init-from: ", (dir / name).string(), " has shape (",
-                         info.shape.size() == 2 ? info.shape[0] : -1, ", ",
-                         info.shape.size() == 2 ? info.shape[1] : -1, "), expected (", c.width,
-                         ", ", cols, ")");
+      WIDEMAX_CHECK_HINT(
+          info.shape.size() == 2 && info.shape[0] == c.width && info.shape[1] == cols,
+          "the files must match --width and the data's d and d_out",
+          "--init-from: ", (dir / name).string(), " has shape (",
+          info.shape.size() == 2 ? info.shape[0] : -1, ", ",
+          info.shape.size() == 2 ? info.shape[1] : -1, "), expected (", c.width, ", ", cols, ")");
     }
-    params_.W = data::read_npy_rows<T>(dir / "W.npy", params_.neurons.begin, params_.neurons.end,
-                                       shape_.d);
+    params_.W =
+        data::read_npy_rows<T>(dir / "W.npy", params_.neurons.begin, params_.neurons.end, shape_.d);
     params_.A = data::read_npy_rows<T>(dir / "A.npy", params_.neurons.begin, params_.neurons.end,
                                        shape_.d_out);
   }
@@ -108,8 +110,8 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
   rf_.resize(static_cast<std::size_t>(cap));
   Xb_.resize(X_.size());
   Yb_.resize(Y_.size());
-  grad_.assign(static_cast<std::size_t>(m_loc * shape_.d + (train_a_ ? m_loc * shape_.d_out : 0) + 1),
-               T(0));
+  grad_.assign(
+      static_cast<std::size_t>(m_loc * shape_.d + (train_a_ ? m_loc * shape_.d_out : 0) + 1), T(0));
 }
 
 template <class T>
@@ -142,7 +144,8 @@ template <class T>
 double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n) {
   n_ = n;
   const std::int64_t m_loc = params_.neurons.size();
-  model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), ws_);
+  model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(),
+                         ws_);
   {
     ScopedTimer t(comm_s_);
     grid_.row().allreduce_softmax_merge(part_.data(), n, shape_.record_width());
@@ -245,24 +248,9 @@ template class Trainer<float>;
 namespace widemax::train {
 
 namespace {
-std::int64_t mem_available_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::int64_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return -1;  // unknown: no check
+std::string gib(double bytes) {
+  return cat(static_cast<double>(static_cast<long long>(bytes / (1 << 30) * 100)) / 100, " GiB");
 }
-
-int ranks_on_node(const comm::Communicator& world) {
-  MPI_Comm node;
-  MPI_Comm_split_type(world.raw(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node);
-  const comm::Communicator owned = comm::Communicator::adopt(node);
-  return owned.size();
-}
-
-std::string gib(double bytes) { return cat(static_cast<double>(static_cast<long long>(bytes / (1 << 30) * 100)) / 100, " GiB"); }
 }  // namespace
 
 std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::int64_t d,
@@ -270,7 +258,9 @@ std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::i
                                  int threads) {
   const std::int64_t elem = c.precision == "fp32" ? 4 : 8;
   const std::int64_t m_loc = model::shard_range(c.width, grid.p_width(), grid.width_index()).size();
-  const std::int64_t opt_copies = c.optimizer.kind == "adam" ? 2 : c.optimizer.kind == "momentum" ? 1 : 0;
+  const std::int64_t opt_copies = c.optimizer.kind == "adam"       ? 2
+                                  : c.optimizer.kind == "momentum" ? 1
+                                                                   : 0;
   const std::int64_t copies = 2 + opt_copies + (c.ntk_every > 0 || c.lr_auto ? 1 : 0);
   const std::int64_t params = m_loc * (d + d_out) * elem * copies;
   const std::int64_t block = c.block > 0 ? c.block : 1024;
@@ -284,15 +274,15 @@ void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::
                   std::int64_t n_local, std::int64_t ntk_n, int threads) {
   const std::int64_t need = estimate_rank_bytes(c, grid, d, d_out, n_local, ntk_n, threads);
   const std::int64_t avail = mem_available_bytes();
-  const int local = ranks_on_node(grid.world());
+  const int local = grid.world().ranks_on_node();
   if (avail < 0) return;
   const double share = static_cast<double>(avail) / local;
   if (static_cast<double>(need) <= 0.9 * share) return;
   const std::int64_t N = ntk_n * d_out;
   const double ntk_bytes = 3.0 * N * N * 8;
   if (ntk_bytes > 0.5 * static_cast<double>(need))
-    WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (",
-                      N, " x ", N, ") and needs about ", gib(ntk_bytes), " per rank, but only ",
+    WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (", N,
+                      " x ", N, ") and needs about ", gib(ntk_bytes), " per rank, but only ",
                       gib(share), " is available to each of the ", local, " ranks on this node");
   WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, or a smaller --width", "--width ", c.width,
                     ": each rank needs about ", gib(static_cast<double>(need)),
@@ -349,8 +339,8 @@ double Trainer<T>::mean_entropy() {
   const std::int64_t n = static_cast<std::int64_t>(train_ids_.size());
   forward(X_.data(), Y_.data(), n);
   std::vector<double> plogp(static_cast<std::size_t>(n), 0.0);
-  ntk::entropy_partial(shape_, n, params_.neurons.size(), X_.data(), params_.W.data(),
-                       part_.data(), plogp.data(), ws_);
+  ntk::entropy_partial(shape_, n, params_.neurons.size(), X_.data(), params_.W.data(), part_.data(),
+                       plogp.data(), ws_);
   double sums[2] = {0.0, static_cast<double>(n)};
   {
     ScopedTimer t(comm_s_);

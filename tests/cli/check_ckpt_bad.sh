@@ -21,19 +21,7 @@
 # Usage: check_ckpt_bad.sh WIDEMAX
 set -u
 widemax=$1
-tmp=$(mktemp -d)
-bg=
-cleanup() {  # only processes started on this work dir (its path is on their command line)
-  local p
-  [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null
-  for p in $(pgrep -f -- "$tmp" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-py=/usr/bin/python3
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $1"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
+source "$(dirname "$0")/ckpt_lib.sh"
 mpi() {  # mpi NP: the mpirun prefix
   echo mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$1" -x OMP_NUM_THREADS=1
 }

@@ -18,16 +18,7 @@
 # Usage: check_ckpt_divergence.sh WIDEMAX
 set -u
 widemax=$1
-tmp=$(mktemp -d)
-cleanup() {  # only processes started on this work dir (its path is on their command line)
-  local p
-  for p in $(pgrep -f -- "$tmp" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-py=/usr/bin/python3
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+source "$(dirname "$0")/ckpt_lib.sh"
 run() {  # run LOG args...: bounded 2-rank training; returns its status
   local log=$1
   shift

@@ -25,11 +25,11 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "skipped: mounting a tmpfs and a read-only bind mount needs root"
   exit 77
 fi
-tmp=$(mktemp -d)
+source "$(dirname "$0")/ckpt_lib.sh"
 mounts=()
 cleanup() {
-  local p m
-  for p in $(pgrep -f -- "$tmp" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  local m
+  kill_work_processes
   for m in "${mounts[@]}"; do
     mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
   done
@@ -38,11 +38,6 @@ cleanup() {
   done
   rm -rf "$tmp"
 }
-trap cleanup EXIT
-py=/usr/bin/python3
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $1"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
 run() {  # run LOG args...: bounded 2-rank training; returns its status
   local log=$1
   shift

@@ -17,19 +17,7 @@
 # Usage: check_ckpt_killed_rank.sh WIDEMAX
 set -u
 widemax=$1
-tmp=$(mktemp -d)
-bg=
-cleanup() {  # only processes started on this work dir (its path is on their command line)
-  local p
-  [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null
-  for p in $(pgrep -f -- "$tmp" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-py=/usr/bin/python3
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $1"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
+source "$(dirname "$0")/ckpt_lib.sh"
 mpi=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 3 -x OMP_NUM_THREADS=1)
 model=(--width 20000 --n 64 --d 16 --log-every 10 --quiet)
 run=$tmp/run

@@ -18,17 +18,7 @@
 # Usage: check_ckpt_resume.sh WIDEMAX
 set -u
 widemax=$1
-tmp=$(mktemp -d)
-cleanup() {  # ranks left behind by a timed-out mpirun: only processes started on this work dir
-  local p
-  for p in $(pgrep -f -- "$tmp" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-py=/usr/bin/python3
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $1"; [ -n "${2-}" ] && [ -f "$2" ] && { echo "--- output ---"; tail -30 "$2"; }; exit 1; }
+source "$(dirname "$0")/ckpt_lib.sh"
 # run NP LOG widemax-train-args...: bounded mpirun; returns its status
 run() {
   local np=$1 log=$2

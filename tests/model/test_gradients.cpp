@@ -59,8 +59,9 @@ void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
 }
 
 RefNet ref_of(const Shape& s, const Problem& p) {
-  return RefNet{p.m, p.d, p.d_out, static_cast<int>(s.activation),
-                static_cast<long double>(output_scale(s)), p.W, p.A};
+  return RefNet{
+      p.m, p.d, p.d_out, static_cast<int>(s.activation), static_cast<long double>(output_scale(s)),
+      p.W, p.A};
 }
 
 // Central differences of the reference loss in every coordinate of `which` (W or A).
@@ -104,7 +105,8 @@ TEST_P(Gradients, MatchCentralFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(AllActivations, Gradients,
                          ::testing::Values(Case{Activation::kSoftmax, Scale::kM, "softmax_m"},
-                                           Case{Activation::kSoftmax, Scale::kSqrtM, "softmax_sqrt_m"},
+                                           Case{Activation::kSoftmax, Scale::kSqrtM,
+                                                "softmax_sqrt_m"},
                                            Case{Activation::kExp, Scale::kM, "exp"},
                                            Case{Activation::kRelu, Scale::kM, "relu"}),
                          [](const auto& param_info) { return std::string(param_info.param.name); });

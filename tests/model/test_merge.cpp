@@ -61,7 +61,8 @@ void check_merge(double z_lo, double z_hi, double tol) {
     }
     EXPECT_EQ(acc[0], static_cast<T>(whole[0]));
     for (int j = 1; j < width; ++j)
-      EXPECT_NEAR(acc[j], static_cast<double>(whole[j]), tol * std::abs(static_cast<double>(whole[1])))
+      EXPECT_NEAR(acc[j], static_cast<double>(whole[j]),
+                  tol * std::abs(static_cast<double>(whole[1])))
           << "component " << j;
     EXPECT_TRUE(std::isfinite(acc[1]));
   }
@@ -69,9 +70,15 @@ void check_merge(double z_lo, double z_hi, double tol) {
 
 }  // namespace
 
-TEST(Merge, MatchesDirectComputationDouble) { check_merge<double>(-3, 3, 1e-14); }
-TEST(Merge, LogitsThatOverflowNaiveExpDouble) { check_merge<double>(600, 800, 1e-14); }
-TEST(Merge, LogitsThatOverflowNaiveExpFloat) { check_merge<float>(80, 200, 1e-5); }
+TEST(Merge, MatchesDirectComputationDouble) {
+  check_merge<double>(-3, 3, 1e-14);
+}
+TEST(Merge, LogitsThatOverflowNaiveExpDouble) {
+  check_merge<double>(600, 800, 1e-14);
+}
+TEST(Merge, LogitsThatOverflowNaiveExpFloat) {
+  check_merge<float>(80, 200, 1e-5);
+}
 
 TEST(Merge, IdentityIsNeutral) {
   std::vector<double> id(4), rec = {2.0, 3.0, -1.0, 0.5};
@@ -109,7 +116,8 @@ TEST(Merge, BlockedThreadedForwardEqualsDirect) {
         ASSERT_GT(rec[0], 710.0L) << "the test wants logits that overflow exp";
         EXPECT_NEAR(part[i * 4 + 0], static_cast<double>(rec[0]), 1e-12 * std::abs((double)rec[0]));
         for (int j = 1; j < 4; ++j)
-          EXPECT_NEAR(part[i * 4 + j], static_cast<double>(rec[j]), 1e-11 * static_cast<double>(rec[1]))
+          EXPECT_NEAR(part[i * 4 + j], static_cast<double>(rec[j]),
+                      1e-11 * static_cast<double>(rec[1]))
               << "threads " << threads << " block " << block << " sample " << i << " comp " << j;
       }
     }

@@ -19,12 +19,17 @@ void check_range(T lo, T hi, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     const T ref = std::exp(x[i]);
     if (ref == T(0) || !std::isfinite(ref)) continue;
-    ASSERT_LE(std::abs(y[i] - ref), 4 * eps * ref) << "x = " << x[i] << " isa " << widemax::model::vec_exp_isa();
+    ASSERT_LE(std::abs(y[i] - ref), 4 * eps * ref)
+        << "x = " << x[i] << " isa " << widemax::model::vec_exp_isa();
   }
 }
 
-TEST(VecExp, DoubleWithinFourUlp) { check_range<double>(-700.0, 700.0, 100003); }
-TEST(VecExp, FloatWithinFourUlp) { check_range<float>(-85.0f, 85.0f, 100003); }
+TEST(VecExp, DoubleWithinFourUlp) {
+  check_range<double>(-700.0, 700.0, 100003);
+}
+TEST(VecExp, FloatWithinFourUlp) {
+  check_range<float>(-85.0f, 85.0f, 100003);
+}
 
 TEST(VecExp, InPlaceAndSpecialValues) {
   std::vector<double> x = {0.0, -1000.0, 1.0, -0.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0};

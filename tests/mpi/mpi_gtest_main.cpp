@@ -13,8 +13,8 @@ class RankFailurePrinter : public ::testing::EmptyTestEventListener {
   explicit RankFailurePrinter(int rank) : rank_(rank) {}
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
     if (!r.failed()) return;
-    std::fprintf(stderr, "[rank %d] %s:%d: Failure\n%s\n", rank_, r.file_name() ? r.file_name() : "?",
-                 r.line_number(), r.summary());
+    std::fprintf(stderr, "[rank %d] %s:%d: Failure\n%s\n", rank_,
+                 r.file_name() ? r.file_name() : "?", r.line_number(), r.summary());
   }
   void OnTestEnd(const ::testing::TestInfo& info) override {
     if (info.result()->Failed())
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   int any_failed = 0;
   MPI_Allreduce(&local_failed, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (rank == 0)
-    std::printf("[mpi] %d ranks: %s\n", size, any_failed ? "FAILED on at least one rank" : "all ranks passed");
+    std::printf("[mpi] %d ranks: %s\n", size,
+                any_failed ? "FAILED on at least one rank" : "all ranks passed");
   MPI_Finalize();
   return any_failed;
 }

@@ -9,25 +9,17 @@
 #include <filesystem>
 #include <fstream>
 
+#include "mpi_util.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/data/npy.hpp"
 #include "widemax/train/loop.hpp"
 
 using namespace widemax;
+using testing_mpi::world_rank;
+using testing_mpi::world_size;
 namespace fs = std::filesystem;
 
 namespace {
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 // A temporary directory shared by all ranks of `comm`, removed at the end of the test.
 struct SharedTmp {
@@ -84,7 +76,8 @@ TEST(Checkpoint, ResumeOnSameGridIsBitwiseAndOnOneRankWithin1e10) {
     first.steps = 10;
     first.checkpoint_every = 10;
     run(first, MPI_COMM_WORLD, tmp.path / "part");
-    if (world_rank() == 0) fs::copy(tmp.path / "part", tmp.path / "part1", fs::copy_options::recursive);
+    if (world_rank() == 0)
+      fs::copy(tmp.path / "part", tmp.path / "part1", fs::copy_options::recursive);
     MPI_Barrier(MPI_COMM_WORLD);
     train::Config rest = c;
     rest.resume = "auto";

@@ -30,7 +30,11 @@ train::Config small_config(const std::string& act) {
 TEST(DistributedForward, EqualsSerialReference) {
   for (const char* act : {"softmax", "exp", "relu"}) {
     const train::Config c = small_config(act);
-    comm::Grid grid(MPI_COMM_WORLD, 1, [] { int s; MPI_Comm_size(MPI_COMM_WORLD, &s); return s; }());
+    comm::Grid grid(MPI_COMM_WORLD, 1, [] {
+      int s;
+      MPI_Comm_size(MPI_COMM_WORLD, &s);
+      return s;
+    }());
     const train::LocalData data = train::load_data(c, grid);
     train::Trainer<double> tr(c, grid, data, 2);
     tr.evaluate_train();
@@ -39,8 +43,13 @@ TEST(DistributedForward, EqualsSerialReference) {
     model::Params<double> whole;
     whole.neurons = {0, c.width};
     model::init_params(s, model::InitSpec{c.init, c.sigma, c.seed}, whole);
-    ref::RefNet net{c.width, s.d, s.d_out, static_cast<int>(s.activation),
-                        static_cast<long double>(model::output_scale(s)), whole.W, whole.A};
+    ref::RefNet net{c.width,
+                    s.d,
+                    s.d_out,
+                    static_cast<int>(s.activation),
+                    static_cast<long double>(model::output_scale(s)),
+                    whole.W,
+                    whole.A};
     const auto ref = ref::ref_forward(net, data.train.X, c.n);
     EXPECT_LT(ref::rel_diff(tr.output(), ref), 1e-12) << act;
   }

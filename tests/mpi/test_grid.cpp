@@ -8,17 +8,14 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "mpi_util.hpp"
 #include "widemax/train/loop.hpp"
 
 using namespace widemax;
+using testing_mpi::world_rank;
+using testing_mpi::world_size;
 
 namespace {
-
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 std::vector<std::pair<int, int>> all_grids() {
   std::vector<std::pair<int, int>> g;
@@ -51,7 +48,8 @@ TEST(GridInvariance, FullBatchGradientDescent) {
   EXPECT_LT(serial.losses.back(), 0.9 * serial.losses.front());
   for (const auto& g : all_grids()) {
     const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
-    EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back()) << grid_name(g);
+    EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back())
+        << grid_name(g);
   }
 }
 
@@ -108,7 +106,8 @@ TEST(GridInvariance, WineClassificationWithHeldOutSplit) {
     EXPECT_NEAR(r.summary["test_loss"].get<double>(), serial.summary["test_loss"].get<double>(),
                 1e-10 * serial.summary["test_loss"].get<double>())
         << grid_name(g);
-    EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back()) << grid_name(g);
+    EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back())
+        << grid_name(g);
   }
   if (widemax::comm::Communicator(MPI_COMM_WORLD).rank() == 0)
     std::printf("[wine] test accuracy %.4f on %lld held-out samples, train accuracy %.4f\n", acc,

@@ -3,18 +3,16 @@
 // outputs by -eta H R to first order, with a relative error that shrinks in proportion to eta.
 #include <gtest/gtest.h>
 
+#include "mpi_util.hpp"
 #include "reference.hpp"
 #include "widemax/train/loop.hpp"
 #include "widemax/train/trainer.hpp"
 
 using namespace widemax;
+using testing_mpi::world_rank;
+using testing_mpi::world_size;
 
 namespace {
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 train::Config ntk_config(const std::string& act) {
   train::Config c;

@@ -6,17 +6,14 @@
 
 #include <cmath>
 
+#include "mpi_util.hpp"
 #include "widemax/train/loop.hpp"
 
 using namespace widemax;
+using testing_mpi::world_rank;
+using testing_mpi::world_size;
 
 namespace {
-
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 train::RunResult run(const train::Config& c, MPI_Comm comm, int pd, int pw) {
   comm::Grid grid(comm, pd, pw);
@@ -32,10 +29,9 @@ struct TrajectoryCase {
 }  // namespace
 
 TEST(Trajectory, FiftyStepsAgreeWithOneRank) {
-  for (const TrajectoryCase tc : {TrajectoryCase{"softmax", "m", false},
-                                  TrajectoryCase{"softmax", "sqrt-m", true},
-                                  TrajectoryCase{"exp", "m", false},
-                                  TrajectoryCase{"relu", "m", true}}) {
+  for (const TrajectoryCase tc :
+       {TrajectoryCase{"softmax", "m", false}, TrajectoryCase{"softmax", "sqrt-m", true},
+        TrajectoryCase{"exp", "m", false}, TrajectoryCase{"relu", "m", true}}) {
     train::Config c;
     c.activation = tc.activation;
     c.scale = tc.scale;

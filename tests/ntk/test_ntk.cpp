@@ -51,8 +51,13 @@ std::vector<double> kernel_ntk(const model::Shape& s, const Tiny& t, std::int64_
 
 // Jac[(i,k), p] = dF_k(x_i) / dW_p by central differences of the reference; H = Jac Jac^T.
 std::vector<double> fd_ntk(const model::Shape& s, const Tiny& t) {
-  ref::RefNet net{t.m, t.d, t.d_out, static_cast<int>(s.activation),
-                  static_cast<long double>(model::output_scale(s)), t.W, t.A};
+  ref::RefNet net{t.m,
+                  t.d,
+                  t.d_out,
+                  static_cast<int>(s.activation),
+                  static_cast<long double>(model::output_scale(s)),
+                  t.W,
+                  t.A};
   const std::int64_t N = t.n * t.d_out, P = t.m * t.d;
   std::vector<double> jac(N * P);
   for (std::int64_t p = 0; p < P; ++p) {
@@ -62,7 +67,8 @@ std::vector<double> fd_ntk(const model::Shape& s, const Tiny& t) {
     net.W[p] = w0 - h;
     const auto fm = ref::ref_forward(net, t.X, t.n);
     net.W[p] = w0;
-    for (std::int64_t a = 0; a < N; ++a) jac[a * P + p] = static_cast<double>((fp[a] - fm[a]) / (2 * h));
+    for (std::int64_t a = 0; a < N; ++a)
+      jac[a * P + p] = static_cast<double>((fp[a] - fm[a]) / (2 * h));
   }
   std::vector<double> H(N * N, 0.0);
   for (std::int64_t a = 0; a < N; ++a)
@@ -74,7 +80,8 @@ std::vector<double> fd_ntk(const model::Shape& s, const Tiny& t) {
 }  // namespace
 
 TEST(Ntk, EqualsFiniteDifferenceJacobianProduct) {
-  for (auto act : {model::Activation::kSoftmax, model::Activation::kExp, model::Activation::kRelu}) {
+  for (auto act :
+       {model::Activation::kSoftmax, model::Activation::kExp, model::Activation::kRelu}) {
     for (auto scale : {model::Scale::kM, model::Scale::kSqrtM}) {
       if (act != model::Activation::kSoftmax && scale == model::Scale::kSqrtM) continue;
       const Tiny t = make_tiny(act == model::Activation::kExp ? 0.5 : 1.0);
@@ -120,7 +127,8 @@ TEST(Ntk, EntropyMatchesDirectComputation) {
     long double zmax = -INFINITY, S = 0, H = 0;
     for (std::int64_t r = 0; r < t.m; ++r) {
       z[r] = 0;
-      for (std::int64_t j = 0; j < t.d; ++j) z[r] += (long double)t.X[i * t.d + j] * t.W[r * t.d + j];
+      for (std::int64_t j = 0; j < t.d; ++j)
+        z[r] += (long double)t.X[i * t.d + j] * t.W[r * t.d + j];
       zmax = std::max(zmax, z[r]);
     }
     for (auto v : z) S += std::exp(v - zmax);

@@ -32,11 +32,12 @@ TEST(TrainArgs, ParsesWidthForms) {
 TEST(TrainArgs, HelpListsEveryOption) {
   std::string help;
   EXPECT_FALSE(parse_train_args({"--help"}, help).has_value());
-  for (const char* opt : {"--activation", "--scale", "--init", "--sigma", "--width", "--d-out",
-                          "--lr", "--steps", "--precision", "--seed", "--log-every", "--out",
-                          "--config", "--threads", "--block", "--data", "--n", "--d", "--target",
-                          "--standardize", "--train-a", "--save", "--init-from", "--grid",
-                          "--labels", "--quiet"})
+  for (const char* opt :
+       {"--activation", "--scale",       "--init",      "--sigma", "--width",     "--d-out",
+        "--lr",         "--steps",       "--precision", "--seed",  "--log-every", "--out",
+        "--config",     "--threads",     "--block",     "--data",  "--n",         "--d",
+        "--target",     "--standardize", "--train-a",   "--save",  "--init-from", "--grid",
+        "--labels",     "--quiet"})
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
 }
 

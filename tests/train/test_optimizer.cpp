@@ -46,8 +46,7 @@ TEST(Optimizer, AdamFirstStepIsSignTimesLr) {
   Optimizer<double> opt(OptimizerSpec{"adam"}, 3);
   std::vector<double> p = {0.0, 0.0, 0.0}, g = {5.0, -1e-3, 2e2};
   opt.step(p, g, 0.01, 0);
-  for (int i = 0; i < 3; ++i)
-    EXPECT_NEAR(p[i], -0.01 * g[i] / (std::abs(g[i]) + 1e-8), 1e-15) << i;
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(p[i], -0.01 * g[i] / (std::abs(g[i]) + 1e-8), 1e-15) << i;
 }
 
 TEST(Optimizer, AdamConstantGradientStepsAreLr) {
@@ -64,7 +63,8 @@ TEST(Optimizer, RefusesUnknownKind) {
     Optimizer<double> opt(OptimizerSpec{"sgdx"}, 1);
     FAIL() << "no error";
   } catch (const widemax::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--optimizer: unknown optimiser 'sgdx'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--optimizer: unknown optimiser 'sgdx'"),
+              std::string::npos);
   }
 }
 
@@ -73,7 +73,8 @@ TEST(Schedule, ClosedForms) {
   EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 1.0, 0, 100), 1.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 1.0, 50, 100), 0.55);
   EXPECT_NEAR(scheduled_lr(cosine, 1.0, 100, 100), 0.1, 1e-15);
-  EXPECT_NEAR(scheduled_lr(cosine, 1.0, 25, 100), 0.1 + 0.9 * 0.5 * (1 + std::cos(std::numbers::pi / 4)), 1e-15);
+  EXPECT_NEAR(scheduled_lr(cosine, 1.0, 25, 100),
+              0.1 + 0.9 * 0.5 * (1 + std::cos(std::numbers::pi / 4)), 1e-15);
   ScheduleSpec step{"step", 0, 10, 0.5};
   EXPECT_DOUBLE_EQ(scheduled_lr(step, 2.0, 9, 100), 2.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(step, 2.0, 10, 100), 1.0);

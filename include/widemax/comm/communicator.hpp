@@ -41,8 +41,8 @@ class Communicator {
   template <class T>
   T allreduce_min(T value) const;
 
-  // Merges per-sample softmax partials (M, S, u_1..u_{width-2}) of DESIGN 2.1 across ranks, in place.
-  // `data` holds `count` records of `width` numbers each.
+  // Merges per-sample softmax partials (M, S, u_1..u_{width-2}) of DESIGN 2.1 across ranks, in
+  // place. `data` holds `count` records of `width` numbers each.
   template <class T>
   void allreduce_softmax_merge(T* data, std::int64_t count, int width) const;
 
@@ -53,6 +53,9 @@ class Communicator {
   std::vector<std::string> allgather(const std::string& s) const;
 
   void barrier() const;
+  // The number of ranks of this communicator that share this rank's node (shared memory).
+  // Collective.
+  int ranks_on_node() const;
 
  private:
   struct Adopt {};

@@ -16,8 +16,8 @@
 namespace widemax::comm {
 
 struct Network {
-  double latency_s = 2e-6;        // alpha
-  double bandwidth_Bps = 5e9;     // beta
+  double latency_s = 2e-6;         // alpha
+  double bandwidth_Bps = 5e9;      // beta
   std::string source = "default";  // "measured", "--net-latency/--net-bandwidth" or "default"
 };
 

@@ -11,8 +11,9 @@
 
 namespace widemax::comm {
 
-// Collective over `comm`. This rank holds rows [row_begin, row_begin + local_rows) of `global_rows`.
-// Ranks that hold no rows pass local_rows = 0. The ranges must tile [0, global_rows).
+// Collective over `comm`. This rank holds rows [row_begin, row_begin + local_rows) of
+// `global_rows`. Ranks that hold no rows pass local_rows = 0. The ranges must tile [0,
+// global_rows).
 template <class T>
 void write_npy_rows(const Communicator& comm, const std::filesystem::path& path, const T* local,
                     std::int64_t row_begin, std::int64_t local_rows, std::int64_t global_rows,

@@ -44,11 +44,11 @@ std::string describe(const Error& e);
 #define WIDEMAX_FAIL_HINT(hint, ...) \
   throw ::widemax::Error(::widemax::cat(__VA_ARGS__), __FILE__, __LINE__, (hint))
 // WIDEMAX_CHECK(cond, message parts...): throw when cond is false.
-#define WIDEMAX_CHECK(cond, ...)   \
-  do {                             \
+#define WIDEMAX_CHECK(cond, ...)            \
+  do {                                      \
     if (!(cond)) WIDEMAX_FAIL(__VA_ARGS__); \
   } while (0)
-#define WIDEMAX_CHECK_HINT(cond, hint, ...)      \
-  do {                                           \
+#define WIDEMAX_CHECK_HINT(cond, hint, ...)            \
+  do {                                                 \
     if (!(cond)) WIDEMAX_FAIL_HINT(hint, __VA_ARGS__); \
   } while (0)

@@ -1,5 +1,6 @@
 // Datasets held in memory and their sources: CSV files with a header, and the paper's synthetic
-// setting. Everything here is serial and MPI-free: which rows a rank reads is decided by the caller.
+// setting. Everything here is serial and MPI-free: which rows a rank reads is decided by the
+// caller.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +24,12 @@ struct Dataset {
 
 // Reads a CSV file whose first line is a header of column names.
 // `targets` names the target columns (in that order); every other column is a feature.
-// Only data rows with index in [row_begin, row_end) are parsed and returned (row 0 is the first line
-// after the header; row_end < 0 means "to the end"), but every line is checked for its number of
-// cells so that a malformed file is refused on every rank alike.
-// Errors (widemax::Error) name the file and, where it applies, the 1-based line number and column:
-// empty file, no data rows, a missing target column (listing the columns there are), a duplicate
-// column name, a wrong number of cells, a cell that is not a number, NaN or Inf in a cell.
+// Only data rows with index in [row_begin, row_end) are parsed and returned (row 0 is the first
+// line after the header; row_end < 0 means "to the end"), but every line is checked for its number
+// of cells so that a malformed file is refused on every rank alike. Errors (widemax::Error) name
+// the file and, where it applies, the 1-based line number and column: empty file, no data rows, a
+// missing target column (listing the columns there are), a duplicate column name, a wrong number of
+// cells, a cell that is not a number, NaN or Inf in a cell.
 Dataset read_csv(const std::filesystem::path& path, const std::vector<std::string>& targets,
                  std::int64_t row_begin = 0, std::int64_t row_end = -1);
 

@@ -58,7 +58,6 @@ void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F);
 // merged records, the residuals R = F - Y and rf_i = <R_i, F_i>. Z_blk is recomputed, not stored.
 template <class T>
 void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA,
-              Workspace<T>& ws);
+              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws);
 
 }  // namespace widemax::model

@@ -20,7 +20,7 @@ enum class Activation { kSoftmax, kExp, kRelu };
 enum class Scale { kM, kSqrtM };
 
 Activation parse_activation(const std::string& s);  // errors name --activation
-Scale parse_scale(const std::string& s);             // errors name --scale
+Scale parse_scale(const std::string& s);            // errors name --scale
 std::string to_string(Activation a);
 std::string to_string(Scale s);
 

@@ -9,10 +9,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "widemax/comm/grid.hpp"
 #include "widemax/train/config.hpp"

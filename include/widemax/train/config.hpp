@@ -4,10 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "widemax/comm/cost_model.hpp"
 #include "widemax/train/optimizer.hpp"
@@ -28,8 +27,8 @@ struct Config {
   std::string init_from;  // directory with W.npy and A.npy
 
   // Optimisation
-  double lr = 0;  // 0: the default heuristic of default_lr()
-  bool lr_auto = false;   // --lr auto: lr_auto_c / lambda_max(H_0)
+  double lr = 0;         // 0: the default heuristic of default_lr()
+  bool lr_auto = false;  // --lr auto: lr_auto_c / lambda_max(H_0)
   double lr_auto_c = 1.0;
   std::int64_t ntk_every = 0;    // NTK diagnostics every K steps (0: off)
   std::int64_t ntk_samples = 0;  // 0: all training samples when n d_out <= 1024, else 1024 / d_out
@@ -58,14 +57,14 @@ struct Config {
   std::string grid = "1xP";  // PdxPw, "1xP" (every rank on the width) or "auto"
   comm::Network network;     // for --grid auto: --net-latency / --net-bandwidth, else measured
   bool network_given = false;
-  int threads = 0;           // OpenMP threads per rank; 0: OMP_NUM_THREADS or cores / local ranks
-  std::int64_t block = 0;    // neurons per block; 0: automatic
-  std::string out;           // run directory; empty: runs/train-<time>
+  int threads = 0;         // OpenMP threads per rank; 0: OMP_NUM_THREADS or cores / local ranks
+  std::int64_t block = 0;  // neurons per block; 0: automatic
+  std::string out;         // run directory; empty: runs/train-<time>
   bool save = false;
   std::int64_t checkpoint_every = 0;  // checkpoint every K steps and at the end (0: never)
   int keep_checkpoints = 2;           // the newest N complete checkpoints are kept
   std::string resume;                 // "", "auto" (newest in --out, if any) or a directory
-  bool progress = true;  // rank 0 progress output
+  bool progress = true;               // rank 0 progress output
   std::string config_file;
 
   bool is_csv() const { return data != "synthetic"; }

@@ -3,10 +3,9 @@
 // Full-batch gradient descent.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "widemax/comm/grid.hpp"
 #include "widemax/train/config.hpp"
@@ -17,8 +16,8 @@ struct RunResult {
   // Loss of each step's samples (the batch) before its update, then the final loss over all
   // training samples: steps + 1 values.
   std::vector<double> losses;
-  double initial_loss = 0;  // over all training samples at step 0
-  bool preempted = false;   // stopped by SIGUSR1/SIGTERM after writing a checkpoint
+  double initial_loss = 0;      // over all training samples at step 0
+  bool preempted = false;       // stopped by SIGUSR1/SIGTERM after writing a checkpoint
   std::int64_t first_step = 0;  // > 0 when resumed from a checkpoint
   double lr = 0;
   nlohmann::json summary;
@@ -44,7 +43,8 @@ std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& worl
 // The NTK samples: all training samples when --ntk-samples is 0 and n d_out <= 1024, else a subset
 // of --ntk-samples (default 1024 / d_out) chosen by a permutation keyed by the data seed: the same
 // on every grid. Sorted global ids. Throws an Error when --ntk-samples exceeds the training set.
-std::vector<std::int64_t> ntk_sample_ids(const Config& c, const std::vector<std::int64_t>& train_ids,
+std::vector<std::int64_t> ntk_sample_ids(const Config& c,
+                                         const std::vector<std::int64_t>& train_ids,
                                          std::int64_t d_out);
 
 }  // namespace widemax::train

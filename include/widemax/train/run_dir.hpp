@@ -4,12 +4,11 @@
 // temporary name and a rename. Tensors are written collectively by comm/npy_io.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace widemax::train {
 

@@ -126,7 +126,9 @@ class Trainer {
   std::span<const T> grad_W() const { return {grad_.data(), params_.W.size()}; }
   std::span<const T> grad_A() const;
   // The outputs F (n, d_out) of the last forward pass, for this rank's samples of that pass.
-  std::span<const T> output() const { return {F_.data(), static_cast<std::size_t>(n_ * shape_.d_out)}; }
+  std::span<const T> output() const {
+    return {F_.data(), static_cast<std::size_t>(n_ * shape_.d_out)};
+  }
   std::int64_t block() const { return ws_.block(); }
   std::size_t workspace_bytes() const { return ws_.bytes(); }
   double comm_seconds() const { return comm_s_; }
