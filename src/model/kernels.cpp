@@ -19,6 +19,13 @@ namespace widemax::model {
 
 namespace {
 
+// At (d_out, cols) = the block's A (cols, d_out), transposed.
+template <class T>
+void transpose_block(const T* Ab, std::int64_t cols, std::int64_t d_out, T* At) {
+  for (std::int64_t j = 0; j < cols; ++j)
+    for (std::int64_t k = 0; k < d_out; ++k) At[k * cols + j] = Ab[j * d_out + k];
+}
+
 std::int64_t n_blocks(std::int64_t m_loc, std::int64_t block) {
   return (m_loc + block - 1) / block;
 }
@@ -43,6 +50,7 @@ Workspace<T>::Workspace(std::int64_t n, std::int64_t block, std::int64_t d_out, 
   z_.resize(static_cast<std::size_t>(threads) * n * block);
   ar_.resize(static_cast<std::size_t>(threads) * block);
   partial_.resize(static_cast<std::size_t>(threads) * n * width_);
+  at_.resize(static_cast<std::size_t>(threads) * 2 * d_out * block);
 }
 
 template <class T>
@@ -67,6 +75,9 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
       const std::int64_t r0 = b * B;
       const std::int64_t cols = std::min(B, m_loc - r0);
       const T* Ab = A + r0 * d_out;
+      T* At = ws.at(t);
+      if (d_out > 1) transpose_block(Ab, cols, d_out, At);
+      const T* Ak = d_out > 1 ? At : Ab;  // A of the block, k-major: Ak[k * cols + j]
       blas::logits(n, cols, d, X, W + r0 * d, Z);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;
@@ -78,7 +89,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           for (std::int64_t k = 0; k < d_out; ++k) {
             T u = 0;
 #pragma omp simd reduction(+ : u)
-            for (std::int64_t j = 0; j < cols; ++j) u += Ab[j * d_out + k] * z[j];
+            for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * z[j];
             rec[2 + k] += u;
           }
           continue;
@@ -103,7 +114,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
         for (std::int64_t k = 0; k < d_out; ++k) {
           T u = 0;
 #pragma omp simd reduction(+ : u)
-          for (std::int64_t j = 0; j < cols; ++j) u += Ab[j * d_out + k] * z[j];
+          for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * z[j];
           rec[2 + k] += u;
         }
       }
@@ -155,8 +166,12 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       const std::int64_t r0 = b * B;
       const std::int64_t cols = std::min(B, m_loc - r0);
       const T* Ab = A + r0 * d_out;
-      T* gAb = gA ? gA + r0 * d_out : nullptr;
-      if (gAb) std::fill(gAb, gAb + cols * d_out, T(0));
+      T* At = ws.at(t);
+      if (d_out > 1) transpose_block(Ab, cols, d_out, At);
+      const T* Ak = d_out > 1 ? At : Ab;  // A of the block, k-major: Ak[k * cols + j]
+      // dA of the block is accumulated k-major too, and transposed into gA at the end.
+      T* gAk = gA ? (d_out > 1 ? ws.gat(t) : gA + r0) : nullptr;
+      if (gAk) std::fill(gAk, gAk + cols * d_out, T(0));
       blas::logits(n, cols, d, X, W + r0 * d, Z);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;  // overwritten in place by G[i, :]
@@ -164,10 +179,10 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
         const T* rec = merged + i * width;
         // ar_j = (A R_i)_j, the thin product, vectorised over neurons.
 #pragma omp simd
-        for (std::int64_t j = 0; j < cols; ++j) ar[j] = Ab[j * d_out] * Ri[0];
+        for (std::int64_t j = 0; j < cols; ++j) ar[j] = Ak[j] * Ri[0];
         for (std::int64_t k = 1; k < d_out; ++k)
 #pragma omp simd
-          for (std::int64_t j = 0; j < cols; ++j) ar[j] += Ab[j * d_out + k] * Ri[k];
+          for (std::int64_t j = 0; j < cols; ++j) ar[j] += Ak[k * cols + j] * Ri[k];
         switch (s.activation) {
           case Activation::kSoftmax: {
             // phi = s_r = exp(z - M) / S;  G = s (c (A R)_r - <R, F>);  dA = c s R
@@ -178,11 +193,11 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
             vec_exp(z, z, cols);
 #pragma omp simd
             for (std::int64_t j = 0; j < cols; ++j) z[j] *= inv_s;
-            if (gAb)
+            if (gAk)
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
 #pragma omp simd
-                for (std::int64_t j = 0; j < cols; ++j) gAb[j * d_out + k] += cr * z[j];
+                for (std::int64_t j = 0; j < cols; ++j) gAk[k * cols + j] += cr * z[j];
               }
             const T rfi = rf[i];
 #pragma omp simd
@@ -192,21 +207,24 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
           case Activation::kExp: {
             // phi = exp(z);  G = c exp(z) (A R)_r;  dA = c exp(z) R
             vec_exp(z, z, cols);
-            for (std::int64_t j = 0; j < cols; ++j) {
-              if (gAb)
-                for (std::int64_t k = 0; k < d_out; ++k) gAb[j * d_out + k] += c * z[j] * Ri[k];
-              z[j] = c * z[j] * ar[j];
-            }
+            if (gAk)
+              for (std::int64_t k = 0; k < d_out; ++k) {
+                const T cr = c * Ri[k];
+#pragma omp simd
+                for (std::int64_t j = 0; j < cols; ++j) gAk[k * cols + j] += cr * z[j];
+              }
+#pragma omp simd
+            for (std::int64_t j = 0; j < cols; ++j) z[j] = c * z[j] * ar[j];
             break;
           }
           case Activation::kRelu: {
             // phi = max(z, 0);  G = c 1[z > 0] (A R)_r;  dA = c max(z, 0) R
-            if (gAb)
+            if (gAk)
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
 #pragma omp simd
                 for (std::int64_t j = 0; j < cols; ++j)
-                  gAb[j * d_out + k] += z[j] > T(0) ? cr * z[j] : T(0);
+                  gAk[k * cols + j] += z[j] > T(0) ? cr * z[j] : T(0);
               }
 #pragma omp simd
             for (std::int64_t j = 0; j < cols; ++j) z[j] = z[j] > T(0) ? c * ar[j] : T(0);
@@ -215,6 +233,9 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
         }
       }
       blas::weight_grad(n, cols, d, Z, X, gW + r0 * d);
+      if (gA && d_out > 1)
+        for (std::int64_t j = 0; j < cols; ++j)
+          for (std::int64_t k = 0; k < d_out; ++k) gA[(r0 + j) * d_out + k] = gAk[k * cols + j];
     }
   }
 }

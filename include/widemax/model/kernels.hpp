@@ -35,12 +35,17 @@ class Workspace {
   T* z(int t) { return z_.data() + static_cast<std::size_t>(t) * n_ * block_; }
   T* ar(int t) { return ar_.data() + static_cast<std::size_t>(t) * block_; }
   T* partial(int t) { return partial_.data() + static_cast<std::size_t>(t) * n_ * width_; }
-  std::size_t bytes() const { return (z_.size() + ar_.size() + partial_.size()) * sizeof(T); }
+  // A block's A and dA, k-major (d_out, block): unit-stride inner loops over neurons.
+  T* at(int t) { return at_.data() + static_cast<std::size_t>(t) * 2 * (width_ - 2) * block_; }
+  T* gat(int t) { return at(t) + (width_ - 2) * block_; }
+  std::size_t bytes() const {
+    return (z_.size() + ar_.size() + partial_.size() + at_.size()) * sizeof(T);
+  }
 
  private:
   std::int64_t n_, block_, width_;
   int threads_;
-  std::vector<T> z_, ar_, partial_;
+  std::vector<T> z_, ar_, partial_, at_;
 };
 
 // Pass 1: the partial records of this rank's neurons for every sample, written to `part`.
