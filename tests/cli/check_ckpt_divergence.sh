@@ -19,34 +19,6 @@
 set -u
 widemax=$1
 source "$(dirname "$0")/ckpt_lib.sh"
-run() {  # run LOG args...: bounded 2-rank training; returns its status
-  local log=$1
-  shift
-  timeout -k 5 60 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
-    -x OMP_NUM_THREADS=1 "$widemax" train "$@" >"$log" 2>&1
-}
-# expect_fail NAME REGEX RUNDIR args...: the run must fail with REGEX, bounded, no summary.json
-expect_fail() {
-  local name=$1 regex=$2 rundir=$3
-  shift 3
-  local t0=$SECONDS
-  run "$tmp/$name.log" "$@"
-  local st=$? el=$((SECONDS - t0))
-  if [ "$st" -eq 0 ]; then
-    fail "$name: exit status 0, expected a failure"
-  elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ] || [ "$el" -ge 60 ]; then
-    fail "$name: timed out after ${el}s (a rank hung)"
-  elif ! grep -Eq -- "$regex" "$tmp/$name.log"; then
-    fail "$name: no message matching /$regex/; got: $(grep -m1 -o 'error: .*' "$tmp/$name.log")"
-  elif [ -e "$rundir/summary.json" ]; then
-    fail "$name: summary.json written by a failed run"
-  else
-    echo "  $name: exit $st in ${el}s: $(grep -m1 -o 'error: .*' "$tmp/$name.log" | cut -c1-150)"
-    return 0
-  fi
-  grep -v -e '^---' -e '^$' "$tmp/$name.log" | head -12
-  return 1
-}
 
 diverged="training diverged: (the loss is .* at step [0-9]+|the gradient has NaN or Inf entries at step [0-9]+)"
 # diverge NAME MIN_GOOD_STEPS LR: a diverging exp run and its checkpoints

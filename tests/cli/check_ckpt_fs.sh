@@ -38,12 +38,6 @@ cleanup() {
   done
   rm -rf "$tmp"
 }
-run() {  # run LOG args...: bounded 2-rank training; returns its status
-  local log=$1
-  shift
-  timeout -k 5 60 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
-    -x OMP_NUM_THREADS=1 "$widemax" train "$@" >"$log" 2>&1
-}
 mount_tmpfs() {  # mount_tmpfs DIR SIZE
   mkdir -p "$1"
   if ! mount -t tmpfs -o "size=$2" tmpfs "$1" 2>"$tmp/mount.err"; then
@@ -51,28 +45,6 @@ mount_tmpfs() {  # mount_tmpfs DIR SIZE
     exit 77
   fi
   mounts+=("$1")
-}
-# expect_fail NAME REGEX RUNDIR args...: the run must fail with REGEX, bounded, no summary.json
-expect_fail() {
-  local name=$1 regex=$2 rundir=$3
-  shift 3
-  local t0=$SECONDS
-  run "$tmp/$name.log" "$@"
-  local st=$? el=$((SECONDS - t0))
-  if [ "$st" -eq 0 ]; then
-    fail "$name: exit status 0, expected a failure"
-  elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ] || [ "$el" -ge 60 ]; then
-    fail "$name: timed out after ${el}s (a rank hung)"
-  elif ! grep -Eq -- "$regex" "$tmp/$name.log"; then
-    fail "$name: no message matching /$regex/; got: $(grep -m1 -o 'error: .*' "$tmp/$name.log")"
-  elif [ "$rundir" != - ] && [ -e "$rundir/summary.json" ]; then
-    fail "$name: summary.json written by a failed run"
-  else
-    echo "  $name: exit $st in ${el}s: $(grep -m1 -o 'error: .*' "$tmp/$name.log" | cut -c1-160)"
-    return 0
-  fi
-  grep -v -e '^---' -e '^$' "$tmp/$name.log" | head -12
-  return 1
 }
 # no_broken_files RUNDIR [M D]: nothing outside step_*.tmp looks whole but is not
 no_broken_files() {
