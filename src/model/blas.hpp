@@ -29,4 +29,16 @@ inline void weight_grad(std::int64_t n, std::int64_t cols, std::int64_t d, const
               d);
 }
 
+// C (rows, cols) = A (rows, inner) B (inner, cols), or with B given transposed (cols, inner).
+inline void product(std::int64_t rows, std::int64_t cols, std::int64_t inner, const double* A,
+                    const double* B, bool b_transposed, double* C) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, b_transposed ? CblasTrans : CblasNoTrans, rows, cols,
+              inner, 1.0, A, inner, B, b_transposed ? inner : cols, 0.0, C, cols);
+}
+inline void product(std::int64_t rows, std::int64_t cols, std::int64_t inner, const float* A,
+                    const float* B, bool b_transposed, float* C) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, b_transposed ? CblasTrans : CblasNoTrans, rows, cols,
+              inner, 1.0f, A, inner, B, b_transposed ? inner : cols, 0.0f, C, cols);
+}
+
 }  // namespace widemax::model::blas

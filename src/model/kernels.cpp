@@ -51,6 +51,10 @@ Workspace<T>::Workspace(std::int64_t n, std::int64_t block, std::int64_t d_out, 
   ar_.resize(static_cast<std::size_t>(threads) * block);
   partial_.resize(static_cast<std::size_t>(threads) * n * width_);
   at_.resize(static_cast<std::size_t>(threads) * 2 * d_out * block);
+  if (d_out >= kWideDOut) {
+    ar_all_.resize(static_cast<std::size_t>(threads) * n * block);
+    u_all_.resize(static_cast<std::size_t>(threads) * n * d_out);
+  }
 }
 
 template <class T>
@@ -59,6 +63,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
   const std::int64_t d = s.d, d_out = s.d_out, B = ws.block();
   const int width = s.record_width();
   const bool relu = s.activation == Activation::kRelu;
+  const bool wide = d_out >= Workspace<T>::kWideDOut;
   WIDEMAX_CHECK(n <= ws.n(), "workspace holds ", ws.n(), " samples, got ", n);
   if (n == 0) return;  // no samples here (a mini-batch held by other grid rows)
   const std::int64_t nb = n_blocks(m_loc, B);
@@ -86,6 +91,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           rec[0] = T(0);  // a relu record is a plain sum: M stays 0
 #pragma omp simd
           for (std::int64_t j = 0; j < cols; ++j) z[j] = z[j] > T(0) ? z[j] : T(0);
+          if (wide) continue;
           for (std::int64_t k = 0; k < d_out; ++k) {
             T u = 0;
 #pragma omp simd reduction(+ : u)
@@ -111,12 +117,19 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
 #pragma omp simd reduction(+ : sum)
         for (std::int64_t j = 0; j < cols; ++j) sum += z[j];
         rec[1] += sum;
+        if (wide) continue;  // u by one BLAS product for the whole block, below
         for (std::int64_t k = 0; k < d_out; ++k) {
           T u = 0;
 #pragma omp simd reduction(+ : u)
           for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * z[j];
           rec[2 + k] += u;
         }
+      }
+      if (wide) {  // U (n, d_out) = E (n, cols) Ak^T, Ak (d_out, cols); E = exp(z - M) in Z
+        T* U = ws.u_all(t);
+        blas::product(n, d_out, cols, Z, Ak, /*b_transposed=*/true, U);
+        for (std::int64_t i = 0; i < n; ++i)
+          for (std::int64_t k = 0; k < d_out; ++k) mine[i * width + 2 + k] += U[i * d_out + k];
       }
     }
   }
@@ -149,6 +162,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
   const int width = s.record_width();
   const T c = static_cast<T>(output_scale(s));
   const std::int64_t nb = n_blocks(m_loc, B);
+  const bool wide = d_out >= Workspace<T>::kWideDOut;
   if (n == 0) {  // this rank holds none of the batch: its share of the gradient is zero
     std::fill(gW, gW + m_loc * d, T(0));
     if (gA) std::fill(gA, gA + m_loc * d_out, T(0));
@@ -160,6 +174,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
     const int t = omp_get_thread_num();
     T* Z = ws.z(t);
     T* ar = ws.ar(t);
+    T* AR = wide ? ws.ar_all(t) : nullptr;  // (n, cols): A R of the block, for wide d_out
 
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < nb; ++b) {
@@ -173,16 +188,22 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       T* gAk = gA ? (d_out > 1 ? ws.gat(t) : gA + r0) : nullptr;
       if (gAk) std::fill(gAk, gAk + cols * d_out, T(0));
       blas::logits(n, cols, d, X, W + r0 * d, Z);
+      if (wide) blas::product(n, cols, d_out, R, Ak, /*b_transposed=*/false, AR);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;  // overwritten in place by G[i, :]
         const T* Ri = R + i * d_out;
         const T* rec = merged + i * width;
-        // ar_j = (A R_i)_j, the thin product, vectorised over neurons.
+        // ar_j = (A R_i)_j, the thin product: vectorised over neurons, or a row of the block's
+        // BLAS product AR when d_out is wide.
+        if (wide) {
+          ar = AR + i * cols;
+        } else {
 #pragma omp simd
-        for (std::int64_t j = 0; j < cols; ++j) ar[j] = Ak[j] * Ri[0];
-        for (std::int64_t k = 1; k < d_out; ++k)
+          for (std::int64_t j = 0; j < cols; ++j) ar[j] = Ak[j] * Ri[0];
+          for (std::int64_t k = 1; k < d_out; ++k)
 #pragma omp simd
-          for (std::int64_t j = 0; j < cols; ++j) ar[j] += Ak[k * cols + j] * Ri[k];
+            for (std::int64_t j = 0; j < cols; ++j) ar[j] += Ak[k * cols + j] * Ri[k];
+        }
         switch (s.activation) {
           case Activation::kSoftmax: {
             // phi = s_r = exp(z - M) / S;  G = s (c (A R)_r - <R, F>);  dA = c s R

@@ -23,8 +23,10 @@ struct Problem {
   std::vector<double> X, Y, W, A;
 };
 
-Problem make_problem(double w_sigma) {
+// d_out = 5 takes the kernels' BLAS path for the thin products (Workspace::kWideDOut).
+Problem make_problem(double w_sigma, std::int64_t d_out = 2) {
   Problem p;
+  p.d_out = d_out;
   std::mt19937_64 gen(123);
   std::normal_distribution<double> nd(0, 1);
   p.X.resize(p.n * p.d);
@@ -87,18 +89,20 @@ class Gradients : public ::testing::TestWithParam<Case> {};
 TEST_P(Gradients, MatchCentralFiniteDifferences) {
   const Case c = GetParam();
   // exp grows fast: keep its logits moderate so the loss is well conditioned.
-  const Problem p = make_problem(c.act == Activation::kExp ? 0.5 : 1.0);
-  const Shape s{p.m, p.d, p.d_out, c.act, c.scale};
-  const auto fdW = fd_gradient(s, p, false);
-  const auto fdA = fd_gradient(s, p, true);
-  for (int threads : {1, 3}) {
-    for (std::int64_t block : {4, 16, 64}) {  // partial last blocks, one block, many blocks
-      std::vector<double> gW, gA;
-      kernel_gradient(s, p, gW, gA, threads, block);
-      EXPECT_LT(widemax::ref::rel_diff(gW, fdW), 1e-6)
-          << c.name << " dL/dW threads " << threads << " block " << block;
-      EXPECT_LT(widemax::ref::rel_diff(gA, fdA), 1e-6)
-          << c.name << " dL/dA threads " << threads << " block " << block;
+  for (std::int64_t d_out : {2, 5}) {
+    const Problem p = make_problem(c.act == Activation::kExp ? 0.5 : 1.0, d_out);
+    const Shape s{p.m, p.d, p.d_out, c.act, c.scale};
+    const auto fdW = fd_gradient(s, p, false);
+    const auto fdA = fd_gradient(s, p, true);
+    for (int threads : {1, 3}) {
+      for (std::int64_t block : {4, 16, 64}) {  // partial last blocks, one block, many blocks
+        std::vector<double> gW, gA;
+        kernel_gradient(s, p, gW, gA, threads, block);
+        EXPECT_LT(widemax::ref::rel_diff(gW, fdW), 1e-6)
+            << c.name << " dL/dW threads " << threads << " block " << block;
+        EXPECT_LT(widemax::ref::rel_diff(gA, fdA), 1e-6)
+            << c.name << " d_out " << d_out << " dL/dA threads " << threads << " block " << block;
+      }
     }
   }
 }
@@ -113,15 +117,17 @@ INSTANTIATE_TEST_SUITE_P(AllActivations, Gradients,
 
 // The forward output of the kernels equals the reference output (all activations).
 TEST(Forward, MatchesReference) {
-  const Problem p = make_problem(0.7);
-  for (auto act : {Activation::kSoftmax, Activation::kExp, Activation::kRelu}) {
-    const Shape s{p.m, p.d, p.d_out, act, Scale::kSqrtM};
-    Workspace<double> ws(p.n, 8, p.d_out, 2);
-    std::vector<double> part(p.n * s.record_width()), F(p.n * p.d_out);
-    forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws);
-    finalize_output(s, p.n, part.data(), F.data());
-    const auto ref = widemax::ref::ref_forward(ref_of(s, p), p.X, p.n);
-    EXPECT_LT(widemax::ref::rel_diff(F, ref), 1e-13) << to_string(act);
+  for (std::int64_t d_out : {2, 5}) {
+    const Problem p = make_problem(0.7, d_out);
+    for (auto act : {Activation::kSoftmax, Activation::kExp, Activation::kRelu}) {
+      const Shape s{p.m, p.d, p.d_out, act, Scale::kSqrtM};
+      Workspace<double> ws(p.n, 8, p.d_out, 2);
+      std::vector<double> part(p.n * s.record_width()), F(p.n * p.d_out);
+      forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws);
+      finalize_output(s, p.n, part.data(), F.data());
+      const auto ref = widemax::ref::ref_forward(ref_of(s, p), p.X, p.n);
+      EXPECT_LT(widemax::ref::rel_diff(F, ref), 1e-13) << to_string(act) << " d_out " << d_out;
+    }
   }
 }
 

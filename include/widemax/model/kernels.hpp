@@ -38,14 +38,21 @@ class Workspace {
   // A block's A and dA, k-major (d_out, block): unit-stride inner loops over neurons.
   T* at(int t) { return at_.data() + static_cast<std::size_t>(t) * 2 * (width_ - 2) * block_; }
   T* gat(int t) { return at(t) + (width_ - 2) * block_; }
+  // (n, block) scratch for (A R) of a block, and (n, d_out) for its u, when d_out is wide enough
+  // for a BLAS product to beat the loops (kWideDOut).
+  T* ar_all(int t) { return ar_all_.data() + static_cast<std::size_t>(t) * n_ * block_; }
+  T* u_all(int t) { return u_all_.data() + static_cast<std::size_t>(t) * n_ * (width_ - 2); }
+  static constexpr std::int64_t kWideDOut = 4;
   std::size_t bytes() const {
-    return (z_.size() + ar_.size() + partial_.size() + at_.size()) * sizeof(T);
+    return (z_.size() + ar_.size() + partial_.size() + at_.size() + ar_all_.size() +
+            u_all_.size()) *
+           sizeof(T);
   }
 
  private:
   std::int64_t n_, block_, width_;
   int threads_;
-  std::vector<T> z_, ar_, partial_, at_;
+  std::vector<T> z_, ar_, partial_, at_, ar_all_, u_all_;
 };
 
 // Pass 1: the partial records of this rank's neurons for every sample, written to `part`.
