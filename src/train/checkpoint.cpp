@@ -6,6 +6,7 @@
 #include <ctime>
 #include <iomanip>
 #include <sstream>
+#include <type_traits>
 
 #include "widemax/comm/npy_io.hpp"
 #include "widemax/core/checksum.hpp"
@@ -21,19 +22,29 @@ namespace {
 
 constexpr int kFormat = 1;
 
-// One tensor of a checkpoint: this rank's rows of a (m, cols) neuron-major array.
-template <class T>
+// One tensor of a checkpoint: this rank's rows of a (m, cols) neuron-major array. P is T when
+// reading into the trainer, const T when writing from it.
+template <class P>
 struct Slot {
   std::string name;
-  T* data;
+  P* data;
   std::int64_t cols;
 };
 
-template <class T>
-std::vector<Slot<T>> slots_of(Trainer<T>& tr, std::vector<T>* W0) {
-  auto& p = tr.params_mut();
+// The tensors of a checkpoint, from a Trainer<T> (to load into) or a const Trainer<T> (to save).
+template <class Tr, class V>
+auto slots_of(Tr& tr, V* W0) {
+  constexpr bool loading = !std::is_const_v<Tr>;
+  auto& p = [&]() -> auto& {
+    if constexpr (loading)
+      return tr.params_mut();
+    else
+      return tr.params();
+  }
+  ();
+  using P = std::remove_reference_t<decltype(*p.W.data())>;
   const std::int64_t d = tr.shape().d, d_out = tr.shape().d_out;
-  std::vector<Slot<T>> out = {{"W", p.W.data(), d}, {"A", p.A.data(), d_out}};
+  std::vector<Slot<P>> out = {{"W", p.W.data(), d}, {"A", p.A.data(), d_out}};
   for (int k = 0; k < tr.optimizer_W().slots(); ++k)
     out.push_back({"opt_W_" + std::to_string(k), tr.optimizer_W().slot(k).data(), d});
   if (tr.trains_A())
@@ -68,9 +79,8 @@ std::uint64_t global_checksum(const comm::Grid& grid, const T* local, std::int64
 
 template <class T>
 fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::int64_t step,
-                          const Trainer<T>& tr_const, const Config& c, const nlohmann::json& extra,
+                          const Trainer<T>& tr, const Config& c, const nlohmann::json& extra,
                           const std::vector<T>* W0, int keep) {
-  auto& tr = const_cast<Trainer<T>&>(tr_const);  // slots_of exposes mutable spans; nothing changes
   const bool rank0 = grid.world().rank() == 0;
   const fs::path root = run_dir / "checkpoints";
   const fs::path final_dir = root / step_name(step);
@@ -86,7 +96,7 @@ fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::
   const bool writes = grid.data_index() == 0;
   nlohmann::json tensors;
   try {
-    for (const auto& s : slots_of(tr, const_cast<std::vector<T>*>(W0))) {
+    for (const auto& s : slots_of(tr, W0)) {
       const fs::path file = tmp / (s.name + ".npy");
       comm::write_npy_rows(grid.world(), file, s.data, r.begin, writes ? r.size() : 0, c.width,
                            s.cols);
