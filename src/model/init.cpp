@@ -55,6 +55,8 @@ void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
   const std::int64_t n_loc = p.neurons.size();
   p.W.assign(static_cast<std::size_t>(n_loc * shape.d), T(0));
   p.A.assign(static_cast<std::size_t>(n_loc * shape.d_out), T(0));
+  // Every value is a pure function of (seed, neuron, coordinate): threads may split the neurons.
+#pragma omp parallel for schedule(static)
   for (std::int64_t r = p.neurons.begin; r < p.neurons.end; ++r) {
     const std::int64_t key = symmetric ? r / 2 : r;  // partners share their draws
     const double a_sign = (symmetric && r % 2 == 1) ? -1.0 : 1.0;
