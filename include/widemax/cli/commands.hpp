@@ -19,5 +19,6 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
 
 int run_train(const std::vector<std::string>& args);
 int run_ntk(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 
 }  // namespace widemax::cli
