@@ -21,6 +21,7 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/parse.hpp"
 #include "widemax/core/random.hpp"
+#include "widemax/core/stats.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/vec_exp.hpp"
@@ -36,11 +37,6 @@ struct BenchArgs {
   std::string precision = "fp64";
   int threads = 0, repeats = 5;
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Median over `repeats` of the seconds `f` takes, after one warm-up call.
 template <class F>

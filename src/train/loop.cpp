@@ -13,6 +13,7 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/signals.hpp"
+#include "widemax/core/stats.hpp"
 #include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/ntk/ntk.hpp"
@@ -27,13 +28,6 @@ namespace widemax::train {
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
 template <class T>
 RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                    const nlohmann::json& runtime, bool write_outputs) {
@@ -44,10 +38,8 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   // The run directory first, so that an unwritable --out fails before any work.
   std::unique_ptr<RunDir> dir;
   if (write_outputs) {
-    std::string out = c.out.empty() ? default_run_dir("train") : c.out;
-    grid.world().broadcast(out, 0);
-    c.out = out;
-    dir = std::make_unique<RunDir>(out, rank0);
+    dir = open_run_dir(c.out, "train", grid.world());
+    c.out = dir->path().string();
   }
 
   const LocalData data = load_data(c, grid);
@@ -249,7 +241,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
-  if (c.steps == 0 || (s0 == c.steps && resumed.empty())) result.initial_loss = final_loss;
+  if (c.steps == 0) result.initial_loss = final_loss;
   progress.finish();
 
   if (dir && c.save) {

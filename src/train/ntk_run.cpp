@@ -23,10 +23,9 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   Config c = c_in;
   const bool rank0 = grid.world().rank() == 0;
   Stopwatch wall;
-  std::string out = c.out.empty() ? default_run_dir("ntk") : c.out;
-  grid.world().broadcast(out, 0);
-  c.out = out;
-  RunDir dir(out, rank0);
+  const std::unique_ptr<RunDir> run_dir = open_run_dir(c.out, "ntk", grid.world());
+  RunDir& dir = *run_dir;
+  c.out = dir.path().string();
 
   const LocalData data = load_data(c, grid);
   c.n = data.train.n_global;

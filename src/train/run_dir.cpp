@@ -21,6 +21,13 @@ std::string default_run_dir(const std::string& prefix) {
   return name;
 }
 
+std::unique_ptr<RunDir> open_run_dir(const std::string& out, const std::string& prefix,
+                                     const comm::Communicator& world) {
+  std::string path = out.empty() ? default_run_dir(prefix) : out;
+  world.broadcast(path, 0);
+  return std::make_unique<RunDir>(path, world.rank() == 0);
+}
+
 RunDir::RunDir(std::filesystem::path path, bool writer) : path_(std::move(path)), writer_(writer) {
   if (!writer_) return;
   ensure_writable_dir(path_, "--out");

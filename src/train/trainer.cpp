@@ -233,9 +233,7 @@ double Trainer<T>::local_grad_sq() const {
 
 template <class T>
 double Trainer<T>::grad_norm() const {
-  double sq = 0;
-  for (std::size_t i = 0; i + 1 < grad_.size(); ++i) sq += static_cast<double>(grad_[i]) * grad_[i];
-  return std::sqrt(grid_.row().allreduce_sum(sq));
+  return std::sqrt(grid_.row().allreduce_sum(local_grad_sq()));
 }
 
 template class Trainer<double>;

@@ -56,20 +56,8 @@ bad_case() {
   local t0=$SECONDS
   timeout -k 5 60 $(mpi 2) "$widemax" train --steps 20 --checkpoint-every 5 "${small[@]}" --out "$d" \
     "$@" >"$d.log" 2>&1
-  local st=$? el=$((SECONDS - t0))
-  if [ "$st" -eq 0 ]; then
-    fail "$name: exit status 0, expected a failure"
-  elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ] || [ "$el" -ge 60 ]; then
-    fail "$name: timed out after ${el}s (a rank hung)"
-  elif ! grep -Eq -- "$regex" "$d.log"; then
-    fail "$name: no message matching /$regex/; got: $(grep -m1 'error' "$d.log")"
-  elif [ -e "$d/summary.json" ]; then
-    fail "$name: summary.json written by a failed resume"
-  else
-    echo "  $name: exit $st in ${el}s: $(grep -m1 -o 'error: .*' "$d.log" | cut -c1-150)"
-    return 0
-  fi
-  tail -15 "$d.log"
+  local st=$?
+  judge_failure "$name" "$regex" "$d.log" "$d" "$st" $((SECONDS - t0))
 }
 
 # a bit flip in the middle of W's data (the header is 128 bytes; W is 1001 x 6 doubles)

@@ -26,25 +26,31 @@ run() {
   timeout -k 5 60 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
     -x OMP_NUM_THREADS=1 "$widemax" train "$@" >"$log" 2>&1
 }
+# judge_failure NAME REGEX LOG RUNDIR|- STATUS SECONDS: a run that had to fail did so with REGEX in
+# LOG, within the bound, and left no summary.json in RUNDIR. Returns 0 when it did.
+judge_failure() {
+  local name=$1 regex=$2 log=$3 rundir=$4 st=$5 el=$6
+  if [ "$st" -eq 0 ]; then
+    fail "$name: exit status 0, expected a failure"
+  elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ] || [ "$el" -ge 60 ]; then
+    fail "$name: timed out after ${el}s (a rank hung)"
+  elif ! grep -Eq -- "$regex" "$log"; then
+    fail "$name: no message matching /$regex/; got: $(grep -m1 -o 'error: .*' "$log")"
+  elif [ "$rundir" != - ] && [ -e "$rundir/summary.json" ]; then
+    fail "$name: summary.json written by a failed run"
+  else
+    echo "  $name: exit $st in ${el}s: $(grep -m1 -o 'error: .*' "$log" | cut -c1-160)"
+    return 0
+  fi
+  grep -v -e '^---' -e '^$' "$log" | head -12
+  return 1
+}
 # expect_fail NAME REGEX RUNDIR|- args...: the run must fail with REGEX, bounded, no summary.json
 expect_fail() {
   local name=$1 regex=$2 rundir=$3
   shift 3
   local t0=$SECONDS
   run "$tmp/$name.log" "$@"
-  local st=$? el=$((SECONDS - t0))
-  if [ "$st" -eq 0 ]; then
-    fail "$name: exit status 0, expected a failure"
-  elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ] || [ "$el" -ge 60 ]; then
-    fail "$name: timed out after ${el}s (a rank hung)"
-  elif ! grep -Eq -- "$regex" "$tmp/$name.log"; then
-    fail "$name: no message matching /$regex/; got: $(grep -m1 -o 'error: .*' "$tmp/$name.log")"
-  elif [ "$rundir" != - ] && [ -e "$rundir/summary.json" ]; then
-    fail "$name: summary.json written by a failed run"
-  else
-    echo "  $name: exit $st in ${el}s: $(grep -m1 -o 'error: .*' "$tmp/$name.log" | cut -c1-160)"
-    return 0
-  fi
-  grep -v -e '^---' -e '^$' "$tmp/$name.log" | head -12
-  return 1
+  local st=$?
+  judge_failure "$name" "$regex" "$tmp/$name.log" "$rundir" "$st" $((SECONDS - t0))
 }

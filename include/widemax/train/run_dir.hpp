@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "widemax/comm/communicator.hpp"
 
 namespace widemax::train {
 
@@ -31,5 +34,10 @@ class RunDir {
   bool writer_;
   std::ofstream metrics_;
 };
+
+// The run directory of a command on every rank: `out`, or runs/<prefix>-<time> chosen by rank 0
+// (so that all ranks agree), created and checked by rank 0, the JSON writer. Collective.
+std::unique_ptr<RunDir> open_run_dir(const std::string& out, const std::string& prefix,
+                                     const comm::Communicator& world);
 
 }  // namespace widemax::train
