@@ -75,6 +75,36 @@ void Communicator::allreduce_sum(std::span<T> data) const {
 }
 
 template <class T>
+void Communicator::iallreduce_sum(std::span<T> data, Requests& reqs) const {
+  WIDEMAX_CHECK(reqs.reqs_.size() < reqs.reqs_.capacity(),
+                "internal: Requests capacity ", reqs.reqs_.capacity(), " exceeded");
+  MPI_Request r = MPI_REQUEST_NULL;
+  WIDEMAX_MPI(MPI_Iallreduce(MPI_IN_PLACE, data.data(), as_count(data.size()), mpi_type<T>(),
+                             MPI_SUM, comm_, &r));
+  reqs.reqs_.push_back(r);
+}
+
+Requests::~Requests() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && !reqs_.empty())
+    MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
+}
+
+void Requests::progress() {
+  if (reqs_.empty()) return;
+  int done = 0;
+  WIDEMAX_MPI(
+      MPI_Testall(static_cast<int>(reqs_.size()), reqs_.data(), &done, MPI_STATUSES_IGNORE));
+}
+
+void Requests::wait_all() {
+  if (reqs_.empty()) return;
+  WIDEMAX_MPI(MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE));
+  reqs_.clear();
+}
+
+template <class T>
 void Communicator::allreduce_max(std::span<T> data) const {
   WIDEMAX_MPI(MPI_Allreduce(MPI_IN_PLACE, data.data(), as_count(data.size()), mpi_type<T>(),
                             MPI_MAX, comm_));
@@ -150,6 +180,7 @@ int Communicator::ranks_on_node() const {
 
 #define WIDEMAX_INSTANTIATE(T)                                      \
   template void Communicator::allreduce_sum<T>(std::span<T>) const; \
+  template void Communicator::iallreduce_sum<T>(std::span<T>, Requests&) const; \
   template void Communicator::allreduce_max<T>(std::span<T>) const; \
   template T Communicator::allreduce_sum<T>(T) const;               \
   template T Communicator::allreduce_max<T>(T) const;               \

@@ -26,10 +26,6 @@ void transpose_block(const T* Ab, std::int64_t cols, std::int64_t d_out, T* At) 
     for (std::int64_t k = 0; k < d_out; ++k) At[k * cols + j] = Ab[j * d_out + k];
 }
 
-std::int64_t n_blocks(std::int64_t m_loc, std::int64_t block) {
-  return (m_loc + block - 1) / block;
-}
-
 }  // namespace
 
 std::int64_t auto_block(std::int64_t n, std::int64_t m_loc, int threads, std::size_t elem_bytes,
@@ -59,21 +55,20 @@ Workspace<T>::Workspace(std::int64_t n, std::int64_t block, std::int64_t d_out, 
 
 template <class T>
 void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-                     const T* A, T* part, Workspace<T>& ws) {
+                     const T* A, T* part, Workspace<T>& ws, const LogitCache<T>* cache) {
   const std::int64_t d = s.d, d_out = s.d_out, B = ws.block();
   const int width = s.record_width();
   const bool relu = s.activation == Activation::kRelu;
   const bool wide = d_out >= Workspace<T>::kWideDOut;
   WIDEMAX_CHECK(n <= ws.n(), "workspace holds ", ws.n(), " samples, got ", n);
   if (n == 0) return;  // no samples here (a mini-batch held by other grid rows)
-  const std::int64_t nb = n_blocks(m_loc, B);
+  const std::int64_t nb = block_count(m_loc, B);
 
 #pragma omp parallel num_threads(ws.threads())
   {
     const int t = omp_get_thread_num();
     T* mine = ws.partial(t);
     for (std::int64_t i = 0; i < n; ++i) set_identity(mine + i * width, width);
-    T* Z = ws.z(t);
 
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < nb; ++b) {
@@ -83,6 +78,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
       T* At = ws.at(t);
       if (d_out > 1) transpose_block(Ab, cols, d_out, At);
       const T* Ak = d_out > 1 ? At : Ab;  // A of the block, k-major: Ak[k * cols + j]
+      T* Z = cache ? cache->tiles + r0 * n : ws.z(t);
       blas::logits(n, cols, d, X, W + r0 * d, Z);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;
@@ -110,6 +106,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           for (int k = 1; k < width; ++k) rec[k] *= f;
           rec[0] = m_new;
         }
+        if (cache) cache->shift[b * n + i] = m_new;
 #pragma omp simd
         for (std::int64_t j = 0; j < cols; ++j) z[j] -= m_new;
         vec_exp(z, z, cols);
@@ -156,28 +153,28 @@ void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F) {
 
 template <class T>
 void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA,
-              Workspace<T>& ws) {
+              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws,
+              const LogitCache<T>* cache, std::int64_t block_begin, std::int64_t block_end) {
   const std::int64_t d = s.d, d_out = s.d_out, B = ws.block();
   const int width = s.record_width();
   const T c = static_cast<T>(output_scale(s));
-  const std::int64_t nb = n_blocks(m_loc, B);
+  const std::int64_t b_end = block_end < 0 ? block_count(m_loc, B) : block_end;
   const bool wide = d_out >= Workspace<T>::kWideDOut;
   if (n == 0) {  // this rank holds none of the batch: its share of the gradient is zero
-    std::fill(gW, gW + m_loc * d, T(0));
-    if (gA) std::fill(gA, gA + m_loc * d_out, T(0));
+    const std::int64_t r_begin = block_begin * B, r_end = std::min(m_loc, b_end * B);
+    std::fill(gW + r_begin * d, gW + r_end * d, T(0));
+    if (gA) std::fill(gA + r_begin * d_out, gA + r_end * d_out, T(0));
     return;
   }
 
 #pragma omp parallel num_threads(ws.threads())
   {
     const int t = omp_get_thread_num();
-    T* Z = ws.z(t);
     T* ar = ws.ar(t);
     T* AR = wide ? ws.ar_all(t) : nullptr;  // (n, cols): A R of the block, for wide d_out
 
 #pragma omp for schedule(static)
-    for (std::int64_t b = 0; b < nb; ++b) {
+    for (std::int64_t b = block_begin; b < b_end; ++b) {
       const std::int64_t r0 = b * B;
       const std::int64_t cols = std::min(B, m_loc - r0);
       const T* Ab = A + r0 * d_out;
@@ -187,7 +184,9 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       // dA of the block is accumulated k-major too, and transposed into gA at the end.
       T* gAk = gA ? (d_out > 1 ? ws.gat(t) : gA + r0) : nullptr;
       if (gAk) std::fill(gAk, gAk + cols * d_out, T(0));
-      blas::logits(n, cols, d, X, W + r0 * d, Z);
+      // The block's logits, or pass 1's exponentials of them (then no GEMM and no exp here).
+      T* Z = cache ? cache->tiles + r0 * n : ws.z(t);
+      if (!cache) blas::logits(n, cols, d, X, W + r0 * d, Z);
       if (wide) blas::product(n, cols, d_out, R, Ak, /*b_transposed=*/false, AR);
       for (std::int64_t i = 0; i < n; ++i) {
         T* z = Z + i * cols;  // overwritten in place by G[i, :]
@@ -208,12 +207,18 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
           case Activation::kSoftmax: {
             // phi = s_r = exp(z - M) / S;  G = s (c (A R)_r - <R, F>);  dA = c s R
             const T inv_s = T(1) / rec[1];
-            const T shift = rec[0];
+            if (cache) {  // z holds exp(z - shift): rescale to the global maximum
+              const T f = std::exp(cache->shift[b * n + i] - rec[0]) * inv_s;
 #pragma omp simd
-            for (std::int64_t j = 0; j < cols; ++j) z[j] -= shift;
-            vec_exp(z, z, cols);
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f;
+            } else {
+              const T shift = rec[0];
 #pragma omp simd
-            for (std::int64_t j = 0; j < cols; ++j) z[j] *= inv_s;
+              for (std::int64_t j = 0; j < cols; ++j) z[j] -= shift;
+              vec_exp(z, z, cols);
+#pragma omp simd
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= inv_s;
+            }
             if (gAk)
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
@@ -227,7 +232,13 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
           }
           case Activation::kExp: {
             // phi = exp(z);  G = c exp(z) (A R)_r;  dA = c exp(z) R
-            vec_exp(z, z, cols);
+            if (cache) {  // z holds exp(z - shift)
+              const T f = std::exp(cache->shift[b * n + i]);
+#pragma omp simd
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f;
+            } else {
+              vec_exp(z, z, cols);
+            }
             if (gAk)
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
@@ -240,6 +251,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
           }
           case Activation::kRelu: {
             // phi = max(z, 0);  G = c 1[z > 0] (A R)_r;  dA = c max(z, 0) R
+            // (a cached tile holds max(z, 0), which gives the same.)
             if (gAk)
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
@@ -264,10 +276,11 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
 #define WIDEMAX_INSTANTIATE(T)                                                                   \
   template class Workspace<T>;                                                                   \
   template void forward_partial<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*, \
-                                   const T*, T*, Workspace<T>&);                                 \
+                                   const T*, T*, Workspace<T>&, const LogitCache<T>*);           \
   template void finalize_output<T>(const Shape&, std::int64_t, const T*, T*);                    \
   template void backward<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*,        \
-                            const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&);
+                            const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&,      \
+                            const LogitCache<T>*, std::int64_t, std::int64_t);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)
 #undef WIDEMAX_INSTANTIATE

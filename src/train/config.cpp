@@ -28,6 +28,9 @@ void validate(const Config& c) {
                      "--labels: unknown label kind '", c.labels, "'");
   WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
   WIDEMAX_CHECK(c.block >= 0, "--block must be >= 0, got ", c.block);
+  WIDEMAX_CHECK_HINT(c.logit_cache == "auto" || c.logit_cache == "on" || c.logit_cache == "off",
+                     "choose auto, on or off", "--logit-cache: unknown value '", c.logit_cache,
+                     "'");
   WIDEMAX_CHECK(c.ntk_every >= 0, "--ntk-every must be >= 0, got ", c.ntk_every);
   WIDEMAX_CHECK(c.ntk_samples >= 0, "--ntk-samples must be >= 0, got ", c.ntk_samples);
   WIDEMAX_CHECK(c.lr_auto_c > 0, "--lr-auto-c must be positive, got ", c.lr_auto_c);
@@ -130,6 +133,7 @@ nlohmann::json to_json(const Config& c) {
           {"grid", c.grid},
           {"threads", c.threads},
           {"block", c.block},
+          {"logit_cache", c.logit_cache},
           {"out", c.out},
           {"save", c.save},
           {"checkpoint_every", c.checkpoint_every},

@@ -119,13 +119,14 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                            ? "default for adam"
                            : "default: 1 / estimated trace of the NTK at init";
     cfg["block_resolved"] = tr.block();
+    cfg["logit_cache_resolved"] = tr.logit_cache_on() ? "on" : "off";
     cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     cfg["threads_resolved"] = threads;
     dir->write_json("config.json", cfg);
   }
   log::info(cat("widemax train: ", c.activation, " m=", c.width, " n=", c.n, " d=", c.d,
                 " d_out=", c.d_out, " ", c.precision, " lr=", lr, c_in.lr > 0 ? "" : " (default)",
-                " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(),
+                " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(), tr.logit_cache_on() ? " logit-cache" : "",
                 dir ? " -> " + dir->path().string() : std::string()));
 
   if (dir && s0 > 0) dir->resume_metrics(s0);
@@ -287,6 +288,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"activation", c.activation},
       {"precision", c.precision},
       {"block", tr.block()},
+      {"logit_cache", tr.logit_cache_on()},
       {"workspace_bytes_per_rank", tr.workspace_bytes()},
       {"hosts", hosts},
       {"runtime", runtime}};

@@ -112,6 +112,31 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
   Yb_.resize(Y_.size());
   grad_.assign(
       static_cast<std::size_t>(m_loc * shape_.d + (train_a_ ? m_loc * shape_.d_out : 0) + 1), T(0));
+
+  // The logit cache: on, off, or (auto) on when every rank can spare it. Decided together, so
+  // that every rank takes the same path and 1 or P ranks compute alike.
+  const std::int64_t rows = std::max<std::int64_t>(static_cast<std::int64_t>(X_.size()) / shape_.d,
+                                                   1);
+  const std::int64_t nb = model::block_count(m_loc, ws_.block());
+  const double cache_bytes = static_cast<double>(rows) * (m_loc + nb) * sizeof(T);
+  int want = c.logit_cache == "on";
+  if (c.logit_cache == "auto") {
+    const std::int64_t avail = mem_available_bytes();
+    const int local = grid.world().ranks_on_node();
+    want = avail > 0 && cache_bytes <= 0.25 * static_cast<double>(avail) / local;
+  }
+  if (grid.world().allreduce_min(want)) {
+    tiles_.resize(static_cast<std::size_t>(rows * m_loc));
+    shift_.resize(static_cast<std::size_t>(rows * nb));
+    cache_ = {tiles_.data(), shift_.data()};
+  }
+
+  // Gradient all-reduce chunks (P_data > 1): about 1 MiB or more each, at most 8.
+  const double grad_bytes = static_cast<double>(grad_.size()) * sizeof(T);
+  const std::int64_t k = std::clamp<std::int64_t>(static_cast<std::int64_t>(grad_bytes / (1 << 20)),
+                                                  1, std::min<std::int64_t>(8, nb));
+  for (std::int64_t q = 0; q <= k; ++q) chunks_.push_back(nb * q / k);
+  reqs_.reserve(static_cast<std::size_t>(2 * k + 1));
 }
 
 template <class T>
@@ -141,11 +166,11 @@ void Trainer<T>::use_full_batch() {
 }
 
 template <class T>
-double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n) {
+double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n, bool use_cache) {
   n_ = n;
   const std::int64_t m_loc = params_.neurons.size();
   model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(),
-                         ws_);
+                         ws_, use_cache && logit_cache_on() ? &cache_ : nullptr);
   {
     ScopedTimer t(comm_s_);
     grid_.row().allreduce_softmax_merge(part_.data(), n, shape_.record_width());
@@ -203,15 +228,42 @@ double Trainer<T>::compute_gradient() {
   const T* X = batch_active_ ? Xb_.data() : X_.data();
   const T* Y = batch_active_ ? Yb_.data() : Y_.data();
   const std::int64_t n = batch_active_ ? nb_ : static_cast<std::int64_t>(train_ids_.size());
-  const double local_loss = forward(X, Y, n);
-  const std::int64_t m_loc = params_.neurons.size();
+  const double local_loss = forward(X, Y, n, /*use_cache=*/true);
+  const std::int64_t m_loc = params_.neurons.size(), d = shape_.d, d_out = shape_.d_out;
+  const std::int64_t B = ws_.block();
   T* gA = train_a_ ? grad_.data() + params_.W.size() : nullptr;
-  model::backward(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), R_.data(),
-                  rf_.data(), grad_.data(), gA, ws_);
+  const model::LogitCache<T>* cache = logit_cache_on() ? &cache_ : nullptr;
+  auto backward = [&](std::int64_t b0, std::int64_t b1) {
+    model::backward(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(),
+                    R_.data(), rf_.data(), grad_.data(), gA, ws_, cache, b0, b1);
+  };
   grad_.back() = static_cast<T>(local_loss);
-  if (grid_.p_data() == 1) return local_loss;
-  ScopedTimer t(comm_s_);
-  grid_.column().allreduce_sum(std::span<T>(grad_));
+  if (grid_.p_data() == 1) {
+    backward(0, -1);
+    return local_loss;
+  }
+  // P_data > 1: each chunk's rows of grad W (and grad A) are reduced over the column while the
+  // next chunk computes. The same sequence of all-reduces on every rank of a column.
+  const comm::Communicator& col = grid_.column();
+  {
+    ScopedTimer t(comm_s_);
+    col.iallreduce_sum(std::span<T>(&grad_.back(), 1), reqs_);
+  }
+  for (std::size_t q = 0; q + 1 < chunks_.size(); ++q) {
+    backward(chunks_[q], chunks_[q + 1]);
+    ScopedTimer t(comm_s_);
+    const std::int64_t r0 = chunks_[q] * B, r1 = std::min(m_loc, chunks_[q + 1] * B);
+    col.iallreduce_sum(std::span<T>(grad_.data() + r0 * d, static_cast<std::size_t>((r1 - r0) * d)),
+                       reqs_);
+    if (gA)
+      col.iallreduce_sum(
+          std::span<T>(gA + r0 * d_out, static_cast<std::size_t>((r1 - r0) * d_out)), reqs_);
+    reqs_.progress();
+  }
+  {
+    ScopedTimer t(comm_s_);
+    reqs_.wait_all();
+  }
   return static_cast<double>(grad_.back());
 }
 
@@ -263,9 +315,11 @@ std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::i
   const std::int64_t params = m_loc * (d + d_out) * elem * copies;
   const std::int64_t block = c.block > 0 ? c.block : 1024;
   const std::int64_t scratch = std::max<std::int64_t>(n_local, 1) * block * threads * elem;
+  // --logit-cache on keeps n_local x m_loc numbers (auto takes it only when it fits).
+  const std::int64_t cache = c.logit_cache == "on" ? std::max<std::int64_t>(n_local, 1) * m_loc * elem : 0;
   const std::int64_t N = ntk_n * d_out;
   const std::int64_t ntk = N > 0 ? 3 * N * N * 8 + N * block * 8 : 0;
-  return params + scratch + ntk;
+  return params + scratch + cache + ntk;
 }
 
 void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::int64_t d_out,
@@ -282,7 +336,7 @@ void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::
     WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (", N,
                       " x ", N, ") and needs about ", gib(ntk_bytes), " per rank, but only ",
                       gib(share), " is available to each of the ", local, " ranks on this node");
-  WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, or a smaller --width", "--width ", c.width,
+  WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, --logit-cache off, or a smaller --width", "--width ", c.width,
                     ": each rank needs about ", gib(static_cast<double>(need)),
                     " (parameters, gradient, optimiser state and scratch), but only ", gib(share),
                     " is available to each of the ", local, " ranks on this node");

@@ -1,7 +1,10 @@
 // Gradients of the blocked kernels (W, and A with --train-a) for all three activations and both
-// softmax scales, against central finite differences of the naive reference loss, in fp64.
+// softmax scales, against central finite differences of the naive reference loss, in fp64: with
+// the logits recomputed in pass 2 or taken from the logit cache, and with the backward pass run
+// over all blocks at once or in two ranges of blocks (as the overlapped step does).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "reference.hpp"
@@ -42,10 +45,16 @@ Problem make_problem(double w_sigma, std::int64_t d_out = 2) {
 
 // The kernels' gradient for the whole model as one shard (serial use of the kernels).
 void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
-                     std::vector<double>& gA, int threads, std::int64_t block) {
+                     std::vector<double>& gA, int threads, std::int64_t block, bool use_cache,
+                     bool in_two_ranges) {
   Workspace<double> ws(p.n, block, p.d_out, threads);
   std::vector<double> part(p.n * s.record_width()), F(p.n * p.d_out), R(F.size()), rf(p.n);
-  forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws);
+  const std::int64_t nb = block_count(p.m, block);
+  // Poisoned so that a tile or shift the forward pass forgot to write shows up.
+  std::vector<double> tiles(p.n * p.m, std::nan("")), shift(p.n * nb, std::nan(""));
+  const LogitCache<double> store{tiles.data(), shift.data()};
+  const LogitCache<double>* cache = use_cache ? &store : nullptr;
+  forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws, cache);
   finalize_output(s, p.n, part.data(), F.data());
   for (std::int64_t i = 0; i < p.n; ++i) {
     rf[i] = 0;
@@ -54,10 +63,18 @@ void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
       rf[i] += R[i * p.d_out + k] * F[i * p.d_out + k];
     }
   }
-  gW.assign(p.m * p.d, 0.0);
-  gA.assign(p.m * p.d_out, 0.0);
-  backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-           gW.data(), gA.data(), ws);
+  gW.assign(p.m * p.d, std::nan(""));
+  gA.assign(p.m * p.d_out, std::nan(""));
+  if (in_two_ranges) {
+    const std::int64_t mid = nb / 2;
+    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
+             gW.data(), gA.data(), ws, cache, mid, nb);
+    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
+             gW.data(), gA.data(), ws, cache, 0, mid);
+  } else {
+    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
+             gW.data(), gA.data(), ws, cache);
+  }
 }
 
 RefNet ref_of(const Shape& s, const Problem& p) {
@@ -96,12 +113,17 @@ TEST_P(Gradients, MatchCentralFiniteDifferences) {
     const auto fdA = fd_gradient(s, p, true);
     for (int threads : {1, 3}) {
       for (std::int64_t block : {4, 16, 64}) {  // partial last blocks, one block, many blocks
-        std::vector<double> gW, gA;
-        kernel_gradient(s, p, gW, gA, threads, block);
-        EXPECT_LT(widemax::ref::rel_diff(gW, fdW), 1e-6)
-            << c.name << " dL/dW threads " << threads << " block " << block;
-        EXPECT_LT(widemax::ref::rel_diff(gA, fdA), 1e-6)
-            << c.name << " d_out " << d_out << " dL/dA threads " << threads << " block " << block;
+        for (int variant = 0; variant < 3; ++variant) {
+          const bool cached = variant >= 1, ranges = variant == 2;
+          std::vector<double> gW, gA;
+          kernel_gradient(s, p, gW, gA, threads, block, cached, ranges);
+          EXPECT_LT(widemax::ref::rel_diff(gW, fdW), 1e-6)
+              << c.name << " dL/dW threads " << threads << " block " << block << " cache "
+              << cached << " two ranges " << ranges;
+          EXPECT_LT(widemax::ref::rel_diff(gA, fdA), 1e-6)
+              << c.name << " d_out " << d_out << " dL/dA threads " << threads << " block "
+              << block << " cache " << cached << " two ranges " << ranges;
+        }
       }
     }
   }

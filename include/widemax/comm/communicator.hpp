@@ -13,6 +13,26 @@
 
 namespace widemax::comm {
 
+// Non-blocking collectives in flight (Communicator::iallreduce_sum). Room for the requests is
+// reserved once, so starting one in the training loop never allocates. Open MPI has no progress
+// thread by default: a non-blocking all-reduce advances when MPI is entered, so the step calls
+// progress() between blocks of work.
+class Requests {
+ public:
+  explicit Requests(std::size_t capacity = 0) { reqs_.reserve(capacity); }
+  ~Requests();  // waits: the buffers must not go away under MPI
+  Requests(const Requests&) = delete;
+  Requests& operator=(const Requests&) = delete;
+  void reserve(std::size_t capacity) { reqs_.reserve(capacity); }
+  void progress();  // MPI_Testall
+  void wait_all();
+  std::size_t pending() const { return reqs_.size(); }
+
+ private:
+  friend class Communicator;
+  std::vector<MPI_Request> reqs_;
+};
+
 class Communicator {
  public:
   // Duplicates `comm` (collective over it).
@@ -36,6 +56,10 @@ class Communicator {
   void allreduce_max(std::span<T> data) const;
   template <class T>
   T allreduce_sum(T value) const;
+  // Starts an in-place SUM all-reduce of `data`, which must stay untouched until `reqs` is
+  // waited on. Every rank must start the same sequence of them.
+  template <class T>
+  void iallreduce_sum(std::span<T> data, Requests& reqs) const;
   template <class T>
   T allreduce_max(T value) const;
   template <class T>

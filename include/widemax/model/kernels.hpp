@@ -55,21 +55,44 @@ class Workspace {
   std::vector<T> z_, ar_, partial_, at_, ar_all_, u_all_;
 };
 
+// Optional store of pass 1's per-element results, so that pass 2 neither recomputes the logits
+// GEMM nor the exp (DESIGN 2.2: "or reuses it when a memory budget allows keeping it"). It costs
+// n x m_loc numbers, so it is for runs where that fits (--logit-cache); without it the scratch
+// stays O(n x block).
+//   tiles: block b's (n, cols) tile starts at tiles + b * block * n: exp(z - shift) for softmax
+//          and exp, max(z, 0) for relu.
+//   shift (blocks, n): the running maximum each row of a tile was exponentiated against.
+template <class T>
+struct LogitCache {
+  T* tiles = nullptr;
+  T* shift = nullptr;
+};
+
+// Number of neuron blocks of a shard; the backward pass can be run over a range of them.
+inline std::int64_t block_count(std::int64_t m_loc, std::int64_t block) {
+  return (m_loc + block - 1) / block;
+}
+
 // Pass 1: the partial records of this rank's neurons for every sample, written to `part`.
 // For softmax and exp the record is (M, S, u) of DESIGN 2.1; for relu it is (0, 0, u) with
 // u = sum_r a_r max(z_r, 0), which the same merge sums exactly.
 template <class T>
 void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-                     const T* A, T* part, Workspace<T>& ws);
+                     const T* A, T* part, Workspace<T>& ws, const LogitCache<T>* cache = nullptr);
 
 // From the merged (global) records, the network output F (n, d_out).
 template <class T>
 void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F);
 
 // Pass 2: dL/dW (and dL/dA when gA is not null) for L = 1/2 sum_i ||F_i - y_i||^2, given the
-// merged records, the residuals R = F - Y and rf_i = <R_i, F_i>. Z_blk is recomputed, not stored.
+// merged records, the residuals R = F - Y and rf_i = <R_i, F_i>. Z_blk is recomputed, unless
+// `cache` holds pass 1's tiles (the same samples' forward_partial with the same cache), which
+// pass 2 then overwrites. Only blocks [block_begin, block_end) are done (block_end < 0: to the
+// last), so that a caller can reduce the finished rows of gW/gA while the rest computes.
 template <class T>
 void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws);
+              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws,
+              const LogitCache<T>* cache = nullptr, std::int64_t block_begin = 0,
+              std::int64_t block_end = -1);
 
 }  // namespace widemax::model

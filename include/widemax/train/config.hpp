@@ -59,6 +59,9 @@ struct Config {
   bool network_given = false;
   int threads = 0;         // OpenMP threads per rank; 0: OMP_NUM_THREADS or cores / local ranks
   std::int64_t block = 0;  // neurons per block; 0: automatic
+  // Keep pass 1's exponentials for pass 2 (n x m_loc numbers): on | off | auto (on when it takes
+  // at most a quarter of the memory available to the rank).
+  std::string logit_cache = "auto";
   std::string out;         // run directory; empty: runs/train-<time>
   bool save = false;
   std::int64_t checkpoint_every = 0;  // checkpoint every K steps and at the end (0: never)

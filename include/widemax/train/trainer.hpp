@@ -4,7 +4,9 @@
 //   1. forward_partial             (local)
 //   2. softmax-merge all-reduce    (row communicator: ranks with the same samples)
 //   3. backward                    (local)
-//   4. gradient + loss all-reduce  (column communicator, only when P_data > 1)
+//   4. gradient + loss all-reduces (column communicator, only when P_data > 1): non-blocking, one
+//      per chunk of neurons, started as soon as backward has finished the chunk, so that they run
+//      while the next chunk computes; waited on at the end of the step.
 // The loop around it (batches, logging, run directory) is in loop.hpp.
 #pragma once
 
@@ -130,12 +132,15 @@ class Trainer {
     return {F_.data(), static_cast<std::size_t>(n_ * shape_.d_out)};
   }
   std::int64_t block() const { return ws_.block(); }
+  bool logit_cache_on() const { return cache_.tiles != nullptr; }
+  // Chunks of neurons whose gradient all-reduces overlap the backward pass (P_data > 1).
+  std::int64_t overlap_chunks() const { return static_cast<std::int64_t>(chunks_.size()) - 1; }
   std::size_t workspace_bytes() const { return ws_.bytes(); }
   double comm_seconds() const { return comm_s_; }
 
  private:
   // Steps 1-2 over n samples of X/Y, and the local loss; leaves F_, R_, rf_, part_ for backward.
-  double forward(const T* X, const T* Y, std::int64_t n);
+  double forward(const T* X, const T* Y, std::int64_t n, bool use_cache = false);
   Evaluation evaluate(const std::vector<T>& X, const std::vector<T>& Y, std::int64_t n);
 
   const comm::Grid& grid_;
@@ -152,6 +157,12 @@ class Trainer {
   model::Params<T> params_;
   model::Workspace<T> ws_;
   std::vector<T> part_;  // (n, d_out + 2) records, merged in place
+  // --logit-cache: pass 1's exponentials of the training rows (tiles_ (n, m_loc) by blocks).
+  std::vector<T> tiles_, shift_;
+  model::LogitCache<T> cache_;
+  // Block boundaries of the overlapped gradient all-reduces, and their requests.
+  std::vector<std::int64_t> chunks_;
+  comm::Requests reqs_;
   std::vector<T> F_, R_, rf_;
   // [grad W | grad A (when trained) | loss]: one buffer so that P_data > 1 needs one all-reduce.
   std::vector<T> grad_;
