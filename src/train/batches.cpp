@@ -9,14 +9,23 @@
 
 namespace widemax::train {
 
-std::vector<std::int64_t> epoch_permutation(std::int64_t n, std::uint64_t seed,
-                                            std::int64_t epoch) {
-  std::vector<std::pair<std::uint64_t, std::int64_t>> keyed(static_cast<std::size_t>(n));
+namespace {
+// The permutation's (hash, index) pairs, sorted, into `keyed` (resized once, then reused).
+void sorted_keys(std::int64_t n, std::uint64_t seed, std::int64_t epoch,
+                 std::vector<std::pair<std::uint64_t, std::int64_t>>& keyed) {
+  keyed.resize(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i)
     keyed[i] = {rng::hash(seed, rng::kStreamShuffle, static_cast<std::uint64_t>(epoch),
                           static_cast<std::uint64_t>(i)),
                 i};
   std::sort(keyed.begin(), keyed.end());
+}
+}  // namespace
+
+std::vector<std::int64_t> epoch_permutation(std::int64_t n, std::uint64_t seed,
+                                            std::int64_t epoch) {
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keyed;
+  sorted_keys(n, seed, epoch, keyed);
   std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) perm[i] = keyed[i].second;
   return perm;
@@ -31,11 +40,12 @@ BatchSchedule::BatchSchedule(std::vector<std::int64_t> ids, std::int64_t batch, 
   current_.resize(static_cast<std::size_t>(batch));
 }
 
+// In place: a new epoch in the training loop allocates nothing.
 void BatchSchedule::shuffle(std::int64_t epoch) {
-  const auto order = epoch_permutation(static_cast<std::int64_t>(ids_.size()), seed_, epoch);
-  perm_.resize(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i)
-    perm_[i] = ids_[static_cast<std::size_t>(order[i])];
+  sorted_keys(static_cast<std::int64_t>(ids_.size()), seed_, epoch, keyed_);
+  perm_.resize(keyed_.size());
+  for (std::size_t i = 0; i < keyed_.size(); ++i)
+    perm_[i] = ids_[static_cast<std::size_t>(keyed_[i].second)];
   epoch_ = epoch;
 }
 

@@ -140,6 +140,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   Progress progress(write_outputs && c.progress && rank0, c.steps);
   std::vector<double> step_times;
   step_times.reserve(static_cast<std::size_t>(c.steps));
+  result.losses.reserve(static_cast<std::size_t>(c.steps + 1));
   const double comm_before = tr.comm_seconds();
   Stopwatch train_clock;
 

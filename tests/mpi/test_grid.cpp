@@ -10,6 +10,7 @@
 
 #include "mpi_util.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/trainer.hpp"
 
 using namespace widemax;
 using testing_mpi::world_rank;
@@ -50,6 +51,38 @@ TEST(GridInvariance, FullBatchGradientDescent) {
     const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
     EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back())
         << grid_name(g);
+  }
+}
+
+// With a gradient of several MiB per rank, P_data > 1 reduces it in several non-blocking chunks
+// (Trainer::overlap_chunks), and the logit cache can be on or off: every combination follows the
+// serial run (cache off) to 1e-10, and W itself agrees.
+TEST(GridInvariance, OverlappedChunksAndLogitCache) {
+  train::Config c;
+  c.width = 70001;  // (70001 d + 1) doubles: ~2.8 MiB per grid column of one
+  c.n = 9;
+  c.d = 5;
+  c.d_out = 2;
+  c.steps = 5;
+  c.train_a = true;
+  c.block = 1000;
+  c.logit_cache = "off";
+  const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+  EXPECT_LT(serial.losses.back(), serial.losses.front());
+  for (const char* cache : {"off", "on"}) {
+    c.logit_cache = cache;
+    for (const auto& g : all_grids()) {
+      comm::Grid grid(MPI_COMM_WORLD, g.first, g.second);
+      const auto data = train::load_data(c, grid);
+      train::Trainer<double> tr(c, grid, data, 1);
+      EXPECT_EQ(tr.logit_cache_on(), std::string(cache) == "on");
+      if (g.first > 1 && g.second == 1) {
+        EXPECT_GT(tr.overlap_chunks(), 1) << grid_name(g);
+      }
+      const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
+      EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back())
+          << grid_name(g) << " cache " << cache;
+    }
   }
 }
 

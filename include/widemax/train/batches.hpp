@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace widemax::train {
@@ -21,6 +22,7 @@ class BatchSchedule {
  private:
   void shuffle(std::int64_t epoch);
   std::vector<std::int64_t> ids_, perm_, current_;
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keyed_;
   std::int64_t batch_, per_epoch_;
   std::uint64_t seed_;
   std::int64_t epoch_ = -1;
