@@ -5,19 +5,26 @@
 // neuron-samples per second and the fraction of a roofline built from the measured rates:
 //   t_roof = 2 (2 n d m) / R_logits + (2 n d m) / R_grad + 2 n m / R_exp
 // (two logit GEMMs, since pass 2 recomputes them; one gradient GEMM; two exps per element).
-// Deliberately not here (yet): the alpha-beta scaling prediction of issue 7.
+// --predict evaluates the performance model (train/perf_model.hpp for compute from the measured
+// rates, comm/cost_model.hpp for the alpha-beta all-reduces), checks it against a real
+// distributed step on this world (any number of ranks, any grid), and tabulates the predicted
+// strong and weak scaling to --max-nodes nodes for a stated cluster network.
 #include <omp.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "../model/blas.hpp"
 #include "widemax/cli/commands.hpp"
 #include "widemax/cli/runtime_info.hpp"
+#include "widemax/comm/cost_model.hpp"
+#include "widemax/comm/grid.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/parse.hpp"
 #include "widemax/core/random.hpp"
@@ -25,6 +32,10 @@
 #include "widemax/core/timer.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/vec_exp.hpp"
+#include "widemax/train/config.hpp"
+#include "widemax/train/loop.hpp"
+#include "widemax/train/perf_model.hpp"
+#include "widemax/train/trainer.hpp"
 
 namespace po = boost::program_options;
 
@@ -36,7 +47,124 @@ struct BenchArgs {
   std::int64_t n = 512, d = 64, d_out = 1, m = 65536, block = 0;
   std::string precision = "fp64";
   int threads = 0, repeats = 5;
+  // --predict
+  bool predict = false;
+  std::string grid = "1xP", logit_cache = "auto";
+  double cluster_latency_us = 2.0, cluster_bandwidth_gbs = 12.5;
+  int node_cores = 0, max_nodes = 1024;
 };
+
+// Median and communication share of `steps` real training steps on this world and grid.
+template <class T>
+std::pair<double, double> measure_real_step(const BenchArgs& a, const comm::Grid& grid, int threads,
+                                            bool& cache_on) {
+  train::Config c;
+  c.n = a.n, c.d = a.d, c.d_out = a.d_out, c.width = a.m, c.precision = a.precision;
+  c.block = a.block, c.logit_cache = a.logit_cache, c.lr = 1e-12;
+  const auto data = train::load_data(c, grid);
+  train::Trainer<T> tr(c, grid, data, threads);
+  cache_on = tr.logit_cache_on();
+  tr.compute_gradient();  // warm-up: first touches, MPI connections
+  tr.apply_update(c.lr, 0);
+  std::vector<double> times;
+  const double comm0 = tr.comm_seconds();
+  Stopwatch all;
+  for (int q = 0; q < a.repeats; ++q) {
+    Stopwatch sw;
+    tr.compute_gradient();
+    tr.apply_update(c.lr, q + 1);
+    times.push_back(grid.world().allreduce_max(sw.seconds()));
+  }
+  const double comm_share =
+      grid.world().allreduce_max(tr.comm_seconds() - comm0) / std::max(all.seconds(), 1e-12);
+  return {median(times), comm_share};
+}
+
+int predict(const BenchArgs& a, int threads) {
+  const comm::Communicator world(MPI_COMM_WORLD);
+  const bool rank0 = world.rank() == 0;
+  const auto [pd, pw] = train::parse_grid(a.grid, world.size());
+  // Compute per (sample, neuron) on one core, from the rates measured on rank 0 alone.
+  const bool cache_guess = a.logit_cache != "off";
+  const train::KernelRates rates = train::measure_kernel_rates_on_root(
+      world, a.n, a.d, a.d_out, std::min<std::int64_t>(a.m, 8192), a.precision, cache_guess,
+      a.repeats);
+  const comm::Network net = comm::measure_network(world);
+  const int local = world.ranks_on_node();
+  const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+
+  comm::Grid grid(MPI_COMM_WORLD, pd, pw);
+  bool cache_on = false;
+  const auto [step_s, comm_share] = a.precision == "fp32"
+                                        ? measure_real_step<float>(a, grid, threads, cache_on)
+                                        : measure_real_step<double>(a, grid, threads, cache_on);
+  comm::StepShape s;
+  s.n = a.n, s.m = a.m, s.d = a.d, s.d_out = a.d_out;
+  s.elem_bytes = a.precision == "fp32" ? 4 : 8;
+  s.seconds_per_pair = train::seconds_per_pair(rates, a.d, cache_on);
+  s.cores_per_rank = threads * std::min(1.0, double(cpus) / (double(local) * threads));
+  const comm::GridCost here = comm::grid_cost(s, net, pd, pw);
+  if (!rank0) return 0;
+
+  std::printf(
+      "widemax bench --predict: n=%lld d=%lld d_out=%lld m=%lld %s, %d rank(s) as %dx%d, %d "
+      "thread(s) per rank, %d rank(s) on this node of %d CPUs, logit cache %s\n",
+      (long long)a.n, (long long)a.d, (long long)a.d_out, (long long)a.m, a.precision.c_str(),
+      world.size(), pd, pw, threads, local, cpus, cache_on ? "on" : "off");
+  std::printf(
+      "  measured rates (one core): logits GEMM %.1f GFLOP/s, gradient GEMM %.1f GFLOP/s, "
+      "exp %.2f Gelem/s, rest of the fused sweep %.2f ns/pair -> %.2f ns per sample-neuron\n",
+      rates.logits_flops / 1e9, rates.grad_flops / 1e9, rates.exp_per_s / 1e9, rates.other_s * 1e9,
+      s.seconds_per_pair * 1e9);
+  std::printf("  measured network (this world): latency %.3g us, bandwidth %.3g GB/s%s\n",
+              net.latency_s * 1e6, net.bandwidth_Bps / 1e9,
+              world.size() == 1 ? " (one rank: nothing to measure)" : "");
+  const double err = (here.total() - step_s) / step_s;
+  std::printf(
+      "  step: predicted %.2f ms (compute %.2f, row all-reduce %.2f, column all-reduce %.2f; comm "
+      "%.1f%%), measured %.2f ms (comm %.1f%%): error %+.0f%%\n",
+      here.total() * 1e3, here.compute_s * 1e3, here.row_s * 1e3, here.column_s * 1e3,
+      100 * (here.row_s + here.column_s) / here.total(), step_s * 1e3, 100 * comm_share, 100 * err);
+  std::printf(
+      "PREDICT_CHECK ranks=%d grid=%dx%d predicted_ms=%.4f measured_ms=%.4f comm_share=%.4f "
+      "pred_comm=%.4f\n",
+      world.size(), pd, pw, here.total() * 1e3, step_s * 1e3, comm_share,
+      (here.row_s + here.column_s) / here.total());
+
+  // The cluster table: one rank per node with node_cores threads, the stated network.
+  const int node_cores = a.node_cores > 0 ? a.node_cores : cpus;
+  const comm::Network cluster{a.cluster_latency_us * 1e-6, a.cluster_bandwidth_gbs * 1e9,
+                              "--net-latency/--net-bandwidth"};
+  comm::StepShape c = s;
+  c.cores_per_rank = node_cores;
+  std::printf(
+      "\n  predicted scaling on a cluster of nodes of %d cores like this one's (one rank per node, "
+      "%d threads), all-reduce latency %.3g us and bandwidth %.3g GB/s per node "
+      "(--net-latency, --net-bandwidth), best grid per node count:\n",
+      node_cores, node_cores, a.cluster_latency_us, a.cluster_bandwidth_gbs);
+  std::printf("  %6s | %-40s | %-40s\n", "nodes", "strong (m fixed)", "weak (m per node fixed)");
+  std::printf("  %6s | %9s %7s %6s %5s %8s | %9s %10s %6s %5s %8s\n", "", "ms/step", "speedup",
+              "eff", "comm", "grid", "ms/step", "m", "eff", "comm", "grid");
+  double t1_strong = 0, t1_weak = 0;
+  for (int nodes = 1; nodes <= a.max_nodes; nodes *= 2) {
+    comm::StepShape weak = c;
+    weak.m = c.m * nodes;
+    const auto rs = comm::rank_grids(c, cluster, nodes);
+    const auto rw = comm::rank_grids(weak, cluster, nodes);
+    if (rs.empty() || rw.empty()) break;
+    const auto& bs = rs.front();
+    const auto& bw = rw.front();
+    if (nodes == 1) t1_strong = bs.total(), t1_weak = bw.total();
+    const std::string gs = std::to_string(bs.p_data) + "x" + std::to_string(bs.p_width);
+    const std::string gw = std::to_string(bw.p_data) + "x" + std::to_string(bw.p_width);
+    std::printf("  %6d | %9.3f %7.1f %5.0f%% %4.0f%% %8s | %9.3f %10.3g %5.0f%% %4.0f%% %8s\n",
+                nodes, bs.total() * 1e3, t1_strong / bs.total(),
+                100 * t1_strong / (nodes * bs.total()), 100 * (bs.row_s + bs.column_s) / bs.total(),
+                gs.c_str(), bw.total() * 1e3, double(weak.m), 100 * t1_weak / bw.total(),
+                100 * (bw.row_s + bw.column_s) / bw.total(), gw.c_str());
+  }
+  return 0;
+}
 
 // Median over `repeats` of the seconds `f` takes, after one warm-up call.
 template <class F>
@@ -169,7 +297,21 @@ int run_bench(const std::vector<std::string>& args) {
       "OpenMP/BLAS threads (0: as for train)")("block", po::value(&a.block)->default_value(a.block),
                                                "neurons per block (0: automatic)")(
       "repeats", po::value(&a.repeats)->default_value(a.repeats), "timed repetitions (median)")(
-      "help,h", "this help");
+      "predict", po::bool_switch(&a.predict),
+      "evaluate the performance model (measured GEMM/exp rates + alpha-beta all-reduces), check "
+      "it against real steps on this world (run it under mpirun -np P), and tabulate predicted "
+      "strong and weak scaling to --max-nodes nodes")(
+      "grid", po::value(&a.grid)->default_value(a.grid), "predict: grid of the real steps, PdxPw")(
+      "logit-cache", po::value(&a.logit_cache)->default_value(a.logit_cache),
+      "predict: as for train (auto | on | off)")(
+      "net-latency", po::value(&a.cluster_latency_us)->default_value(a.cluster_latency_us),
+      "predict: the cluster table's all-reduce latency, microseconds")(
+      "net-bandwidth", po::value(&a.cluster_bandwidth_gbs)->default_value(a.cluster_bandwidth_gbs),
+      "predict: the cluster table's bandwidth per node, GB/s (12.5: 100 Gb/s InfiniBand)")(
+      "node-cores", po::value(&a.node_cores)->default_value(a.node_cores),
+      "predict: cores per node of the cluster table (0: this node's CPUs)")(
+      "max-nodes", po::value(&a.max_nodes)->default_value(a.max_nodes),
+      "predict: largest node count of the table")("help,h", "this help");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -183,7 +325,8 @@ int run_bench(const std::vector<std::string>& args) {
     if (rank == 0)
       std::cout
           << "widemax bench: kernel rates (exp, block GEMMs) and the fused step on one rank, "
-             "with neuron-samples/s and the fraction of a roofline from the measured rates\n\n"
+             "with neuron-samples/s and the fraction of a roofline from the measured rates; "
+             "with --predict, the performance model against real steps and its scaling table\n\n"
              "Usage: widemax bench [options]\n\n"
           << desc;
     return 0;
@@ -193,8 +336,13 @@ int run_bench(const std::vector<std::string>& args) {
                 "--n, --d, --d-out and --repeats must be >= 1");
   WIDEMAX_CHECK_HINT(a.precision == "fp64" || a.precision == "fp32", "choose fp64 or fp32",
                      "--precision: unknown precision '", a.precision, "'");
+  WIDEMAX_CHECK(a.max_nodes >= 1 && a.node_cores >= 0 && a.cluster_latency_us >= 0 &&
+                    a.cluster_bandwidth_gbs > 0,
+                "--max-nodes must be >= 1, --node-cores >= 0, --net-latency >= 0 and "
+                "--net-bandwidth > 0");
   const comm::Communicator world(MPI_COMM_WORLD);
   const int threads = resolve_threads(a.threads, world);
+  if (a.predict) return predict(a, threads);
   if (rank != 0) return 0;  // a rank-local benchmark: rank 0 measures
   if (a.precision == "fp32")
     bench<float>(a, threads);

@@ -240,9 +240,9 @@ std::optional<Session> start_session(const std::vector<std::string>& args,
   Session s;
   s.config = std::move(*c);
   const comm::Communicator world(MPI_COMM_WORLD);
-  const auto [p_data, p_width] = train::resolve_grid(s.config, world);
+  s.threads = resolve_threads(s.config.threads, world);
+  const auto [p_data, p_width] = train::resolve_grid(s.config, world, s.threads);
   s.grid = std::make_unique<comm::Grid>(MPI_COMM_WORLD, p_data, p_width);
-  s.threads = resolve_threads(s.config.threads, s.grid->world());
   s.runtime = describe_runtime(s.grid->world(), s.threads, s.config.progress);
   return s;
 }

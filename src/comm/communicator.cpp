@@ -1,7 +1,9 @@
 // Owning communicator and typed collectives. See communicator.hpp.
 #include "widemax/comm/communicator.hpp"
 
+#include <chrono>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "mpi_types.hpp"
@@ -76,8 +78,8 @@ void Communicator::allreduce_sum(std::span<T> data) const {
 
 template <class T>
 void Communicator::iallreduce_sum(std::span<T> data, Requests& reqs) const {
-  WIDEMAX_CHECK(reqs.reqs_.size() < reqs.reqs_.capacity(),
-                "internal: Requests capacity ", reqs.reqs_.capacity(), " exceeded");
+  WIDEMAX_CHECK(reqs.reqs_.size() < reqs.reqs_.capacity(), "internal: Requests capacity ",
+                reqs.reqs_.capacity(), " exceeded");
   MPI_Request r = MPI_REQUEST_NULL;
   WIDEMAX_MPI(MPI_Iallreduce(MPI_IN_PLACE, data.data(), as_count(data.size()), mpi_type<T>(),
                              MPI_SUM, comm_, &r));
@@ -172,19 +174,29 @@ void Communicator::barrier() const {
   WIDEMAX_MPI(MPI_Barrier(comm_));
 }
 
+void Communicator::wait_idle_for_root() const {
+  MPI_Request r = MPI_REQUEST_NULL;
+  WIDEMAX_MPI(MPI_Ibarrier(comm_, &r));
+  int done = 0;
+  while (!done) {
+    WIDEMAX_MPI(MPI_Test(&r, &done, MPI_STATUS_IGNORE));
+    if (!done && rank_ != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 int Communicator::ranks_on_node() const {
   MPI_Comm node = MPI_COMM_NULL;
   WIDEMAX_MPI(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
   return adopt(node).size();
 }
 
-#define WIDEMAX_INSTANTIATE(T)                                      \
-  template void Communicator::allreduce_sum<T>(std::span<T>) const; \
+#define WIDEMAX_INSTANTIATE(T)                                                  \
+  template void Communicator::allreduce_sum<T>(std::span<T>) const;             \
   template void Communicator::iallreduce_sum<T>(std::span<T>, Requests&) const; \
-  template void Communicator::allreduce_max<T>(std::span<T>) const; \
-  template T Communicator::allreduce_sum<T>(T) const;               \
-  template T Communicator::allreduce_max<T>(T) const;               \
-  template T Communicator::allreduce_min<T>(T) const;               \
+  template void Communicator::allreduce_max<T>(std::span<T>) const;             \
+  template T Communicator::allreduce_sum<T>(T) const;                           \
+  template T Communicator::allreduce_max<T>(T) const;                           \
+  template T Communicator::allreduce_min<T>(T) const;                           \
   template void Communicator::broadcast<T>(std::span<T>, int) const;
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)

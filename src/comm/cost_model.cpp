@@ -20,8 +20,7 @@ GridCost grid_cost(const StepShape& s, const Network& net, int p_data, int p_wid
   c.p_width = p_width;
   const double n_loc = std::ceil(static_cast<double>(s.n) / p_data);
   const double m_loc = std::ceil(static_cast<double>(s.m) / p_width);
-  const double per_pair = 6.0 * s.d + 4.0 * s.d_out + 20.0;  // 20: two exps and the merge
-  c.compute_s = per_pair * n_loc * m_loc / s.flops_per_s;
+  c.compute_s = s.seconds_per_pair * n_loc * m_loc / s.cores_per_rank;
   c.row_s = allreduce_seconds(net, p_width, n_loc * (s.d_out + 2) * s.elem_bytes);
   const double col_numbers = m_loc * (s.d + (s.train_a ? s.d_out : 0)) + 1;
   c.column_s = allreduce_seconds(net, p_data, col_numbers * s.elem_bytes);

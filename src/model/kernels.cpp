@@ -279,7 +279,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
                                    const T*, T*, Workspace<T>&, const LogitCache<T>*);           \
   template void finalize_output<T>(const Shape&, std::int64_t, const T*, T*);                    \
   template void backward<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*,        \
-                            const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&,      \
+                            const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&,       \
                             const LogitCache<T>*, std::int64_t, std::int64_t);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)

@@ -1,16 +1,20 @@
-// --grid auto: the cost model of comm/cost_model.hpp applied to this run's sizes. The choice is
-// printed with the predicted split of a step, so a user can see why, and override it with --grid.
+// --grid auto: the performance model (compute from kernel rates measured here, train/perf_model;
+// all-reduces by alpha-beta, comm/cost_model) applied to this run's sizes. The choice is printed
+// with the predicted split of a step, so a user can see why, and override it with --grid.
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "widemax/comm/cost_model.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/data/dataset.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/perf_model.hpp"
 
 namespace widemax::train {
 
-std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world) {
+std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world, int threads) {
   if (c.grid != "auto") return parse_grid(c.grid, world.size());
   comm::StepShape s;
   s.m = c.width;
@@ -28,17 +32,29 @@ std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& worl
   }
   if (c.batch > 0 && c.batch < s.n) s.n = c.batch;
   const comm::Network net = c.network_given ? c.network : comm::measure_network(world);
+  // Compute per (sample, neuron) on one core, from rates measured at this run's d and d_out on a
+  // few blocks; the logit cache as it will most likely be (auto is on unless memory is short).
+  const bool cache = c.logit_cache != "off";
+  const std::int64_t n_cal = std::min<std::int64_t>(s.n, 512);
+  const std::int64_t m_cal = std::min<std::int64_t>(s.m, 4096);
+  const KernelRates rates =
+      measure_kernel_rates_on_root(world, n_cal, s.d, s.d_out, m_cal, c.precision, cache, 2);
+  s.seconds_per_pair = seconds_per_pair(rates, s.d, cache);
+  const int local = world.ranks_on_node();
+  const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  s.cores_per_rank = threads * std::min(1.0, double(cpus) / (double(local) * threads));
   const auto ranked = comm::rank_grids(s, net, world.size());
   WIDEMAX_CHECK(!ranked.empty(), "--grid auto: no grid of ", world.size(),
                 " ranks gives every rank a sample and a neuron (n = ", s.n, ", m = ", s.m, ")");
   const auto& best = ranked.front();
-  char line[512];
+  char line[1024];
   std::snprintf(line, sizeof line,
                 "grid auto: %dx%d, predicted %.3g ms/step (compute %.3g, row all-reduce %.3g, "
-                "column all-reduce %.3g) with latency %.3g us and bandwidth %.3g GB/s (%s)",
+                "column all-reduce %.3g) with latency %.3g us and bandwidth %.3g GB/s (%s), "
+                "%.3g ns per sample-neuron per core (measured rates), %.3g cores per rank",
                 best.p_data, best.p_width, best.total() * 1e3, best.compute_s * 1e3,
                 best.row_s * 1e3, best.column_s * 1e3, net.latency_s * 1e6, net.bandwidth_Bps / 1e9,
-                net.source.c_str());
+                net.source.c_str(), s.seconds_per_pair * 1e9, s.cores_per_rank);
   log::info(line);
   if (ranked.size() > 1) {
     const auto& next = ranked[1];

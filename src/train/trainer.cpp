@@ -115,8 +115,8 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
 
   // The logit cache: on, off, or (auto) on when every rank can spare it. Decided together, so
   // that every rank takes the same path and 1 or P ranks compute alike.
-  const std::int64_t rows = std::max<std::int64_t>(static_cast<std::int64_t>(X_.size()) / shape_.d,
-                                                   1);
+  const std::int64_t rows =
+      std::max<std::int64_t>(static_cast<std::int64_t>(X_.size()) / shape_.d, 1);
   const std::int64_t nb = model::block_count(m_loc, ws_.block());
   const double cache_bytes = static_cast<double>(rows) * (m_loc + nb) * sizeof(T);
   int want = c.logit_cache == "on";
@@ -169,8 +169,8 @@ template <class T>
 double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n, bool use_cache) {
   n_ = n;
   const std::int64_t m_loc = params_.neurons.size();
-  model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(),
-                         ws_, use_cache && logit_cache_on() ? &cache_ : nullptr);
+  model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), ws_,
+                         use_cache && logit_cache_on() ? &cache_ : nullptr);
   {
     ScopedTimer t(comm_s_);
     grid_.row().allreduce_softmax_merge(part_.data(), n, shape_.record_width());
@@ -256,8 +256,8 @@ double Trainer<T>::compute_gradient() {
     col.iallreduce_sum(std::span<T>(grad_.data() + r0 * d, static_cast<std::size_t>((r1 - r0) * d)),
                        reqs_);
     if (gA)
-      col.iallreduce_sum(
-          std::span<T>(gA + r0 * d_out, static_cast<std::size_t>((r1 - r0) * d_out)), reqs_);
+      col.iallreduce_sum(std::span<T>(gA + r0 * d_out, static_cast<std::size_t>((r1 - r0) * d_out)),
+                         reqs_);
     reqs_.progress();
   }
   {
@@ -316,7 +316,8 @@ std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::i
   const std::int64_t block = c.block > 0 ? c.block : 1024;
   const std::int64_t scratch = std::max<std::int64_t>(n_local, 1) * block * threads * elem;
   // --logit-cache on keeps n_local x m_loc numbers (auto takes it only when it fits).
-  const std::int64_t cache = c.logit_cache == "on" ? std::max<std::int64_t>(n_local, 1) * m_loc * elem : 0;
+  const std::int64_t cache =
+      c.logit_cache == "on" ? std::max<std::int64_t>(n_local, 1) * m_loc * elem : 0;
   const std::int64_t N = ntk_n * d_out;
   const std::int64_t ntk = N > 0 ? 3 * N * N * 8 + N * block * 8 : 0;
   return params + scratch + cache + ntk;
@@ -336,8 +337,8 @@ void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::
     WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (", N,
                       " x ", N, ") and needs about ", gib(ntk_bytes), " per rank, but only ",
                       gib(share), " is available to each of the ", local, " ranks on this node");
-  WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, --logit-cache off, or a smaller --width", "--width ", c.width,
-                    ": each rank needs about ", gib(static_cast<double>(need)),
+  WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, --logit-cache off, or a smaller --width",
+                    "--width ", c.width, ": each rank needs about ", gib(static_cast<double>(need)),
                     " (parameters, gradient, optimiser state and scratch), but only ", gib(share),
                     " is available to each of the ", local, " ranks on this node");
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "widemax/comm/cost_model.hpp"
+#include "widemax/train/perf_model.hpp"
 
 using namespace widemax::comm;
 
@@ -18,7 +19,7 @@ TEST(CostModel, AllreduceFormula) {
 
 TEST(CostModel, WideModelPutsAllRanksOnTheWidth) {
   const Network net{2e-6, 5e9, "test"};
-  StepShape s{512, 1 << 24, 64, 1, false, 8, 2e10};
+  StepShape s{512, 1 << 24, 64, 1, false, 8, 4e-9, 1};
   const auto ranked = rank_grids(s, net, 8);
   ASSERT_FALSE(ranked.empty());
   EXPECT_EQ(ranked.front().p_data, 1);
@@ -27,7 +28,7 @@ TEST(CostModel, WideModelPutsAllRanksOnTheWidth) {
 
 TEST(CostModel, ManySamplesModerateWidthPrefersDataRows) {
   const Network net{2e-6, 5e9, "test"};
-  StepShape s{1 << 20, 256, 16, 1, false, 8, 2e10};
+  StepShape s{1 << 20, 256, 16, 1, false, 8, 4e-9, 1};
   const auto ranked = rank_grids(s, net, 4);
   EXPECT_EQ(ranked.front().p_data, 4);
   EXPECT_EQ(ranked.front().p_width, 1);
@@ -38,6 +39,27 @@ TEST(CostModel, ManySamplesModerateWidthPrefersDataRows) {
 }
 
 TEST(CostModel, SkipsGridsWithIdleRanks) {
-  StepShape s{3, 1000, 4, 1, false, 8, 2e10};
+  StepShape s{3, 1000, 4, 1, false, 8, 4e-9, 1};
   for (const auto& g : rank_grids(s, Network{}, 4)) EXPECT_LE(g.p_data, 3);
+}
+
+// The compute term: seconds per pair from the rates (perf_model.hpp), scaled by the pairs a rank
+// holds and divided by its cores; an oversubscribed rank (half a core) takes twice as long.
+TEST(CostModel, ComputeFromKernelRates) {
+  widemax::train::KernelRates r;
+  r.logits_flops = 1e11;
+  r.grad_flops = 5e10;
+  r.exp_per_s = 2e9;
+  r.other_s = 1e-10;
+  const std::int64_t d = 64;
+  // Without the cache: 2 logit GEMMs (2d flops each per pair), 1 gradient GEMM, 2 exps.
+  EXPECT_DOUBLE_EQ(widemax::train::seconds_per_pair(r, d, false),
+                   2 * 128 / 1e11 + 128 / 5e10 + 2 / 2e9 + 1e-10);
+  EXPECT_DOUBLE_EQ(widemax::train::seconds_per_pair(r, d, true),
+                   128 / 1e11 + 128 / 5e10 + 1 / 2e9 + 1e-10);
+  StepShape s{1000, 1 << 20, d, 1, false, 8, widemax::train::seconds_per_pair(r, d, false), 2};
+  const auto full = grid_cost(s, Network{}, 1, 4);
+  EXPECT_DOUBLE_EQ(full.compute_s, s.seconds_per_pair * 1000.0 * (1 << 18) / 2);
+  s.cores_per_rank = 0.5;
+  EXPECT_DOUBLE_EQ(grid_cost(s, Network{}, 1, 4).compute_s, 4 * full.compute_s);
 }

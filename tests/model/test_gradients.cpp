@@ -118,11 +118,11 @@ TEST_P(Gradients, MatchCentralFiniteDifferences) {
           std::vector<double> gW, gA;
           kernel_gradient(s, p, gW, gA, threads, block, cached, ranges);
           EXPECT_LT(widemax::ref::rel_diff(gW, fdW), 1e-6)
-              << c.name << " dL/dW threads " << threads << " block " << block << " cache "
-              << cached << " two ranges " << ranges;
+              << c.name << " dL/dW threads " << threads << " block " << block << " cache " << cached
+              << " two ranges " << ranges;
           EXPECT_LT(widemax::ref::rel_diff(gA, fdA), 1e-6)
-              << c.name << " d_out " << d_out << " dL/dA threads " << threads << " block "
-              << block << " cache " << cached << " two ranges " << ranges;
+              << c.name << " d_out " << d_out << " dL/dA threads " << threads << " block " << block
+              << " cache " << cached << " two ranges " << ranges;
         }
       }
     }

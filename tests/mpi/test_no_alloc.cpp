@@ -25,19 +25,33 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
 void* operator new(std::size_t size, std::align_val_t al) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   const std::size_t a = static_cast<std::size_t>(al);
   if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 using namespace widemax;
 using testing_mpi::world_size;
@@ -50,8 +64,8 @@ long allocations_in_steps(const train::Config& c, int pd, int pw, std::int64_t s
   const auto data = train::load_data(c, grid);
   train::Trainer<double> tr(c, grid, data, 1);
   std::unique_ptr<train::BatchSchedule> batches;
-  if (c.batch > 0) batches = std::make_unique<train::BatchSchedule>(data.train_ids_global, c.batch,
-                                                                    c.data_seed);
+  if (c.batch > 0)
+    batches = std::make_unique<train::BatchSchedule>(data.train_ids_global, c.batch, c.data_seed);
   auto step = [&](std::int64_t s) {
     if (batches) tr.select_batch(batches->batch(s));
     const double loss = tr.compute_gradient();

@@ -77,6 +77,9 @@ class Communicator {
   std::vector<std::string> allgather(const std::string& s) const;
 
   void barrier() const;
+  // A barrier in which ranks other than 0 sleep between polls (MPI_Ibarrier + MPI_Test every
+  // millisecond) instead of spinning: rank 0 can time something alone on an oversubscribed node.
+  void wait_idle_for_root() const;
   // The number of ranks of this communicator that share this rank's node (shared memory).
   // Collective.
   int ranks_on_node() const;

@@ -1,10 +1,15 @@
-// The cost model behind --grid auto (DESIGN 2.3). A step on a Pd x Pw grid costs
-//   compute:      (4 d + 4 d_out + 2 d + c_exp) * ceil(n / Pd) * ceil(m / Pw) flop-equivalents
-//                 at `flops_per_s` per rank (the two passes, Z recomputed, exps weighted);
+// The performance model of a step (DESIGN 2.3), behind --grid auto and `widemax bench --predict`.
+// A step on a Pd x Pw grid costs
+//   compute:      seconds_per_pair * ceil(n / Pd) * ceil(m / Pw) / cores_per_rank, where
+//                 seconds_per_pair (one core) comes from measured GEMM and exp rates
+//                 (train/perf_model.hpp);
 //   row all-reduce of ceil(n / Pd) (d_out + 2) numbers over Pw ranks;
 //   column all-reduce of ceil(m / Pw) (d [+ d_out]) + 1 numbers over Pd ranks;
 // with an all-reduce of B bytes over p ranks modelled as 2 ceil(log2 p) alpha + 2 (p-1)/p B / beta
-// (zero when p = 1). Pure functions; measuring alpha and beta is in measure_network().
+// (zero when p = 1): the cost of recursive doubling / Rabenseifner on p ranks. The gradient
+// all-reduces overlap the backward pass (trainer.hpp) but get no credit for it here: without an MPI
+// progress thread they advance only between chunks. Pure functions; measuring alpha and beta is in
+// measure_network().
 #pragma once
 
 #include <cstdint>
@@ -28,7 +33,8 @@ struct StepShape {
   std::int64_t d_out = 1;
   bool train_a = false;
   std::size_t elem_bytes = 8;
-  double flops_per_s = 2e10;  // per rank
+  double seconds_per_pair = 1e-9;  // compute per (sample, neuron) on one core
+  double cores_per_rank = 1;       // threads per rank, less when the node is oversubscribed
 };
 
 struct GridCost {

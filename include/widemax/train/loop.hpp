@@ -38,7 +38,7 @@ namespace widemax::train {
 // which ranks every factorisation with the cost model of comm/cost_model.hpp (network figures from
 // --net-latency/--net-bandwidth, else measured now) and prints the choice with its reason.
 // Collective over `world` (the measurement).
-std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world);
+std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world, int threads);
 
 // The NTK samples: all training samples when --ntk-samples is 0 and n d_out <= 1024, else a subset
 // of --ntk-samples (default 1024 / d_out) chosen by a permutation keyed by the data seed: the same

@@ -1,0 +1,143 @@
+// Kernel-rate measurement for the performance model. See perf_model.hpp.
+#include "widemax/train/perf_model.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "../model/blas.hpp"
+#include "widemax/core/error.hpp"
+#include "widemax/core/random.hpp"
+#include "widemax/core/stats.hpp"
+#include "widemax/core/timer.hpp"
+#include "widemax/model/kernels.hpp"
+#include "widemax/model/model.hpp"
+#include "widemax/model/vec_exp.hpp"
+
+namespace widemax::train {
+
+double seconds_per_pair(const KernelRates& r, std::int64_t d, bool logit_cache) {
+  const double g = logit_cache ? 1 : 2, e = logit_cache ? 1 : 2;
+  return g * 2.0 * d / r.logits_flops + 2.0 * d / r.grad_flops + e / r.exp_per_s + r.other_s;
+}
+
+namespace {
+
+template <class F>
+double time_median(int repeats, F&& f) {
+  f();
+  std::vector<double> t;
+  for (int q = 0; q < repeats; ++q) {
+    Stopwatch sw;
+    f();
+    t.push_back(sw.seconds());
+  }
+  return median(t);
+}
+
+template <class T>
+KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int64_t m,
+                    bool logit_cache, int repeats) {
+  const std::int64_t block = model::auto_block(n, m, 1, sizeof(T));
+  const std::int64_t nb = model::block_count(m, block);
+  const model::Shape s{m, d, d_out, model::Activation::kSoftmax, model::Scale::kM};
+  std::vector<T> X(n * d), Y(n * d_out, T(0));
+  for (std::int64_t q = 0; q < n * d; ++q)
+    X[q] = static_cast<T>(rng::normal(7, rng::kStreamDataX, q, 0) / std::sqrt(double(d)));
+  model::Params<T> p;
+  p.neurons = {0, m};
+  model::init_params(s, model::InitSpec{"gaussian", 1.0, 0}, p);
+  model::Workspace<T> ws(n, block, d_out, 1);
+  std::vector<T> gW(static_cast<std::size_t>(m * d));
+  KernelRates r;
+  r.n = n, r.d = d, r.d_out = d_out, r.m = m, r.logit_cache = logit_cache;
+  r.precision = sizeof(T) == 4 ? "fp32" : "fp64";
+
+  const std::int64_t len = 1 << 14;
+  std::vector<T> buf(static_cast<std::size_t>(len));
+  for (std::int64_t q = 0; q < len; ++q) buf[q] = static_cast<T>(-(q % 1000) * 0.01);
+  const int exp_reps = 40;
+  const double t_exp = time_median(repeats, [&] {
+    for (int q = 0; q < exp_reps; ++q) model::vec_exp(buf.data(), buf.data(), len);
+  });
+  r.exp_per_s = double(len) * exp_reps / t_exp;
+
+  const double flops = 2.0 * n * d * m;
+  const double t_logits = time_median(repeats, [&] {
+    for (std::int64_t b = 0; b < nb; ++b)
+      model::blas::logits(n, std::min(block, m - b * block), d, X.data(),
+                          p.W.data() + b * block * d, ws.z(0));
+  });
+  const double t_grad = time_median(repeats, [&] {
+    for (std::int64_t b = 0; b < nb; ++b)
+      model::blas::weight_grad(n, std::min(block, m - b * block), d, ws.z(0), X.data(),
+                               gW.data() + b * block * d);
+  });
+  r.logits_flops = flops / t_logits;
+  r.grad_flops = flops / t_grad;
+
+  std::vector<T> part(n * s.record_width()), F(n * d_out), R(n * d_out), rf(n);
+  std::vector<T> tiles, shift;
+  model::LogitCache<T> cache;
+  if (logit_cache) {
+    tiles.resize(static_cast<std::size_t>(n * m));
+    shift.resize(static_cast<std::size_t>(n * nb));
+    cache = {tiles.data(), shift.data()};
+  }
+  const model::LogitCache<T>* c = logit_cache ? &cache : nullptr;
+  r.step_s = time_median(repeats, [&] {
+    model::forward_partial(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), ws, c);
+    model::finalize_output(s, n, part.data(), F.data());
+    for (std::int64_t i = 0; i < n; ++i) {
+      T acc = 0;
+      for (std::int64_t k = 0; k < d_out; ++k) {
+        R[i * d_out + k] = F[i * d_out + k] - Y[i * d_out + k];
+        acc += R[i * d_out + k] * F[i * d_out + k];
+      }
+      rf[i] = acc;
+    }
+    model::backward(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
+                    gW.data(), static_cast<T*>(nullptr), ws, c);
+  });
+  r.other_s = 0;
+  const double modelled = seconds_per_pair(r, d, logit_cache) * double(n) * double(m);
+  r.other_s = std::max(0.0, r.step_s - modelled) / (double(n) * double(m));
+  return r;
+}
+
+}  // namespace
+
+KernelRates measure_kernel_rates(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int64_t m,
+                                 const std::string& precision, bool logit_cache, int repeats) {
+  WIDEMAX_CHECK(n >= 1 && d >= 1 && d_out >= 1 && m >= 1, "measure_kernel_rates: bad shape");
+  // One core: BLAS single-threaded, as inside the kernels' parallel regions. (A one-thread
+  // parallel region is not "in parallel" for OpenBLAS, so its thread count is set explicitly.)
+  const int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  KernelRates r = precision == "fp32" ? measure<float>(n, d, d_out, m, logit_cache, repeats)
+                                      : measure<double>(n, d, d_out, m, logit_cache, repeats);
+  openblas_set_num_threads(blas_threads);
+  return r;
+}
+
+KernelRates measure_kernel_rates_on_root(const comm::Communicator& comm, std::int64_t n,
+                                         std::int64_t d, std::int64_t d_out, std::int64_t m,
+                                         const std::string& precision, bool logit_cache,
+                                         int repeats) {
+  KernelRates r;
+  if (comm.rank() == 0) r = measure_kernel_rates(n, d, d_out, m, precision, logit_cache, repeats);
+  comm.wait_idle_for_root();
+  double v[5] = {r.logits_flops, r.grad_flops, r.exp_per_s, r.other_s, r.step_s};
+  comm.broadcast(std::span<double>(v), 0);
+  r.logits_flops = v[0], r.grad_flops = v[1], r.exp_per_s = v[2], r.other_s = v[3];
+  r.step_s = v[4];
+  r.n = n, r.d = d, r.d_out = d_out, r.m = m, r.logit_cache = logit_cache, r.precision = precision;
+  return r;
+}
+
+}  // namespace widemax::train
