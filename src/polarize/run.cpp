@@ -121,7 +121,8 @@ bool logged_step(std::int64_t step, std::int64_t log_every) {
   if (step == 0) return true;
   if (log_every > 0) return step % log_every == 0;
   const auto bin = [](std::int64_t s) {
-    return static_cast<std::int64_t>(std::floor(20.0 * std::log10(static_cast<double>(s))));
+    // The epsilon keeps exact powers of ten (log10(1000) = 2.9999999999999996) in their own bin.
+    return static_cast<std::int64_t>(std::floor(20.0 * std::log10(static_cast<double>(s)) + 1e-9));
   };
   return step == 1 || bin(step) != bin(step - 1);
 }
