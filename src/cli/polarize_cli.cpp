@@ -50,6 +50,9 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
 
   po::options_description opt("Optimisation (plain full gradient descent)");
   opt.add_options()("lr", po::value(&lr)->default_value("0.1"), "learning rate")(
+      "lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule),
+      "constant | inverse-max-prob: step t uses lr / max_prob_t, the same gradient-flow path on "
+      "another clock (flow_time = sum of the steps), ~T times faster while alpha is spread")(
       "steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")(
       "log-every", po::value(&c.log_every)->default_value(c.log_every),
       "log to metrics.jsonl every K steps (0: about 20 log-spaced steps per decade); the first "

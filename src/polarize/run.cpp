@@ -84,6 +84,9 @@ void validate(const Config& c) {
                 " is not a finite positive number");
   WIDEMAX_CHECK(c.beta == "random" || c.beta_norm == 1.0,
                 "--beta-norm applies to a random beta only; scale the --beta file instead");
+  WIDEMAX_CHECK_HINT(c.lr_schedule == "constant" || c.lr_schedule == "inverse-max-prob",
+                     "choose constant or inverse-max-prob", "--lr-schedule: unknown schedule '",
+                     c.lr_schedule, "'");
   WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
   WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(std::isfinite(c.v_scale) && c.v_scale >= 0, "--v-scale: ", c.v_scale,
@@ -110,11 +113,16 @@ nlohmann::json to_json(const Config& c) {
           {"seed", c.seed},
           {"init_from", c.init_from},
           {"lr", c.lr},
+          {"lr_schedule", c.lr_schedule},
           {"steps", c.steps},
           {"log_every", c.log_every},
           {"out", c.out},
           {"save", c.save},
           {"threads", c.threads}};
+}
+
+double step_lr(const Config& c, double max_prob) {
+  return c.lr_schedule == "inverse-max-prob" ? c.lr / max_prob : c.lr;
 }
 
 bool logged_step(std::int64_t step, std::int64_t log_every) {
@@ -160,8 +168,9 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
     dir->write_json("config.json", cfg);
     if (rank0) data::write_npy(dir->path() / "beta.npy", p.beta.data(), c.d, 1);
   }
-  log::info(cat("widemax polarize: ", c.loss, " loss, T=", c.T, " d=", c.d, " lr=", c.lr, " ",
-                c.steps, " steps on ", world.size(), " rank", world.size() == 1 ? "" : "s",
+  log::info(cat("widemax polarize: ", c.loss, " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
+                c.lr_schedule == "constant" ? " " : " / max_prob ", c.steps, " steps on ",
+                world.size(), " rank", world.size() == 1 ? "" : "s",
                 dir ? " -> " + dir->path().string() : std::string()));
 
   Result res;
@@ -173,22 +182,18 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   step_times.reserve(static_cast<std::size_t>(c.steps));
   const double log_T = std::log(static_cast<double>(c.T));
   std::int64_t first_half_mass = -1, first_half_entropy = -1, increases = 0, last_increase = -1;
+  double flow_time = 0, flow_half_mass = -1, flow_half_entropy = -1;
   Stopwatch clock;
 
   // Every rank calls this at the same steps: it issues collectives.
   auto log_metrics = [&](std::int64_t step, const StepState& s) {
     const auto [gv, ga] = m.grad_norms();
-    nlohmann::json j = {{"step", step},
-                        {"loss", s.loss},
-                        {"entropy", s.entropy},
-                        {"max_prob", s.max_prob},
-                        {"margin", s.margin},
-                        {"grad_norm", std::hypot(gv, ga)},
-                        {"grad_norm_V", gv},
-                        {"grad_norm_a", ga},
-                        {"argmax", m.argmax()},
-                        {"lr", c.lr},
-                        {"elapsed_s", clock.seconds()}};
+    nlohmann::json j = {{"step", step},           {"loss", s.loss},
+                        {"entropy", s.entropy},   {"max_prob", s.max_prob},
+                        {"margin", s.margin},     {"grad_norm", std::hypot(gv, ga)},
+                        {"grad_norm_V", gv},      {"grad_norm_a", ga},
+                        {"argmax", m.argmax()},   {"lr", step_lr(c, s.max_prob)},
+                        {"flow_time", flow_time}, {"elapsed_s", clock.seconds()}};
     if (dir) dir->append_metrics(j);
     return j;
   };
@@ -200,8 +205,15 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
       ++increases;
       last_increase = step;
     }
-    if (first_half_mass < 0 && s.max_prob >= 0.5) first_half_mass = step;
-    if (first_half_entropy < 0 && s.entropy <= 0.5 * log_T) first_half_entropy = step;
+    if (first_half_mass < 0 && s.max_prob >= 0.5) {
+      first_half_mass = step;
+      flow_half_mass = flow_time;
+    }
+    if (first_half_entropy < 0 && s.entropy <= 0.5 * log_T) {
+      first_half_entropy = step;
+      flow_half_entropy = flow_time;
+    }
+    res.flow_time.push_back(flow_time);
     res.entropy.push_back(s.entropy);
     res.max_prob.push_back(s.max_prob);
     res.loss.push_back(s.loss);
@@ -213,7 +225,9 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
     record(step, s);
     const bool logged = logged_step(step, c.log_every);
     if (logged) log_metrics(step, s);
-    m.apply(c.lr);
+    const double lr = step_lr(c, s.max_prob);
+    m.apply(lr);
+    flow_time += lr;
     step_times.push_back(sw.seconds());
     progress.update(step + 1, s.loss, static_cast<double>(c.T) / step_times.back(), logged);
   }
@@ -235,7 +249,9 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
                       {"T", c.T},
                       {"d", c.d},
                       {"lr", c.lr},
+                      {"lr_schedule", c.lr_schedule},
                       {"steps", c.steps},
+                      {"flow_time", flow_time},
                       {"initial_loss", res.loss.front()},
                       {"initial_entropy", res.entropy.front()},
                       {"initial_max_prob", res.max_prob.front()},
@@ -251,6 +267,8 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
                       {"beta", p.beta},
                       {"first_step_max_prob_half", first_half_mass},
                       {"first_step_entropy_half", first_half_entropy},
+                      {"flow_time_max_prob_half", flow_half_mass},
+                      {"flow_time_entropy_half", flow_half_entropy},
                       {"entropy_increase_steps", increases},
                       {"last_entropy_increase_step", last_increase},
                       {"ranks", world.size()},

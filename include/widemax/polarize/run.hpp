@@ -30,6 +30,12 @@ struct Config {
   std::uint64_t seed = 0;
   std::string init_from;  // directory with V.npy (T, d) and a.npy (T, 1)
   double lr = 0.1;
+  // "constant", or "inverse-max-prob": lr_t = lr / max_prob_t. A global step size that varies with
+  // t follows the same gradient-flow path on another clock (flow time sum_t lr_t) while
+  // lr_t x curvature stays small; the curvature of the loss in V and a is at most of order
+  // max_prob, so this keeps lr_t x curvature <= lr x O(1) and takes ~T times larger steps while
+  // alpha is spread over T tokens (the T sweep reaches T = 1e6 with it).
+  std::string lr_schedule = "constant";
   std::int64_t steps = 10000;
   std::int64_t log_every = 0;  // 0: about 20 log-spaced steps per decade
   std::string out;             // run directory; empty: runs/polarize-<time>
@@ -42,16 +48,20 @@ struct Config {
 void validate(const Config& c);
 nlohmann::json to_json(const Config& c);
 
+// The step size of step t (see lr_schedule).
+double step_lr(const Config& c, double max_prob);
+
 // Whether `step` is logged: multiples of log_every, or (log_every = 0) the first step of every
 // 1/20 of a decade; step 0 always. The final step is logged by the loop.
 bool logged_step(std::int64_t step, std::int64_t log_every);
 
 struct Result {
   nlohmann::json summary;
-  std::vector<double> entropy;   // every step 0..steps (steps + 1 values)
-  std::vector<double> max_prob;  // every step 0..steps
-  std::vector<double> loss;      // every step 0..steps
-  std::string run_dir;           // empty when nothing was written
+  std::vector<double> entropy;    // every step 0..steps (steps + 1 values)
+  std::vector<double> max_prob;   // every step 0..steps
+  std::vector<double> loss;       // every step 0..steps
+  std::vector<double> flow_time;  // sum of the step sizes before each step 0..steps
+  std::string run_dir;            // empty when nothing was written
 };
 
 // Collective over `world`. With write_outputs = false nothing touches the disk (tests).
