@@ -22,6 +22,16 @@ namespace widemax::polarize {
 
 namespace {
 
+// Runs a file reader, prefixing its errors with the option that named the file.
+template <class F>
+auto naming(const std::string& option, F&& read) {
+  try {
+    return read();
+  } catch (const Error& e) {
+    throw Error(option + ": " + e.what(), e.file(), e.line(), e.hint());
+  }
+}
+
 void check_finite(const std::vector<double>& v, const std::string& what) {
   for (std::size_t i = 0; i < v.size(); ++i)
     WIDEMAX_CHECK(std::isfinite(v[i]), what, ": entry ", i, " is ", v[i], ", not a finite number");
@@ -35,7 +45,7 @@ std::vector<double> load_beta(Config& c) {
       std::filesystem::is_regular_file(path),
       "give 'random' or a .npy file of shape (d, 1), e.g. np.save(f, b.reshape(-1, 1))",
       "--beta: no such file '", c.beta, "'");
-  const data::NpyInfo info = data::read_npy_info(path);
+  const data::NpyInfo info = naming("--beta", [&] { return data::read_npy_info(path); });
   WIDEMAX_CHECK(info.shape[0] == 1 || info.shape[1] == 1, "--beta: '", c.beta, "' has shape (",
                 info.shape[0], ", ", info.shape[1], "); expected (d, 1) or (1, d)");
   const std::int64_t n = info.shape[0] * info.shape[1];
@@ -44,7 +54,8 @@ std::vector<double> load_beta(Config& c) {
   WIDEMAX_CHECK(n >= 1 && n <= 1 << 20, "--beta: '", c.beta, "' holds ", n,
                 " numbers; d must be between 1 and 2^20");
   c.d = static_cast<int>(n);
-  std::vector<double> beta = data::read_npy_rows<double>(path, 0, info.shape[0]);
+  std::vector<double> beta =
+      naming("--beta", [&] { return data::read_npy_rows<double>(path, 0, info.shape[0]); });
   check_finite(beta, "--beta " + c.beta);
   return beta;
 }
@@ -58,15 +69,17 @@ void read_init(const Config& c, ValueSoftmax& m) {
                        "the directory must hold V.npy (T, d) and a.npy (T, 1), as written by "
                        "widemax polarize",
                        "--init-from: no file '", path.string(), "'");
-    const auto info = data::read_npy_info(path);
+    const auto info = naming("--init-from", [&] { return data::read_npy_info(path); });
     WIDEMAX_CHECK_HINT(info.shape[0] == m.problem().T && info.shape[1] == cols,
                        "the files must match --T and d", "--init-from: ", path.string(),
                        " has shape (", info.shape[0], ", ", info.shape[1], "), expected (",
                        m.problem().T, ", ", cols, ")");
   }
   const auto& r = m.range();
-  m.V() = data::read_npy_rows<double>(dir / "V.npy", r.begin, r.end, d);
-  m.a() = data::read_npy_rows<double>(dir / "a.npy", r.begin, r.end, 1);
+  m.V() = naming("--init-from",
+                 [&] { return data::read_npy_rows<double>(dir / "V.npy", r.begin, r.end, d); });
+  m.a() = naming("--init-from",
+                 [&] { return data::read_npy_rows<double>(dir / "a.npy", r.begin, r.end, 1); });
   check_finite(m.V(), "--init-from " + (dir / "V.npy").string());
   check_finite(m.a(), "--init-from " + (dir / "a.npy").string());
 }
