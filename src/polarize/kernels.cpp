@@ -88,6 +88,7 @@ Readout read_record(const double* record, int d, double* y) {
   for (int k = 0; k < d; ++k) y[k] = record[2 + k] / S;
   Readout r;
   r.max_prob = 1.0 / S;  // the largest alpha_j is e^{M - M} / S
+  // Clamped: a one-hot alpha can round to a tiny negative value.
   r.entropy = std::max(0.0, std::log(S) + (M - E / S));
   return r;
 }

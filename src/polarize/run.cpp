@@ -84,6 +84,22 @@ void read_init(const Config& c, ValueSoftmax& m) {
   check_finite(m.a(), "--init-from " + (dir / "a.npy").string());
 }
 
+// Refuses a T whose shard cannot fit before anything is allocated: per token, V, a and their
+// gradients are 2 (d + 1) doubles. Collective (the ranks on this node are counted).
+void check_memory(const Config& c, const comm::Communicator& world) {
+  const int local = world.ranks_on_node();
+  const std::int64_t avail = mem_available_bytes();
+  if (avail <= 0) return;  // unknown (no /proc/meminfo): let the allocation decide
+  const double tokens = std::ceil(static_cast<double>(c.T) / world.size());
+  const double need = tokens * 2.0 * (c.d + 1) * sizeof(double);
+  const double share = static_cast<double>(avail) / local;
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  WIDEMAX_CHECK_HINT(need <= share, "use more ranks (on more nodes) or a smaller --T", "--T ", c.T,
+                     ": each rank needs about ", need / kGiB,
+                     " GiB (V, a and their gradients), but only ", share / kGiB,
+                     " GiB is available to each of the ", local, " ranks on this node");
+}
+
 }  // namespace
 
 void validate(const Config& c) {
@@ -162,6 +178,7 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
 
   Problem p;
   p.beta = load_beta(c);
+  check_memory(c, world);
   p.T = c.T;
   p.d = c.d;
   p.loss = parse_loss(c.loss);
