@@ -24,6 +24,7 @@ const char* kUsage =
     "  train    train F(x) = c A softmax(W^T x) (or exp, relu) by gradient descent\n"
     "  ntk      compute the empirical NTK and its spectrum, without training\n"
     "  bench    kernel rates and the fused step on this machine, against a roofline\n"
+    "  polarize train y = V softmax(a) and log the entropy of softmax(a) (DESIGN 1.2)\n"
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 
@@ -87,6 +88,9 @@ int main(int argc, char** argv) {
     } else if (args[0] == "ntk") {
       check_slurm_world(rank, size);
       status = widemax::cli::run_ntk({args.begin() + 1, args.end()});
+    } else if (args[0] == "polarize") {
+      check_slurm_world(rank, size);
+      status = widemax::cli::run_polarize({args.begin() + 1, args.end()});
     } else {
       WIDEMAX_FAIL_HINT("run 'widemax --help' for the list of commands", "unknown command '",
                         args[0], "'");

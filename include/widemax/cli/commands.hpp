@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "widemax/polarize/run.hpp"
 #include "widemax/train/config.hpp"
 
 namespace widemax::cli {
@@ -20,5 +21,10 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
 int run_train(const std::vector<std::string>& args);
 int run_ntk(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+
+// `widemax polarize` (DESIGN 1.2): parses its arguments (nullopt after --help, text in help_out).
+std::optional<polarize::Config> parse_polarize_args(const std::vector<std::string>& args,
+                                                    std::string& help_out);
+int run_polarize(const std::vector<std::string>& args);
 
 }  // namespace widemax::cli

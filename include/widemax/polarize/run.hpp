@@ -1,0 +1,71 @@
+// `widemax polarize`: gradient descent on the value-softmax model (DESIGN 1.2) with the softmax
+// length sharded over the ranks, logging the entropy of softmax(a) along the trajectory. This
+// header holds the resolved options (the CLI in cli/polarize_cli.cpp fills them) and the run: the
+// loop, metrics.jsonl, summary.json, V.npy/a.npy/beta.npy in a run directory like `widemax
+// train`'s. Full-batch plain GD only (the paper's setting); no checkpoints, no mini-batches,
+// float64 only.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "widemax/comm/communicator.hpp"
+
+namespace widemax::polarize {
+
+struct Config {
+  std::string loss = "logistic";  // logistic | square | cross-entropy
+  std::int64_t T = 8;             // softmax length
+  int d = 8;                      // value dimension
+  bool d_given = false;           // --d was set explicitly (checked against a --beta file)
+  std::string beta = "random";    // "random" (unit-norm Gaussian from beta_seed) or a .npy file
+  std::uint64_t beta_seed = 1;
+  double beta_norm = 1.0;            // ||beta|| of a random beta
+  std::string ce_target = "argmax";  // cross-entropy p*: argmax | softmax (of beta)
+  double v_scale = 0.1;              // V ~ v_scale N(0, 1)
+  double a_mean = 0.0;               // a ~ a_mean + a_noise N(0, 1)
+  double a_noise = 0.0;
+  std::uint64_t seed = 0;
+  std::string init_from;  // directory with V.npy (T, d) and a.npy (T, 1)
+  double lr = 0.1;
+  // "constant", or "inverse-max-prob": lr_t = lr / max_prob_t. A global step size that varies with
+  // t follows the same gradient-flow path on another clock (flow time sum_t lr_t) while
+  // lr_t x curvature stays small; the curvature of the loss in V and a is at most of order
+  // max_prob, so this keeps lr_t x curvature <= lr x O(1) and takes ~T times larger steps while
+  // alpha is spread over T tokens (the T sweep reaches T = 1e6 with it).
+  std::string lr_schedule = "constant";
+  std::int64_t steps = 10000;
+  std::int64_t log_every = 0;  // 0: about 20 log-spaced steps per decade
+  std::string out;             // run directory; empty: runs/polarize-<time>
+  bool save = true;            // V.npy, a.npy at the end
+  int threads = 0;
+  bool progress = true;
+};
+
+// Checks values that depend on neither the ranks nor the files. Throws an Error naming the option.
+void validate(const Config& c);
+nlohmann::json to_json(const Config& c);
+
+// The step size of step t (see lr_schedule).
+double step_lr(const Config& c, double max_prob);
+
+// Whether `step` is logged: multiples of log_every, or (log_every = 0) the first step of every
+// 1/20 of a decade; step 0 always. The final step is logged by the loop.
+bool logged_step(std::int64_t step, std::int64_t log_every);
+
+struct Result {
+  nlohmann::json summary;
+  std::vector<double> entropy;    // every step 0..steps (steps + 1 values)
+  std::vector<double> max_prob;   // every step 0..steps
+  std::vector<double> loss;       // every step 0..steps
+  std::vector<double> flow_time;  // sum of the step sizes before each step 0..steps
+  std::string run_dir;            // empty when nothing was written
+};
+
+// Collective over `world`. With write_outputs = false nothing touches the disk (tests).
+Result run_polarize(const Config& c, const comm::Communicator& world, int threads,
+                    const nlohmann::json& runtime, bool write_outputs);
+
+}  // namespace widemax::polarize

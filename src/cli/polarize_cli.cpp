@@ -1,0 +1,124 @@
+// `widemax polarize`: option parsing and the command. Option names are documented here once;
+// README.md repeats them (tests/cli/check_readme_flags.sh keeps the two in step).
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "widemax/cli/commands.hpp"
+#include "widemax/cli/runtime_info.hpp"
+#include "widemax/core/error.hpp"
+#include "widemax/core/parse.hpp"
+#include "widemax/polarize/run.hpp"
+
+namespace po = boost::program_options;
+
+namespace widemax::cli {
+
+namespace {
+
+po::options_description polarize_options(polarize::Config& c, std::string& T, std::string& steps,
+                                         std::string& lr) {
+  po::options_description model("Model and loss (DESIGN 1.2)");
+  model.add_options()("loss", po::value(&c.loss)->default_value(c.loss),
+                      "logistic: log(1 + exp(-<beta, y>)) | square: 1/2 ||y - beta||^2 | "
+                      "cross-entropy: -sum_k p*_k log softmax(y)_k, where y = V softmax(a)")(
+      "T", po::value(&T)->default_value(std::to_string(c.T)),
+      "softmax length T, split over the ranks: 8, 1e6, 2^20")(
+      "d", po::value(&c.d)->default_value(c.d),
+      "value dimension d (rows of V; taken from --beta when it is a file)")(
+      "beta", po::value(&c.beta)->default_value(c.beta),
+      "'random' (N(0, I_d) from --beta-seed, scaled to ||beta|| = 1) or a .npy file of d numbers, "
+      "shape (d, 1) or (1, d)")("beta-seed", po::value(&c.beta_seed)->default_value(c.beta_seed),
+                                "seed of a random beta")(
+      "beta-norm", po::value(&c.beta_norm)->default_value(c.beta_norm),
+      "||beta|| of a random beta (the square loss's target norm)")(
+      "ce-target", po::value(&c.ce_target)->default_value(c.ce_target),
+      "cross-entropy p*: argmax (one-hot at argmax_k beta_k) | softmax (softmax(beta))");
+
+  po::options_description init(
+      "Initialisation (the paper's toy runs: V ~ 0.1 N(0,1), a = 0 or 1 + "
+      "0.1 N(0,1))");
+  init.add_options()("v-scale", po::value(&c.v_scale)->default_value(c.v_scale, "0.1"),
+                     "V[k, j] ~ v-scale N(0, 1)")(
+      "a-mean", po::value(&c.a_mean)->default_value(c.a_mean), "a_j ~ a-mean + a-noise N(0, 1)")(
+      "a-noise", po::value(&c.a_noise)->default_value(c.a_noise), "see --a-mean")(
+      "seed", po::value(&c.seed)->default_value(c.seed),
+      "seed of V and a (keyed by the global token index: the same on any rank count)")(
+      "init-from", po::value(&c.init_from),
+      "start from DIR/V.npy (T, d) and DIR/a.npy (T, 1) instead of the generator");
+
+  po::options_description opt("Optimisation (plain full gradient descent)");
+  opt.add_options()("lr", po::value(&lr)->default_value("0.1"), "learning rate")(
+      "lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule),
+      "constant | inverse-max-prob: step t uses lr / max_prob_t, the same gradient-flow path on "
+      "another clock (flow_time = sum of the steps), ~T times faster while alpha is spread")(
+      "steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")(
+      "log-every", po::value(&c.log_every)->default_value(c.log_every),
+      "log to metrics.jsonl every K steps (0: about 20 log-spaced steps per decade); the first "
+      "and last steps always");
+
+  po::options_description run("Execution and output");
+  run.add_options()("threads", po::value(&c.threads)->default_value(c.threads),
+                    "OpenMP threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
+      "out", po::value(&c.out), "run directory (default: runs/polarize-<date>-<time>)")(
+      "no-save", "do not write V.npy and a.npy (written by default)")(
+      "quiet", "no progress output")("help,h", "this help");
+
+  po::options_description all;
+  all.add(model).add(init).add(opt).add(run);
+  return all;
+}
+
+}  // namespace
+
+std::optional<polarize::Config> parse_polarize_args(const std::vector<std::string>& args,
+                                                    std::string& help_out) {
+  polarize::Config c;
+  std::string T, steps, lr;
+  const po::options_description desc = polarize_options(c, T, steps, lr);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream os;
+      os << "widemax polarize: gradient descent on the value-softmax model y = V softmax(a), "
+            "V (d x T) and a (T)\nboth trained, the softmax length T split over the MPI ranks. "
+            "Logs the entropy of softmax(a) (nats),\nmax_prob, the loss and the gradient norms "
+            "to metrics.jsonl (DESIGN 1.2).\n\nUsage: mpirun --bind-to none -np P widemax "
+            "polarize [options]\n\n"
+         << desc;
+      help_out = os.str();
+      return std::nullopt;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    WIDEMAX_FAIL_HINT("see widemax polarize --help", "widemax polarize: ", e.what());
+  }
+  c.T = parse_count(T, "--T");
+  c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
+  char* end = nullptr;
+  c.lr = std::strtod(lr.c_str(), &end);
+  WIDEMAX_CHECK(!lr.empty() && end == lr.c_str() + lr.size(), "--lr: '", lr, "' is not a number");
+  c.d_given = vm.count("d") && !vm["d"].defaulted();
+  c.save = !vm.count("no-save");
+  c.progress = !vm.count("quiet");
+  polarize::validate(c);
+  return c;
+}
+
+int run_polarize(const std::vector<std::string>& args) {
+  std::string help;
+  const std::optional<polarize::Config> c = parse_polarize_args(args, help);
+  const comm::Communicator world(MPI_COMM_WORLD);
+  if (!c) {
+    if (world.rank() == 0) std::cout << help;
+    return 0;
+  }
+  const int threads = resolve_threads(c->threads, world);
+  const nlohmann::json runtime = describe_runtime(world, threads, c->progress);
+  polarize::run_polarize(*c, world, threads, runtime, /*write_outputs=*/true);
+  return 0;
+}
+
+}  // namespace widemax::cli
