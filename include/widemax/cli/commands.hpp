@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "widemax/diffusion/run.hpp"
 #include "widemax/train/config.hpp"
 
 namespace widemax::cli {
@@ -20,5 +21,10 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
 int run_train(const std::vector<std::string>& args);
 int run_ntk(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+
+// `widemax diffusion` (DESIGN 1.3). parse_diffusion_args returns std::nullopt after --help.
+std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
+                                                      std::string& help_out);
+int run_diffusion(const std::vector<std::string>& args);
 
 }  // namespace widemax::cli
