@@ -292,7 +292,7 @@ Mixture load_mixture(const std::string& spec, std::uint64_t seed) {
   std::error_code ec;
   WIDEMAX_CHECK_HINT(std::filesystem::is_regular_file(spec, ec), presets, "--mixture '", spec,
                      "' is neither a preset nor a readable file");
-  return mixture_from_json(read_text_file(spec), spec);
+  return mixture_from_json(read_text_file(spec), "--mixture " + spec);
 }
 
 std::int64_t sample_mixture(const Mixture& mix, std::uint64_t seed, std::uint64_t index,
