@@ -118,24 +118,11 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
   return all;
 }
 
-// The defaults of `widemax diffusion` where they differ from `widemax train`'s.
-diffusion::Config diffusion_defaults() {
-  diffusion::Config c;
-  c.net.width = 4096;
-  c.net.scale = "sqrt-m";
-  c.net.init = "symmetric";
-  c.net.sigma = 1.0;
-  c.net.steps = 2000;
-  c.net.log_every = 100;
-  c.net.optimizer.kind = "adam";
-  return c;
-}
-
 }  // namespace
 
 std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
                                                       std::string& help_out) {
-  diffusion::Config c = diffusion_defaults();
+  diffusion::Config c;
   Texts s;
   s.width = std::to_string(c.net.width);
   const po::options_description desc = diffusion_options(c, s);

@@ -454,6 +454,18 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
 }  // namespace
 
+train::Config default_net() {
+  train::Config c;
+  c.width = 4096;
+  c.scale = "sqrt-m";
+  c.init = "symmetric";
+  c.steps = 3000;
+  c.log_every = 100;
+  c.optimizer.kind = "adam";
+  c.schedule.kind = "cosine";
+  return c;
+}
+
 std::string mixture_spec(const Config& c) {
   if (!c.mixture.empty()) return c.mixture;
   return c.data.empty() ? "ring8" : "";

@@ -17,15 +17,20 @@
 
 namespace widemax::diffusion {
 
+// The model and optimiser defaults of `widemax diffusion`, where they differ from `widemax
+// train`'s: c_m = sqrt(m), symmetric init (F(W_0) = 0, so the initial score error is exactly 1),
+// Adam with a cosine schedule, 3000 steps, logging every 100.
+train::Config default_net();
+
 struct Config {
   // Model, optimiser and execution: the fields of `widemax train` that the trainer reads. Its data
   // fields are filled in by the run (n rows per step, d + k inputs, d outputs).
-  train::Config net;
+  train::Config net = default_net();
 
   // Data
   std::string mixture;  // preset or JSON file; "" with --data: no closed-form reference
   std::string data;     // CSV of points x_0 (every column a coordinate)
-  std::int64_t n = 4096;  // DSM rows per step
+  std::int64_t n = 1024;  // DSM rows per step
   std::uint64_t data_seed = 1;
   double t_min = 1e-3;
   double t_max = 5.0;
