@@ -75,7 +75,8 @@ err, ref = ((S - St) ** 2).sum(axis=1), (St ** 2).sum(axis=1)
 rel = err.sum() / ref.sum()
 assert math.isclose(s["score_rel_error"], rel, rel_tol=1e-8), (s["score_rel_error"], rel)
 t_min, T = cfg["t_min"], cfg["t_max"]
-b = np.minimum(((t - t_min) / (T - t_min) * 4).astype(int), 3)
+assert cfg["time_sampling"] == "log"  # buckets of equal probability: equal steps in log t
+b = np.minimum((np.log(t / t_min) / np.log(T / t_min) * 4).astype(int), 3)
 for k, bucket in enumerate(s["score_rel_error_by_t"]):
     mine = err[b == k].sum() / ref[b == k].sum()
     assert math.isclose(bucket["rel_error"], mine, rel_tol=1e-8), (k, bucket, mine)

@@ -34,7 +34,7 @@ struct Config {
   std::uint64_t data_seed = 1;
   double t_min = 1e-3;
   double t_max = 5.0;
-  std::string time_sampling = "uniform";
+  std::string time_sampling = "log";
   std::string time_features = "one,t,log-sigma,fourier:2";
 
   // Evaluation
