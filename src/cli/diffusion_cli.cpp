@@ -54,6 +54,9 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "scale", po::value(&m.scale)->default_value(m.scale), "c_m: m (the paper's) | sqrt-m (NTK)")(
       "init", po::value(&m.init)->default_value(m.init),
       "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
+      "baseline", po::value(&c.baseline)->default_value(c.baseline),
+      "gaussian (s = s_b - F / sigma_t, s_b the score of the data's Gaussian fit: pulls samples "
+      "that stray from the data back) | none (s = -F / sigma_t)")(
       "sigma", po::value(&m.sigma)->default_value(m.sigma), "w_r ~ N(0, sigma^2 I)")(
       "seed", po::value(&m.seed)->default_value(m.seed), "seed of the weight initialisation")(
       "train-a", po::bool_switch(&m.train_a), "train A too (default: only W, as in the paper)");
@@ -61,8 +64,9 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
   po::options_description opt("Optimisation");
   opt.add_options()("steps", po::value(&s.steps)->default_value(std::to_string(m.steps)),
                     "gradient steps")(
-      "lr", po::value(&s.lr), "learning rate (default: 1e-2 for adam, else 1 / (an estimate of "
-                              "the trace of the NTK of a step's rows at init))")(
+      "lr", po::value(&s.lr),
+      "learning rate (default: 1e-2 for adam, else 1 / (an estimate of "
+      "the trace of the NTK of a step's rows at init))")(
       "optimizer", po::value(&m.optimizer.kind)->default_value(m.optimizer.kind),
       "gd | momentum | adam")("momentum",
                               po::value(&m.optimizer.momentum)->default_value(m.optimizer.momentum),
@@ -83,9 +87,8 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "log the held-out score error to metrics.jsonl every K steps (0: first and last only)");
 
   po::options_description eval("Evaluation and sampling");
-  eval.add_options()(
-      "eval-n", po::value(&s.eval_n)->default_value(std::to_string(c.eval_n)),
-      "held-out (x_t, t) rows of the relative score error")(
+  eval.add_options()("eval-n", po::value(&s.eval_n)->default_value(std::to_string(c.eval_n)),
+                     "held-out (x_t, t) rows of the relative score error")(
       "time-buckets", po::value(&c.time_buckets)->default_value(c.time_buckets),
       "time buckets of equal probability for the score error by t")(
       "sampler", po::value(&c.sampler)->default_value(c.sampler),
@@ -94,8 +97,8 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "sampler steps from T to t-min (geometric in t)")(
       "samples", po::value(&s.samples)->default_value(std::to_string(c.samples)),
       "samples drawn (to samples.csv)")("sample-seed",
-                                         po::value(&c.sample_seed)->default_value(c.sample_seed),
-                                         "seed of the sampler's noise")(
+                                        po::value(&c.sample_seed)->default_value(c.sample_seed),
+                                        "seed of the sampler's noise")(
       "sw-directions", po::value(&c.sw_directions)->default_value(c.sw_directions),
       "random directions of the sliced Wasserstein distance")(
       "no-exact-reference", "do not also sample with the exact score of the mixture");

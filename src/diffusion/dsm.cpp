@@ -15,8 +15,8 @@ double TimeSampler::quantile(double u) const {
 }
 
 double TimeSampler::cdf(double t) const {
-  const double c = log_uniform ? std::log(t / t_min) / std::log(t_max / t_min)
-                               : (t - t_min) / (t_max - t_min);
+  const double c =
+      log_uniform ? std::log(t / t_min) / std::log(t_max / t_min) : (t - t_min) / (t_max - t_min);
   return std::min(1.0, std::max(0.0, c));
 }
 
@@ -142,26 +142,34 @@ void network_inputs(const double* X, std::int64_t n, std::int64_t d, double t,
   }
 }
 
-template void network_inputs(const double*, std::int64_t, std::int64_t, double,
-                             const TimeFeatures&, double*);
-template void network_inputs(const double*, std::int64_t, std::int64_t, double,
-                             const TimeFeatures&, float*);
+template void network_inputs(const double*, std::int64_t, std::int64_t, double, const TimeFeatures&,
+                             double*);
+template void network_inputs(const double*, std::int64_t, std::int64_t, double, const TimeFeatures&,
+                             float*);
 
 DsmDraws::DsmDraws(const Mixture* mix, const std::vector<double>* points, std::int64_t d,
-                   const TimeSampler& times, const TimeFeatures& features, std::uint64_t seed)
-    : mix_(mix), points_(points), d_(d), times_(times), features_(features), seed_(seed) {
+                   const TimeSampler& times, const TimeFeatures& features, std::uint64_t seed,
+                   const Mixture* baseline)
+    : mix_(mix),
+      points_(points),
+      baseline_(baseline),
+      d_(d),
+      times_(times),
+      features_(features),
+      seed_(seed) {
+  WIDEMAX_CHECK(!baseline || baseline->d == d, "DsmDraws: the baseline is not ", d, "-dimensional");
   WIDEMAX_CHECK((mix != nullptr) != (points != nullptr), "DsmDraws: give a mixture or points");
   WIDEMAX_CHECK(!points || (!points->empty() && points->size() % static_cast<std::size_t>(d) == 0),
                 "DsmDraws: the points are not rows of ", d, " numbers");
 }
 
 void DsmDraws::fill(std::uint64_t first, std::int64_t n, double* X, double* Y, double* t,
-                    double* x0) const {
+                    double* x0, double* eps) const {
   const std::int64_t d = d_, w = input_dim();
   const auto n_points = points_ ? static_cast<std::int64_t>(points_->size()) / d : 0;
 #pragma omp parallel
   {
-    std::vector<double> x(static_cast<std::size_t>(d));
+    std::vector<double> x(static_cast<std::size_t>(d)), sb(static_cast<std::size_t>(d), 0.0);
 #pragma omp for schedule(static)
     for (std::int64_t p = 0; p < n; ++p) {
       const std::uint64_t q = first + static_cast<std::uint64_t>(p);
@@ -181,6 +189,11 @@ void DsmDraws::fill(std::uint64_t first, std::int64_t n, double* X, double* Y, d
         row[j] = a * x[j] + s * e;
         Y[p * d + j] = e;
         if (x0) x0[p * d + j] = x[j];
+        if (eps) eps[p * d + j] = e;
+      }
+      if (baseline_) {
+        score(*baseline_, row, &tq, 1, sb.data());
+        for (std::int64_t j = 0; j < d; ++j) Y[p * d + j] += s * sb[j];
       }
       features_.eval(tq, row + d);
       if (t) t[p] = tq;

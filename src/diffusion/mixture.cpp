@@ -76,7 +76,8 @@ std::vector<double> numbers(const nlohmann::json& j, const std::string& what,
   WIDEMAX_CHECK(j.is_array(), source, ": ", what, " must be a list of numbers");
   std::vector<double> v;
   for (const auto& e : j) {
-    WIDEMAX_CHECK(e.is_number(), source, ": ", what, " must be a list of numbers, found ", e.dump());
+    WIDEMAX_CHECK(e.is_number(), source, ": ", what, " must be a list of numbers, found ",
+                  e.dump());
     v.push_back(e.get<double>());
   }
   return v;
@@ -133,8 +134,8 @@ Mixture make_mixture(std::vector<double> weights, std::vector<double> means,
                   weights[k], "; weights must be positive");
     sum += weights[k];
   }
-  WIDEMAX_CHECK_HINT(std::abs(sum - 1.0) <= 1e-6, "the weights are probabilities",
-                     source, ": the weights sum to ", sum, ", not 1");
+  WIDEMAX_CHECK_HINT(std::abs(sum - 1.0) <= 1e-6, "the weights are probabilities", source,
+                     ": the weights sum to ", sum, ", not 1");
   for (auto& w : weights) w /= sum;
   for (std::int64_t q = 0; q < K * d; ++q)
     WIDEMAX_CHECK(std::isfinite(means[q]), source, ": mean ", q / d, " has a non-finite entry");
@@ -207,8 +208,8 @@ Mixture mixture_from_json(const std::string& text, const std::string& source) {
                   ": covariance ", k, " must be a list of ", d, " rows of ", d, " numbers");
     for (std::int64_t i = 0; i < d; ++i) {
       const auto row = numbers(jc[k][i], cat("covariance ", k, " row ", i), source);
-      WIDEMAX_CHECK(static_cast<std::int64_t>(row.size()) == d, source, ": covariance ", k,
-                    " row ", i, " has ", row.size(), " numbers, expected ", d);
+      WIDEMAX_CHECK(static_cast<std::int64_t>(row.size()) == d, source, ": covariance ", k, " row ",
+                    i, " has ", row.size(), " numbers, expected ", d);
       covs.insert(covs.end(), row.begin(), row.end());
     }
   }
@@ -221,8 +222,8 @@ nlohmann::json Mixture::to_json() const {
     m.push_back(std::vector<double>(means.begin() + k * d, means.begin() + (k + 1) * d));
     nlohmann::json rows = nlohmann::json::array();
     for (std::int64_t i = 0; i < d; ++i)
-      rows.push_back(std::vector<double>(covs.begin() + (k * d + i) * d,
-                                         covs.begin() + (k * d + i + 1) * d));
+      rows.push_back(
+          std::vector<double>(covs.begin() + (k * d + i) * d, covs.begin() + (k * d + i + 1) * d));
     c.push_back(rows);
   }
   return {{"weights", weights}, {"means", m}, {"covariances", c}};
@@ -307,15 +308,16 @@ std::int64_t sample_mixture(const Mixture& mix, std::uint64_t seed, std::uint64_
   const double* lam = mix.evals.data() + k * d;
   for (std::int64_t i = 0; i < d; ++i) x[i] = mu[i];
   for (std::int64_t j = 0; j < d; ++j) {
-    const double c = std::sqrt(lam[j]) * rng::normal(seed, kStreamPoint, index,
-                                                     static_cast<std::uint64_t>(j));
+    const double c =
+        std::sqrt(lam[j]) * rng::normal(seed, kStreamPoint, index, static_cast<std::uint64_t>(j));
     for (std::int64_t i = 0; i < d; ++i) x[i] += c * E[j * d + i];
   }
   return k;
 }
 
 double log_density(const Mixture& mix, const double* x, double t) {
-  std::vector<double> logp(static_cast<std::size_t>(mix.K)), w(static_cast<std::size_t>(mix.K * mix.d));
+  std::vector<double> logp(static_cast<std::size_t>(mix.K)),
+      w(static_cast<std::size_t>(mix.K * mix.d));
   component_terms(mix, x, t, logp.data(), w.data());
   return log_sum_exp(logp.data(), mix.K) -
          0.5 * static_cast<double>(mix.d) * std::log(2.0 * std::numbers::pi);
@@ -342,6 +344,36 @@ void score(const Mixture& mix, const double* X, const double* t, std::int64_t n,
       }
     }
   }
+}
+
+Mixture gaussian_fit(const Mixture& mix) {
+  const std::int64_t d = mix.d;
+  std::vector<double> m(static_cast<std::size_t>(d), 0.0), C(static_cast<std::size_t>(d * d), 0.0);
+  for (std::int64_t k = 0; k < mix.K; ++k)
+    for (std::int64_t i = 0; i < d; ++i) m[i] += mix.weights[k] * mix.mean(k)[i];
+  for (std::int64_t k = 0; k < mix.K; ++k)
+    for (std::int64_t i = 0; i < d; ++i)
+      for (std::int64_t j = 0; j < d; ++j)
+        C[i * d + j] += mix.weights[k] * (mix.covs[(k * d + i) * d + j] +
+                                          (mix.mean(k)[i] - m[i]) * (mix.mean(k)[j] - m[j]));
+  return make_mixture({1.0}, std::move(m), std::move(C), 1, d, "the Gaussian fit of " + mix.source);
+}
+
+Mixture gaussian_fit(const std::vector<double>& points, std::int64_t d) {
+  const auto n = static_cast<std::int64_t>(points.size()) / d;
+  WIDEMAX_CHECK(n >= 1, "gaussian_fit: no points");
+  std::vector<double> m(static_cast<std::size_t>(d), 0.0), C(static_cast<std::size_t>(d * d), 0.0);
+  for (std::int64_t p = 0; p < n; ++p)
+    for (std::int64_t i = 0; i < d; ++i) m[i] += points[p * d + i] / static_cast<double>(n);
+  for (std::int64_t p = 0; p < n; ++p)
+    for (std::int64_t i = 0; i < d; ++i)
+      for (std::int64_t j = 0; j < d; ++j)
+        C[i * d + j] +=
+            (points[p * d + i] - m[i]) * (points[p * d + j] - m[j]) / static_cast<double>(n);
+  double top = 0;
+  for (std::int64_t i = 0; i < d; ++i) top = std::max(top, C[i * d + i]);
+  for (std::int64_t i = 0; i < d; ++i) C[i * d + i] += 1e-9 * std::max(top, 1e-300);
+  return make_mixture({1.0}, std::move(m), std::move(C), 1, d, "the Gaussian fit of the data");
 }
 
 std::int64_t nearest_mode(const Mixture& mix, const double* x) {

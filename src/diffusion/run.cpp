@@ -108,18 +108,23 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     points = std::move(ds.X);
   }
   const Mixture* mixp = mix ? &*mix : nullptr;
+  // The baseline is part of the model: the Gaussian fit of the training data.
+  std::optional<Mixture> base;
+  if (c.baseline == "gaussian")
+    base = points.empty() ? gaussian_fit(*mix) : gaussian_fit(points, d);
+  const Mixture* basep = base ? &*base : nullptr;
   const TimeSampler times = make_time_sampler(c.t_min, c.t_max, c.time_sampling);
   const TimeFeatures features(c.time_features, c.t_max);
   const std::int64_t din = d + features.size();
-  const DsmDraws train_draws(points.empty() ? mixp : nullptr, points.empty() ? nullptr : &points,
-                             d, times, features, derive_seed(c.data_seed, kPurposeTrain));
+  const DsmDraws train_draws(points.empty() ? mixp : nullptr, points.empty() ? nullptr : &points, d,
+                             times, features, derive_seed(c.data_seed, kPurposeTrain), basep);
   const DsmDraws held_draws(mixp, mixp ? nullptr : &points, d, times, features,
-                            derive_seed(c.data_seed, kPurposeHeldout));
+                            derive_seed(c.data_seed, kPurposeHeldout), basep);
 
   // Grid row data_index() holds rows shard_range(n) of every step's n rows, and the same share of
   // the held-out rows and of the samples.
-  for (const auto& [count, option] : {std::pair{c.n, "--n"}, std::pair{c.eval_n, "--eval-n"},
-                                      std::pair{c.samples, "--samples"}})
+  for (const auto& [count, option] :
+       {std::pair{c.n, "--n"}, std::pair{c.eval_n, "--eval-n"}, std::pair{c.samples, "--samples"}})
     WIDEMAX_CHECK_HINT(count >= grid.p_data(), "use fewer grid rows (--grid 1xP)", option, " ",
                        count, " is smaller than the ", grid.p_data(),
                        " grid rows that split the rows");
@@ -138,22 +143,23 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.net.d_out = d;
   train::check_memory(c.net, grid, din, d, rows.size(), 0, threads);
   train::Trainer<T> tr(c.net, grid, data, threads);
-  const double lr = c.net.lr > 0                    ? c.net.lr
+  const double lr = c.net.lr > 0                     ? c.net.lr
                     : c.net.optimizer.kind == "adam" ? kDefaultAdamLr
                                                      : train::default_lr(c.net, data, grid);
 
-  // Held-out rows and their true scores, drawn once.
+  // Held-out rows, their true scores and their baseline scores, drawn once.
   const model::Range erows = model::shard_range(c.eval_n, grid.p_data(), grid.data_index());
   const std::int64_t ne = erows.size();
   std::vector<double> Xe(static_cast<std::size_t>(ne * din)), Ee(static_cast<std::size_t>(ne * d)),
       te(static_cast<std::size_t>(ne)), Se;
   held_draws.fill(static_cast<std::uint64_t>(erows.begin), ne, Xe.data(), Ee.data(), te.data());
+  std::vector<double> xt(static_cast<std::size_t>(ne * d)), Sbe(xt.size(), 0.0);
+  for (std::int64_t p = 0; p < ne; ++p) std::copy_n(Xe.begin() + p * din, d, xt.begin() + p * d);
   if (mix) {
-    std::vector<double> xt(static_cast<std::size_t>(ne * d));
-    for (std::int64_t p = 0; p < ne; ++p) std::copy_n(Xe.begin() + p * din, d, xt.begin() + p * d);
     Se.resize(xt.size());
     score(*mix, xt.data(), te.data(), ne, Se.data());
   }
+  if (base) score(*base, xt.data(), te.data(), ne, Sbe.data());
   const std::vector<T> XeT(Xe.begin(), Xe.end());
   std::vector<T> Fe(static_cast<std::size_t>(ne * d));
   auto evaluate = [&]() {
@@ -165,7 +171,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       double dsm = 0;
       for (std::int64_t j = 0; j < d; ++j) {
         const double f = static_cast<double>(Fe[p * d + j]);
-        s[j] = -f / sig;
+        s[j] = Sbe[p * d + j] - f / sig;
         dsm += (f - Ee[p * d + j]) * (f - Ee[p * d + j]);
       }
       se.add_dsm(dsm);
@@ -185,14 +191,15 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     cfg["threads_resolved"] = threads;
     dir->write_json("config.json", cfg);
     if (mix) dir->write_json("mixture.json", mix->to_json());
+    if (base) dir->write_json("baseline.json", base->to_json());
   }
   log::info(cat("widemax diffusion: ", spec.empty() ? "" : "mixture " + spec + " ",
                 c.data.empty() ? "" : "data " + c.data + " ", "d=", d,
                 mix ? cat(" K=", mix->K) : std::string(), " m=", c.net.width, " inputs ", din,
-                " (x_t + ", c.time_features, "), ", c.n, " rows/step, t in [", c.t_min, ", ",
-                c.t_max, "], ", c.net.optimizer.kind, " lr=", lr, " ", c.net.precision, " grid ",
-                grid.p_data(), "x", grid.p_width(),
-                dir ? " -> " + dir->path().string() : std::string()));
+                " (x_t + ", c.time_features, "), baseline ", c.baseline, ", ", c.n,
+                " rows/step, t ", c.time_sampling, " in [", c.t_min, ", ", c.t_max, "], ",
+                c.net.optimizer.kind, " lr=", lr, " ", c.net.precision, " grid ", grid.p_data(),
+                "x", grid.p_width(), dir ? " -> " + dir->path().string() : std::string()));
 
   Result result;
   Stopwatch train_clock;
@@ -270,11 +277,18 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const model::Range srows = model::shard_range(c.samples, grid.p_data(), grid.data_index());
   const std::int64_t ns = srows.size();
   std::vector<T> in(static_cast<std::size_t>(ns * din)), out(static_cast<std::size_t>(ns * d));
+  std::vector<double> tv(static_cast<std::size_t>(ns));
   const ScoreFn net_score = [&](const double* X, std::int64_t n, double t, double* S) {
     network_inputs(X, n, d, t, features, in.data());
     tr.predict(in.data(), n, out.data());
     const double sig = ou_sigma(t);
-    for (std::int64_t q = 0; q < n * d; ++q) S[q] = -static_cast<double>(out[q]) / sig;
+    if (base) {
+      std::fill(tv.begin(), tv.end(), t);
+      score(*base, X, tv.data(), n, S);
+    } else {
+      std::fill(S, S + n * d, 0.0);
+    }
+    for (std::int64_t q = 0; q < n * d; ++q) S[q] -= static_cast<double>(out[q]) / sig;
   };
   auto gather = [&](const std::vector<double>& local) {
     std::vector<double> all(static_cast<std::size_t>(c.samples * d), 0.0);
@@ -293,7 +307,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (exact) {
     // The same x_T and the same Brownian increments: the two sample sets differ only by the score.
     const ScoreFn exact_score = [&](const double* X, std::int64_t n, double t, double* S) {
-      const std::vector<double> tv(static_cast<std::size_t>(n), t);
+      std::fill(tv.begin(), tv.end(), t);
       score(*mix, X, tv.data(), n, S);
     };
     reverse_sample(kind, exact_score, tgrid, static_cast<std::uint64_t>(srows.begin), ns, d,
@@ -370,14 +384,15 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       const bool writes = grid.data_index() == 0;  // grid columns hold copies of the same neurons
       const auto& p = tr.params();
       const std::int64_t nrows = writes ? p.neurons.size() : 0;
-      comm::write_npy_rows(grid.world(), dir->path() / "W.npy", p.W.data(), p.neurons.begin,
-                           nrows, c.net.width, din);
-      comm::write_npy_rows(grid.world(), dir->path() / "A.npy", p.A.data(), p.neurons.begin,
-                           nrows, c.net.width, d);
+      comm::write_npy_rows(grid.world(), dir->path() / "W.npy", p.W.data(), p.neurons.begin, nrows,
+                           c.net.width, din);
+      comm::write_npy_rows(grid.world(), dir->path() / "A.npy", p.A.data(), p.neurons.begin, nrows,
+                           c.net.width, d);
       if (rank0) {
         std::vector<double> X(static_cast<std::size_t>(c.eval_n * din)),
             E(static_cast<std::size_t>(c.eval_n * d)), t(static_cast<std::size_t>(c.eval_n));
-        held_draws.fill(0, c.eval_n, X.data(), E.data(), t.data());
+        std::vector<double> Y(E.size());
+        held_draws.fill(0, c.eval_n, X.data(), Y.data(), t.data(), nullptr, E.data());
         const std::int64_t w = din + 1 + d;
         std::vector<double> table(static_cast<std::size_t>(c.eval_n * w));
         for (std::int64_t i = 0; i < c.eval_n; ++i) {
@@ -403,6 +418,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"d", d},
       {"input_dim", din},
       {"time_features", c.time_features},
+      {"baseline", c.baseline},
       {"t_min", c.t_min},
       {"t_max", c.t_max},
       {"sampler", to_string(kind)},
@@ -476,13 +492,14 @@ void validate(const Config& c) {
   WIDEMAX_CHECK(c.n >= 1, "--n must be at least 1, got ", c.n);
   make_time_sampler(c.t_min, c.t_max, c.time_sampling);
   const TimeFeatures f(c.time_features, c.t_max);
+  WIDEMAX_CHECK_HINT(c.baseline == "gaussian" || c.baseline == "none", "choose gaussian or none",
+                     "--baseline: unknown baseline '", c.baseline, "'");
   WIDEMAX_CHECK(c.eval_n >= 1, "--eval-n must be at least 1, got ", c.eval_n);
   WIDEMAX_CHECK(c.time_buckets >= 1, "--time-buckets must be at least 1, got ", c.time_buckets);
   parse_sampler(c.sampler);
   WIDEMAX_CHECK(c.sample_steps >= 1, "--sample-steps must be at least 1, got ", c.sample_steps);
   WIDEMAX_CHECK(c.samples >= 1, "--samples must be at least 1, got ", c.samples);
-  WIDEMAX_CHECK(c.sw_directions >= 1, "--sw-directions must be at least 1, got ",
-                c.sw_directions);
+  WIDEMAX_CHECK(c.sw_directions >= 1, "--sw-directions must be at least 1, got ", c.sw_directions);
   WIDEMAX_CHECK_HINT(c.net.activation == "softmax", "the score model is the softmax network",
                      "widemax diffusion supports --activation softmax only");
 }
@@ -490,10 +507,27 @@ void validate(const Config& c) {
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j = train::to_json(c.net);
   // The data and checkpoint fields of `widemax train` mean nothing here.
-  for (const char* k : {"data", "n", "d", "d_out", "labels", "data_seed", "target", "standardize",
-                        "standardize_target", "test_fraction", "test_data", "classes", "batch",
-                        "ntk_every", "ntk_samples", "lr_auto", "lr_auto_c", "checkpoint_every",
-                        "keep_checkpoints", "resume", "init_from"})
+  for (const char* k : {"data",
+                        "n",
+                        "d",
+                        "d_out",
+                        "labels",
+                        "data_seed",
+                        "target",
+                        "standardize",
+                        "standardize_target",
+                        "test_fraction",
+                        "test_data",
+                        "classes",
+                        "batch",
+                        "ntk_every",
+                        "ntk_samples",
+                        "lr_auto",
+                        "lr_auto_c",
+                        "checkpoint_every",
+                        "keep_checkpoints",
+                        "resume",
+                        "init_from"})
     j.erase(k);
   j.update(nlohmann::json{{"mixture", c.mixture},
                           {"data", c.data},
@@ -503,6 +537,7 @@ nlohmann::json to_json(const Config& c) {
                           {"t_max", c.t_max},
                           {"time_sampling", c.time_sampling},
                           {"time_features", c.time_features},
+                          {"baseline", c.baseline},
                           {"eval_n", c.eval_n},
                           {"time_buckets", c.time_buckets},
                           {"sampler", c.sampler},

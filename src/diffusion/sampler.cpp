@@ -32,8 +32,8 @@ std::vector<double> sampler_grid(double t_min, double t_max, std::int64_t steps)
 }
 
 std::int64_t reverse_sample(SamplerKind kind, const ScoreFn& score, const std::vector<double>& grid,
-                            std::uint64_t first, std::int64_t n, std::int64_t d,
-                            std::uint64_t seed, double* X) {
+                            std::uint64_t first, std::int64_t n, std::int64_t d, std::uint64_t seed,
+                            double* X) {
   const auto steps = static_cast<std::int64_t>(grid.size()) - 1;
   const std::int64_t nd = n * d;
   for (std::int64_t p = 0; p < n; ++p)
@@ -56,9 +56,9 @@ std::int64_t reverse_sample(SamplerKind kind, const ScoreFn& score, const std::v
       for (std::int64_t p = 0; p < n; ++p)
         for (std::int64_t j = 0; j < d; ++j) {
           const std::int64_t q = p * d + j;
-          const double z = rng::normal(seed, kStreamSamplerNoise,
-                                       first + static_cast<std::uint64_t>(p),
-                                       static_cast<std::uint64_t>(i * d + j));
+          const double z =
+              rng::normal(seed, kStreamSamplerNoise, first + static_cast<std::uint64_t>(p),
+                          static_cast<std::uint64_t>(i * d + j));
           X[q] += h * (X[q] + 2.0 * S[q]) + noise * z;
         }
     } else {
@@ -66,8 +66,7 @@ std::int64_t reverse_sample(SamplerKind kind, const ScoreFn& score, const std::v
       for (std::int64_t q = 0; q < nd; ++q) Xp[q] = X[q] + h * (X[q] + S[q]);
       score(Xp.data(), n, grid[i + 1], S2.data());
       ++evals;
-      for (std::int64_t q = 0; q < nd; ++q)
-        X[q] += 0.5 * h * ((X[q] + S[q]) + (Xp[q] + S2[q]));
+      for (std::int64_t q = 0; q < nd; ++q) X[q] += 0.5 * h * ((X[q] + S[q]) + (Xp[q] + S2[q]));
     }
   }
   return evals;

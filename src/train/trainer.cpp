@@ -382,9 +382,8 @@ namespace widemax::train {
 
 template <class T>
 void Trainer<T>::replace_train_rows(std::span<const double> X, std::span<const double> Y) {
-  WIDEMAX_CHECK(X.size() == X_.size() && Y.size() == Y_.size(),
-                "replace_train_rows: expected ", X_.size(), " + ", Y_.size(), " numbers, got ",
-                X.size(), " + ", Y.size());
+  WIDEMAX_CHECK(X.size() == X_.size() && Y.size() == Y_.size(), "replace_train_rows: expected ",
+                X_.size(), " + ", Y_.size(), " numbers, got ", X.size(), " + ", Y.size());
   std::copy(X.begin(), X.end(), X_.begin());
   std::copy(Y.begin(), Y.end(), Y_.begin());
 }

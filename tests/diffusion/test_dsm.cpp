@@ -1,9 +1,10 @@
 // Denoising score matching rows and metrics:
-//   - the gradient that training uses (the kernels on DSM rows, loss 1/2 ||F - eps||^2) against
-//     central finite differences of the DSM loss written in score form, DESIGN 1.3's
-//     1/2 sum_i sigma_i^2 ||s(x_i, t_i) + eps_i / sigma_i||^2 with s = -F / sigma, evaluated with
-//     the naive long-double reference network;
-//   - the rows themselves: x_t = e^{-t} x_0 + sigma_t eps, phi(t) against closed forms;
+//   - the gradient that training uses (the kernels on DSM rows, loss 1/2 ||F - target||^2)
+//     against central finite differences of the DSM loss written in score form, DESIGN 1.3's
+//     1/2 sum_i sigma_i^2 ||s(x_i, t_i) + eps_i / sigma_i||^2 with s = s_b - F / sigma, evaluated
+//     with the naive long-double reference network, without and with a Gaussian baseline s_b;
+//   - the rows themselves: x_t = e^{-t} x_0 + sigma_t eps, the target eps + sigma_t s_b, phi(t)
+//     against closed forms;
 //   - the time sampler's quantile and cdf, and the time features' refusals;
 //   - W_2 of sorted samples against a brute-force coupling of replicated points, and the sliced
 //     Wasserstein distance of a shifted set against its closed form ||v|| / sqrt(d).
@@ -24,22 +25,38 @@
 using namespace widemax::diffusion;
 namespace model = widemax::model;
 
-TEST(Dsm, TrainingGradientIsTheGradientOfTheWeightedDsmLoss) {
+namespace {
+
+// An isotropic Gaussian baseline N(m, v I): its score at time t is
+// -(x - e^{-t} m) / (e^{-2t} v + sigma_t^2), written out here independently of mixture.cpp.
+constexpr double kBaseMean[2] = {0.3, -0.2}, kBaseVar = 1.7;
+
+Mixture isotropic_baseline() {
+  return make_mixture({1.0}, {kBaseMean[0], kBaseMean[1]}, {kBaseVar, 0.0, 0.0, kBaseVar}, 1, 2,
+                      "baseline");
+}
+
+std::vector<long double> baseline_score(const double* x, long double t) {
+  const long double a = std::exp(-t), v = a * a * kBaseVar + 1 - a * a;
+  return {-(x[0] - a * kBaseMean[0]) / v, -(x[1] - a * kBaseMean[1]) / v};
+}
+
+void check_dsm_gradient(const Mixture* baseline) {
   const Mixture mix = load_mixture("ring8", 1);
   const TimeSampler times = make_time_sampler(0.01, 3.0, "uniform");
   const TimeFeatures features("one,t,log-sigma,fourier:1", 3.0);
-  const DsmDraws draws(&mix, nullptr, 2, times, features, 5);
+  const DsmDraws draws(&mix, nullptr, 2, times, features, 5, baseline);
   const std::int64_t n = 6, din = draws.input_dim(), d = 2, m = 41;
   ASSERT_EQ(din, 2 + 5);
-  std::vector<double> X(n * din), Y(n * d), t(n);
-  draws.fill(100, n, X.data(), Y.data(), t.data());
+  std::vector<double> X(n * din), Y(n * d), t(n), eps(n * d);
+  draws.fill(100, n, X.data(), Y.data(), t.data(), nullptr, eps.data());
 
   for (const auto scale : {model::Scale::kSqrtM, model::Scale::kM}) {
     model::Shape s{m, din, d, model::Activation::kSoftmax, scale};
     model::Params<double> p;
     p.neurons = {0, m};
     model::init_params(s, model::InitSpec{"gaussian", 0.8, 3}, p);
-    // The training gradient: what Trainer::compute_gradient does on one shard.
+    // The training gradient: what Trainer::compute_gradient does on one shard, on the targets Y.
     model::Workspace<double> ws(n, 16, d, 1);
     std::vector<double> part(n * s.record_width()), F(n * d), R(n * d), rf(n, 0.0), gW(m * din);
     model::forward_partial(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), ws);
@@ -51,17 +68,19 @@ TEST(Dsm, TrainingGradientIsTheGradientOfTheWeightedDsmLoss) {
     model::backward(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
                     gW.data(), static_cast<double*>(nullptr), ws);
 
-    // The DSM loss in score form, from the reference network.
-    widemax::ref::RefNet net{m, din, d, 0, static_cast<long double>(model::output_scale(s)), p.W,
-                             p.A};
+    // The DSM loss in score form, s = s_b - F / sigma, from the reference network and the noise
+    // eps itself (not the targets).
+    widemax::ref::RefNet net{m,   din, d, 0, static_cast<long double>(model::output_scale(s)),
+                             p.W, p.A};
     auto dsm_loss = [&]() {
       const auto Fr = widemax::ref::ref_forward(net, X, n);
       long double L = 0;
       for (std::int64_t i = 0; i < n; ++i) {
         const long double sig = std::sqrt(-std::expm1(-2.0L * t[i]));
+        const auto sb = baseline_score(X.data() + i * din, t[i]);
         for (std::int64_t j = 0; j < d; ++j) {
-          const long double score = -Fr[i * d + j] / sig;
-          const long double r = score + Y[i * d + j] / sig;
+          const long double score = (baseline ? sb[j] : 0.0L) - Fr[i * d + j] / sig;
+          const long double r = score + eps[i * d + j] / sig;
           L += 0.5L * sig * sig * r * r;
         }
       }
@@ -77,8 +96,17 @@ TEST(Dsm, TrainingGradientIsTheGradientOfTheWeightedDsmLoss) {
       net.W[q] = w0;
       fd[q] = static_cast<double>((up - dn) / (2 * h));
     }
-    EXPECT_LT(widemax::ref::rel_diff(gW, fd), 1e-6) << model::to_string(scale);
+    EXPECT_LT(widemax::ref::rel_diff(gW, fd), 1e-6)
+        << model::to_string(scale) << (baseline ? " with baseline" : "");
   }
+}
+
+}  // namespace
+
+TEST(Dsm, TrainingGradientIsTheGradientOfTheWeightedDsmLoss) {
+  check_dsm_gradient(nullptr);
+  const Mixture base = isotropic_baseline();
+  check_dsm_gradient(&base);
 }
 
 TEST(Dsm, RowsAreNoisedPointsWithTheirTimeFeatures) {
@@ -112,6 +140,19 @@ TEST(Dsm, RowsAreNoisedPointsWithTheirTimeFeatures) {
                               std::sin(2 * std::numbers::pi * t[i] / 5)};
     for (int j = 0; j < 9; ++j) EXPECT_NEAR(phi[j], expect[j], 1e-12) << j;
   }
+  // With a baseline the target is eps + sigma_t s_b(x_t, t).
+  const Mixture base = isotropic_baseline();
+  const Mixture ring = load_mixture("ring8", 1);
+  const DsmDraws with_base(&ring, nullptr, 2, times, TimeFeatures("one", 5.0), 9, &base);
+  std::vector<double> Xb(8 * 3), Yb(8 * 2), tb(8), eb(8 * 2);
+  with_base.fill(0, 8, Xb.data(), Yb.data(), tb.data(), nullptr, eb.data());
+  for (int i = 0; i < 8; ++i) {
+    const auto sb = baseline_score(Xb.data() + i * 3, tb[i]);
+    const double s = std::sqrt(1 - std::exp(-2 * tb[i]));
+    for (int j = 0; j < 2; ++j)
+      EXPECT_NEAR(Yb[i * 2 + j], eb[i * 2 + j] + s * static_cast<double>(sb[j]), 1e-12);
+  }
+
   // The same rows whatever the range they are drawn in (what makes the run grid-independent).
   std::vector<double> X2(din), Y2(4), t2(1);
   draws.fill(7 + 13, 1, X2.data(), Y2.data(), t2.data());
@@ -152,11 +193,13 @@ TEST(Dsm, BadTimeSettingsAreRefused) {
     }
     return std::string("(no error)");
   };
-  EXPECT_NE(message([] { make_time_sampler(1.0, 1.0, "uniform"); })
-                .find("--t-min 1 must be below --t-max 1"),
+  EXPECT_NE(message([] {
+              make_time_sampler(1.0, 1.0, "uniform");
+            }).find("--t-min 1 must be below --t-max 1"),
             std::string::npos);
-  EXPECT_NE(message([] { make_time_sampler(0.0, 1.0, "uniform"); }).find("--t-min must be positive"),
-            std::string::npos);
+  EXPECT_NE(
+      message([] { make_time_sampler(0.0, 1.0, "uniform"); }).find("--t-min must be positive"),
+      std::string::npos);
   EXPECT_NE(message([] { make_time_sampler(0.1, 1.0, "cubic"); }).find("unknown distribution"),
             std::string::npos);
   EXPECT_NE(message([] { TimeFeatures("one,tau", 1.0); }).find("unknown feature 'tau'"),

@@ -80,8 +80,10 @@ void expect_score_matches_fd(const Mixture& mix, const char* name) {
       // Points near the components, between them and far out.
       std::vector<double> x(d);
       for (std::int64_t j = 0; j < d; ++j)
-        x[j] = std::exp(-t) * mix.means[(p % mix.K) * d + j] +
-               (p < 4 ? 0.1 : p < 8 ? 0.7 : 3.0) * std::sin(1.7 * p + 2.3 * j);
+        x[j] = std::exp(-t) * mix.means[(p % mix.K) * d + j] + (p < 4   ? 0.1
+                                                                : p < 8 ? 0.7
+                                                                        : 3.0) *
+                                                                   std::sin(1.7 * p + 2.3 * j);
       std::vector<double> s(d);
       score(mix, x.data(), &t, 1, s.data());
       std::vector<LD> xl(x.begin(), x.end());
@@ -169,6 +171,13 @@ TEST(Mixture, SamplesHaveTheMixtureMoments) {
   }
   for (std::int64_t a = 0; a < d; ++a)
     for (std::int64_t b = 0; b < d; ++b) cov[a * d + b] -= mu[a] * mu[b];
+  // The Gaussian fit has exactly these moments.
+  const Mixture fit = gaussian_fit(mix);
+  ASSERT_EQ(fit.K, 1);
+  for (std::int64_t a = 0; a < d; ++a) {
+    EXPECT_NEAR(fit.means[a], mu[a], 1e-14);
+    for (std::int64_t b = 0; b < d; ++b) EXPECT_NEAR(fit.covs[a * d + b], cov[a * d + b], 1e-14);
+  }
   for (std::int64_t a = 0; a < d; ++a) {
     EXPECT_NEAR(mean[a], mu[a], 6 * std::sqrt(cov[a * d + a] / n)) << a;
     for (std::int64_t b = 0; b < d; ++b) {
@@ -183,6 +192,19 @@ TEST(Mixture, SamplesHaveTheMixtureMoments) {
   sample_mixture(mix, 42, 17, x.data());
   sample_mixture(mix, 42, 17, y.data());
   EXPECT_EQ(x, y);
+}
+
+TEST(Mixture, GaussianFitOfPoints) {
+  const std::vector<double> pts = {0, 0, 2, 0, 0, 4, 2, 4};  // mean (1, 2), variances 1 and 4
+  const Mixture fit = gaussian_fit(pts, 2);
+  EXPECT_NEAR(fit.means[0], 1.0, 1e-15);
+  EXPECT_NEAR(fit.means[1], 2.0, 1e-15);
+  EXPECT_NEAR(fit.covs[0], 1.0, 1e-8);
+  EXPECT_NEAR(fit.covs[1], 0.0, 1e-15);
+  EXPECT_NEAR(fit.covs[3], 4.0, 1e-8);
+  // Collinear points: a singular sample covariance, still a usable (positive definite) fit.
+  const Mixture line = gaussian_fit({0, 0, 1, 1, 2, 2}, 2);
+  EXPECT_GT(line.evals[0], 0.0);
 }
 
 TEST(Mixture, RingPreset) {

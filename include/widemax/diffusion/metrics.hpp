@@ -27,10 +27,10 @@ class ScoreError {
   // The sums (3 per bucket: error^2, true^2, rows; then DSM residual^2 and rows), so that ranks
   // can add theirs in one all-reduce.
   std::vector<double>& sums() { return sums_; }
-  double rel_error() const;                // over all buckets
-  double rel_error(int bucket) const;      // NaN for an empty bucket
-  double mean_dsm_loss() const;            // mean of 1/2 ||F - eps||^2
-  double bucket_lo(int bucket) const;      // the time range of a bucket
+  double rel_error() const;            // over all buckets
+  double rel_error(int bucket) const;  // NaN for an empty bucket
+  double mean_dsm_loss() const;        // mean of 1/2 ||F - eps||^2
+  double bucket_lo(int bucket) const;  // the time range of a bucket
   double bucket_hi(int bucket) const;
   // [{"t_lo", "t_hi", "rel_error", "n"}, ...]
   nlohmann::json by_time() const;
@@ -41,8 +41,8 @@ class ScoreError {
   std::vector<double> sums_;
 };
 
-// SW_2(A, B) = sqrt(mean over `directions` unit vectors theta of W_2^2(theta.A, theta.B)), where W_2
-// of the two projected empirical measures is exact (quantile functions; na and nb may differ).
+// SW_2(A, B) = sqrt(mean over `directions` unit vectors theta of W_2^2(theta.A, theta.B)), where
+// W_2 of the two projected empirical measures is exact (quantile functions; na and nb may differ).
 // A (na, d), B (nb, d). Directions from (seed, kStreamDirections): the same for every call with
 // that seed, so distances of different sets to one reference are comparable.
 double sliced_wasserstein(const double* A, std::int64_t na, const double* B, std::int64_t nb,

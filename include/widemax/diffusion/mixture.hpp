@@ -71,6 +71,13 @@ double log_density(const Mixture& mix, const double* x, double t);
 // OpenMP over points.
 void score(const Mixture& mix, const double* X, const double* t, std::int64_t n, double* S);
 
+// The Gaussian with the same mean and covariance (a one-component mixture): of a mixture,
+// sum_k pi_k mu_k and sum_k pi_k (S_k + mu_k mu_k^T) - m m^T; of n points (n, d), their sample
+// mean and covariance (divided by n) plus 1e-9 times its largest diagonal entry (so that
+// collinear points still give a positive definite matrix). The baseline of dsm.hpp.
+Mixture gaussian_fit(const Mixture& mix);
+Mixture gaussian_fit(const std::vector<double>& points, std::int64_t d);
+
 // Index of the mean nearest to x (Euclidean).
 std::int64_t nearest_mode(const Mixture& mix, const double* x);
 

@@ -28,14 +28,15 @@ struct Config {
   train::Config net = default_net();
 
   // Data
-  std::string mixture;  // preset or JSON file; "" with --data: no closed-form reference
-  std::string data;     // CSV of points x_0 (every column a coordinate)
+  std::string mixture;    // preset or JSON file; "" with --data: no closed-form reference
+  std::string data;       // CSV of points x_0 (every column a coordinate)
   std::int64_t n = 1024;  // DSM rows per step
   std::uint64_t data_seed = 1;
   double t_min = 1e-3;
   double t_max = 5.0;
   std::string time_sampling = "log";
   std::string time_features = "one,t,log-sigma,fourier:2";
+  std::string baseline = "gaussian";  // gaussian | none: s_b of dsm.hpp
 
   // Evaluation
   std::int64_t eval_n = 4096;

@@ -29,7 +29,7 @@ using ScoreFn = std::function<void(const double* X, std::int64_t n, double t, do
 // Draws the n samples with global indices first .. first + n - 1 into X (n, d). Returns the number
 // of score evaluations (steps for the SDE, 2 steps for the ODE).
 std::int64_t reverse_sample(SamplerKind kind, const ScoreFn& score, const std::vector<double>& grid,
-                            std::uint64_t first, std::int64_t n, std::int64_t d,
-                            std::uint64_t seed, double* X);
+                            std::uint64_t first, std::int64_t n, std::int64_t d, std::uint64_t seed,
+                            double* X);
 
 }  // namespace widemax::diffusion

@@ -12,11 +12,11 @@
 namespace widemax::diffusion {
 
 enum Stream : std::uint64_t {
-  kStreamComponent = 256,  // which mixture component a sample comes from
-  kStreamPoint = 257,      // the standard normal that a component turns into its sample
-  kStreamTime = 258,       // t of a DSM row
-  kStreamEps = 259,        // eps of a DSM row
-  kStreamPick = 260,       // which data point (CSV) a DSM row starts from
+  kStreamComponent = 256,     // which mixture component a sample comes from
+  kStreamPoint = 257,         // the standard normal that a component turns into its sample
+  kStreamTime = 258,          // t of a DSM row
+  kStreamEps = 259,           // eps of a DSM row
+  kStreamPick = 260,          // which data point (CSV) a DSM row starts from
   kStreamSamplerInit = 261,   // x_T ~ N(0, I) of the reverse-time samplers
   kStreamSamplerNoise = 262,  // Brownian increments of the reverse-time SDE
   kStreamDirections = 263,    // directions of the sliced Wasserstein distance
