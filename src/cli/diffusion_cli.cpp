@@ -48,7 +48,7 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "phi(t) appended to x_t: comma-separated one (constant 1), t (t/T), sigma, log-sigma, "
       "alpha (e^-t), fourier:K (cos and sin of j pi t/T, j = 1..K)");
 
-  po::options_description model("Model (DESIGN 1.1; d_out = d, the network predicts eps)");
+  po::options_description model("Model (DESIGN 1.1; d_out = d)");
   model.add_options()("width", po::value(&s.width)->default_value(std::to_string(m.width)),
                       "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
       "scale", po::value(&m.scale)->default_value(m.scale), "c_m: m (the paper's) | sqrt-m (NTK)")(
