@@ -25,6 +25,7 @@ const char* kUsage =
     "  ntk      compute the empirical NTK and its spectrum, without training\n"
     "  bench    kernel rates and the fused step on this machine, against a roofline\n"
     "  polarize train y = V softmax(a) and log the entropy of softmax(a) (DESIGN 1.2)\n"
+    "  diffusion  train the network as a score model (denoising score matching), then sample\n"
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 
@@ -85,6 +86,9 @@ int main(int argc, char** argv) {
       status = widemax::cli::run_train({args.begin() + 1, args.end()});
     } else if (args[0] == "bench") {
       status = widemax::cli::run_bench({args.begin() + 1, args.end()});
+    } else if (args[0] == "diffusion") {
+      check_slurm_world(rank, size);
+      status = widemax::cli::run_diffusion({args.begin() + 1, args.end()});
     } else if (args[0] == "ntk") {
       check_slurm_world(rank, size);
       status = widemax::cli::run_ntk({args.begin() + 1, args.end()});

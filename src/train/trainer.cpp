@@ -430,3 +430,37 @@ template std::pair<double, double> Trainer<double>::weight_drift(const std::vect
 template std::pair<double, double> Trainer<float>::weight_drift(const std::vector<float>&) const;
 
 }  // namespace widemax::train
+
+// ---- Rows given by the caller (widemax diffusion) ----------------------------------------------
+
+namespace widemax::train {
+
+template <class T>
+void Trainer<T>::replace_train_rows(std::span<const double> X, std::span<const double> Y) {
+  WIDEMAX_CHECK(X.size() == X_.size() && Y.size() == Y_.size(), "replace_train_rows: expected ",
+                X_.size(), " + ", Y_.size(), " numbers, got ", X.size(), " + ", Y.size());
+  std::copy(X.begin(), X.end(), X_.begin());
+  std::copy(Y.begin(), Y.end(), Y_.begin());
+}
+
+template <class T>
+void Trainer<T>::predict(const T* X, std::int64_t n, T* F) {
+  const std::int64_t cap = ws_.n(), m_loc = params_.neurons.size();
+  for (std::int64_t i0 = 0; i0 < n; i0 += cap) {
+    const std::int64_t rows = std::min(cap, n - i0);
+    model::forward_partial(shape_, rows, m_loc, X + i0 * shape_.d, params_.W.data(),
+                           params_.A.data(), part_.data(), ws_);
+    {
+      ScopedTimer t(comm_s_);
+      grid_.row().allreduce_softmax_merge(part_.data(), rows, shape_.record_width());
+    }
+    model::finalize_output(shape_, rows, part_.data(), F + i0 * shape_.d_out);
+  }
+}
+
+template void Trainer<double>::replace_train_rows(std::span<const double>, std::span<const double>);
+template void Trainer<float>::replace_train_rows(std::span<const double>, std::span<const double>);
+template void Trainer<double>::predict(const double*, std::int64_t, double*);
+template void Trainer<float>::predict(const float*, std::int64_t, float*);
+
+}  // namespace widemax::train

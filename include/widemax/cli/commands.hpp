@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "widemax/polarize/run.hpp"
+#include "widemax/diffusion/run.hpp"
 #include "widemax/train/config.hpp"
 
 namespace widemax::cli {
@@ -26,5 +27,9 @@ int run_bench(const std::vector<std::string>& args);
 std::optional<polarize::Config> parse_polarize_args(const std::vector<std::string>& args,
                                                     std::string& help_out);
 int run_polarize(const std::vector<std::string>& args);
+// `widemax diffusion` (DESIGN 1.3). parse_diffusion_args returns std::nullopt after --help.
+std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
+                                                      std::string& help_out);
+int run_diffusion(const std::vector<std::string>& args);
 
 }  // namespace widemax::cli

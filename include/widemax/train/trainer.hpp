@@ -138,6 +138,14 @@ class Trainer {
   std::size_t workspace_bytes() const { return ws_.bytes(); }
   double comm_seconds() const { return comm_s_; }
 
+  // For `widemax diffusion`, which draws fresh (x_t, eps) rows every step: replaces the values of
+  // this rank's training rows (X (n, d), Y (n, d_out), the same n rows as before). Local.
+  void replace_train_rows(std::span<const double> X, std::span<const double> Y);
+  // The outputs F (n, d_out) at the current parameters for n rows X (n, d) that the caller gives,
+  // in chunks of the workspace's capacity. Collective over the row communicator: every rank of a
+  // grid row passes the same rows.
+  void predict(const T* X, std::int64_t n, T* F);
+
  private:
   // Steps 1-2 over n samples of X/Y, and the local loss; leaves F_, R_, rf_, part_ for backward.
   double forward(const T* X, const T* Y, std::int64_t n, bool use_cache = false);

@@ -1,0 +1,103 @@
+// Denoising score matching as regression (DESIGN 1.3). A row starts from a data point x_0, draws
+// t from [t_min, T] and eps ~ N(0, I), and becomes
+//   input  [x_t, phi(t)],  x_t = e^{-t} x_0 + sigma_t eps    (d + k numbers)
+//   target eps + sigma_t s_b(x_t, t)                          (d numbers)
+// where s_b is the score of an optional baseline: the Gaussian with the data's mean and covariance,
+// whose p_t is Gaussian too (mixture.hpp), or nothing (s_b = 0). The network F predicts the
+// target, and the score model is
+//   s(x, t) = s_b(x, t) - F([x, phi(t)]) / sigma_t.
+// Then 1/2 ||F - target||^2 = 1/2 sigma_t^2 ||s + eps / sigma_t||^2, the sigma_t^2-weighted DSM
+// loss, so the trainer's plain squared loss trains the score model. The baseline matters away
+// from the data: the softmax network's F is a convex combination of c_m a_r, bounded and flat
+// where it saw no rows, so without s_b a sample that strays into the tails meets a near-zero
+// score, and the reverse-time drift +x carries it off (e^t growth); s_b pulls it back like the
+// Gaussian fit would.
+// Every draw is a pure function of (seed, row index), so rows do not depend on the ranks.
+// Not here: the network (train/trainer.hpp), MPI.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "widemax/diffusion/mixture.hpp"
+
+namespace widemax::diffusion {
+
+// The distribution of t: uniform on [t_min, T], or log-uniform (uniform in log t).
+struct TimeSampler {
+  double t_min = 1e-3;
+  double t_max = 1.0;
+  bool log_uniform = false;
+  // The u-quantile, u in (0, 1).
+  double quantile(double u) const;
+  // The fraction of the distribution below t: time buckets of equal mass are equal steps in it.
+  double cdf(double t) const;
+};
+
+// Checks t_min, T and the kind ("uniform" | "log"); errors name --t-min, --t-max, --time-sampling.
+TimeSampler make_time_sampler(double t_min, double t_max, const std::string& kind);
+
+// phi(t): a comma-separated list of
+//   one        the constant 1 (a bias for every hidden neuron)
+//   t          t / T
+//   sigma      sigma_t
+//   log-sigma  log sigma_t
+//   alpha      e^{-t}
+//   fourier:K  cos(j pi t / T), sin(j pi t / T) for j = 1..K (2K numbers)
+// Errors name --time-features.
+class TimeFeatures {
+ public:
+  TimeFeatures(const std::string& spec, double t_max);
+  std::int64_t size() const { return size_; }
+  const std::string& spec() const { return spec_; }
+  // phi(t) into out (size()).
+  void eval(double t, double* out) const;
+  // Column names, for heldout.csv.
+  std::vector<std::string> names() const;
+
+ private:
+  enum class Kind { kOne, kT, kSigma, kLogSigma, kAlpha, kFourier };
+  struct Item {
+    Kind kind;
+    int order;  // fourier: K
+  };
+  std::string spec_;
+  double t_max_;
+  std::vector<Item> items_;
+  std::int64_t size_ = 0;
+};
+
+// Inputs [x_p, phi(t)] (n, d + k) of n points X (n, d) at one time t: what the samplers feed the
+// network.
+template <class T>
+void network_inputs(const double* X, std::int64_t n, std::int64_t d, double t,
+                    const TimeFeatures& features, T* out);
+
+// Rows of DSM from fresh mixture samples (x_0 of row q is mixture sample q) or from a fixed set
+// of points (row q takes point floor(u_q n_points), u_q uniform).
+class DsmDraws {
+ public:
+  // Exactly one of `mix` and `points` (n_points, d) is not null; `baseline` may be null (s_b =
+  // 0). They must outlive this object.
+  DsmDraws(const Mixture* mix, const std::vector<double>* points, std::int64_t d,
+           const TimeSampler& times, const TimeFeatures& features, std::uint64_t seed,
+           const Mixture* baseline = nullptr);
+  std::int64_t d() const { return d_; }
+  std::int64_t input_dim() const { return d_ + features_.size(); }
+  // Rows q = first .. first + n - 1: X (n, d + k) = [x_t, phi(t)] and the targets Y (n, d);
+  // t (n), x0 (n, d) and eps (n, d) too when not null.
+  void fill(std::uint64_t first, std::int64_t n, double* X, double* Y, double* t,
+            double* x0 = nullptr, double* eps = nullptr) const;
+
+ private:
+  const Mixture* mix_;
+  const std::vector<double>* points_;
+  const Mixture* baseline_;
+  std::int64_t d_;
+  TimeSampler times_;
+  TimeFeatures features_;
+  std::uint64_t seed_;
+};
+
+}  // namespace widemax::diffusion

@@ -1,0 +1,74 @@
+// `widemax diffusion` from top to bottom: the wide softmax network of DESIGN 1.1 (d_out = d, input
+// [x_t, phi(t)]) trained as a score model by denoising score matching (dsm.hpp) with the sharded
+// trainer of train/, fresh (x_0, t, eps) rows every step; the relative score error against the
+// closed-form score of the mixture on held-out (x_t, t), logged during training, overall and per
+// time bucket; then reverse-time sampling with the network (and with the exact score as the
+// reference), the sliced Wasserstein distance to fresh mixture samples and the recovered weights.
+// Not here: checkpoints and resume (a run takes minutes), activations other than softmax.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "widemax/comm/grid.hpp"
+#include "widemax/train/config.hpp"
+
+namespace widemax::diffusion {
+
+// The model and optimiser defaults of `widemax diffusion`, where they differ from `widemax
+// train`'s: c_m = sqrt(m), symmetric init (F(W_0) = 0, so the initial score error is exactly 1),
+// Adam with a cosine schedule, 3000 steps, logging every 100.
+train::Config default_net();
+
+struct Config {
+  // Model, optimiser and execution: the fields of `widemax train` that the trainer reads. Its data
+  // fields are filled in by the run (n rows per step, d + k inputs, d outputs).
+  train::Config net = default_net();
+
+  // Data
+  std::string mixture;    // preset or JSON file; "" with --data: no closed-form reference
+  std::string data;       // CSV of points x_0 (every column a coordinate)
+  std::int64_t n = 1024;  // DSM rows per step
+  std::uint64_t data_seed = 1;
+  double t_min = 1e-3;
+  double t_max = 5.0;
+  std::string time_sampling = "log";
+  std::string time_features = "one,t,log-sigma,fourier:2";
+  std::string baseline = "gaussian";  // gaussian | none: s_b of dsm.hpp
+
+  // Evaluation
+  std::int64_t eval_n = 4096;
+  int time_buckets = 8;
+
+  // Sampling
+  std::string sampler = "sde";
+  std::int64_t sample_steps = 500;
+  std::int64_t samples = 4096;
+  std::uint64_t sample_seed = 0;
+  int sw_directions = 256;
+  bool exact_reference = true;  // also sample with the exact score (needs a mixture)
+};
+
+// The mixture that a run uses: --mixture, or ring8 when neither --mixture nor --data is given.
+std::string mixture_spec(const Config& c);
+
+// Checks values that do not depend on files (ranges, names). Throws an Error naming the option.
+void validate(const Config& c);
+nlohmann::json to_json(const Config& c);
+
+struct Result {
+  nlohmann::json summary;
+  std::vector<double> losses;         // the training loss (sum over the step's rows) per step
+  std::vector<double> samples;        // (samples, d), every rank
+  std::vector<double> exact_samples;  // (samples, d) with the exact score, when a mixture is known
+  std::string run_dir;                // empty when outputs were not written
+};
+
+// Collective over the grid. `threads` is the resolved OpenMP thread count; `runtime` goes into
+// summary.json. With write_outputs = false nothing touches the disk (tests).
+Result run_diffusion(const Config& c, const comm::Grid& grid, int threads,
+                     const nlohmann::json& runtime, bool write_outputs);
+
+}  // namespace widemax::diffusion

@@ -1,0 +1,192 @@
+// `widemax diffusion`: option parsing and the command. Option names are documented here once;
+// README.md repeats them. The model and optimiser options are those of `widemax train`, with
+// defaults chosen for score estimation (README, "Score estimation").
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "widemax/cli/commands.hpp"
+#include "widemax/cli/runtime_info.hpp"
+#include "widemax/comm/grid.hpp"
+#include "widemax/core/error.hpp"
+#include "widemax/core/parse.hpp"
+#include "widemax/diffusion/run.hpp"
+
+namespace po = boost::program_options;
+
+namespace widemax::cli {
+
+namespace {
+
+struct Texts {
+  std::string width, n, steps, lr, eval_n, samples, sample_steps;
+};
+
+po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
+  train::Config& m = c.net;
+  po::options_description data("Data and the forward process (DESIGN 1.3)");
+  data.add_options()(
+      "mixture", po::value(&c.mixture),
+      "Gaussian mixture of x_0: ring8 (8 Gaussians of std 0.2 on the circle of radius 2; the "
+      "default without --data), ring:K[:RADIUS[:STD]], random:K:D (drawn from --data-seed), or a "
+      "JSON file {\"weights\": [K], \"means\": [K][d], \"covariances\": [K][d][d]}. With --data "
+      "it is the reference only (closed-form score, fresh samples, modes)")(
+      "data", po::value(&c.data),
+      "CSV of points x_0 with a header, every column a coordinate: train on these instead of "
+      "mixture samples")("n", po::value(&s.n)->default_value(std::to_string(c.n)),
+                         "DSM rows per step: fresh (x_0, t, eps) every step")(
+      "data-seed", po::value(&c.data_seed)->default_value(c.data_seed),
+      "seed of the rows, the held-out set, the reference samples and random:K:D")(
+      "t-min", po::value(&c.t_min)->default_value(c.t_min),
+      "smallest time of training and sampling")(
+      "t-max", po::value(&c.t_max)->default_value(c.t_max),
+      "T: largest time; sampling starts from N(0, I) there")(
+      "time-sampling", po::value(&c.time_sampling)->default_value(c.time_sampling),
+      "distribution of t in [t-min, t-max]: uniform | log (uniform in log t)")(
+      "time-features", po::value(&c.time_features)->default_value(c.time_features),
+      "phi(t) appended to x_t: comma-separated one (constant 1), t (t/T), sigma, log-sigma, "
+      "alpha (e^-t), fourier:K (cos and sin of j pi t/T, j = 1..K)");
+
+  po::options_description model("Model (DESIGN 1.1; d_out = d)");
+  model.add_options()("width", po::value(&s.width)->default_value(std::to_string(m.width)),
+                      "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
+      "scale", po::value(&m.scale)->default_value(m.scale), "c_m: m (the paper's) | sqrt-m (NTK)")(
+      "init", po::value(&m.init)->default_value(m.init),
+      "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
+      "baseline", po::value(&c.baseline)->default_value(c.baseline),
+      "gaussian (s = s_b - F / sigma_t, s_b the score of the data's Gaussian fit: pulls samples "
+      "that stray from the data back) | none (s = -F / sigma_t)")(
+      "sigma", po::value(&m.sigma)->default_value(m.sigma), "w_r ~ N(0, sigma^2 I)")(
+      "seed", po::value(&m.seed)->default_value(m.seed), "seed of the weight initialisation")(
+      "train-a", po::bool_switch(&m.train_a), "train A too (default: only W, as in the paper)");
+
+  po::options_description opt("Optimisation");
+  opt.add_options()("steps", po::value(&s.steps)->default_value(std::to_string(m.steps)),
+                    "gradient steps")(
+      "lr", po::value(&s.lr),
+      "learning rate (default: 1e-2 for adam, else 1 / (an estimate of "
+      "the trace of the NTK of a step's rows at init))")(
+      "optimizer", po::value(&m.optimizer.kind)->default_value(m.optimizer.kind),
+      "gd | momentum | adam")("momentum",
+                              po::value(&m.optimizer.momentum)->default_value(m.optimizer.momentum),
+                              "momentum: v = mu v + g, w -= lr v")(
+      "beta1", po::value(&m.optimizer.beta1)->default_value(m.optimizer.beta1), "adam beta1")(
+      "beta2", po::value(&m.optimizer.beta2)->default_value(m.optimizer.beta2), "adam beta2")(
+      "lr-schedule", po::value(&m.schedule.kind)->default_value(m.schedule.kind),
+      "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
+      "--lr-step-every steps)")("lr-min",
+                                po::value(&m.schedule.lr_min)->default_value(m.schedule.lr_min),
+                                "cosine: final learning rate")(
+      "lr-step-every", po::value(&m.schedule.step_every)->default_value(m.schedule.step_every),
+      "step: steps between decays")("lr-gamma",
+                                    po::value(&m.schedule.gamma)->default_value(m.schedule.gamma),
+                                    "step: decay factor")(
+      "precision", po::value(&m.precision)->default_value(m.precision), "fp64 | fp32")(
+      "log-every", po::value(&m.log_every)->default_value(m.log_every),
+      "log the held-out score error to metrics.jsonl every K steps (0: first and last only)");
+
+  po::options_description eval("Evaluation and sampling");
+  eval.add_options()("eval-n", po::value(&s.eval_n)->default_value(std::to_string(c.eval_n)),
+                     "held-out (x_t, t) rows of the relative score error")(
+      "time-buckets", po::value(&c.time_buckets)->default_value(c.time_buckets),
+      "time buckets of equal probability for the score error by t")(
+      "sampler", po::value(&c.sampler)->default_value(c.sampler),
+      "sde (reverse-time SDE, Euler-Maruyama) | ode (probability flow, Heun)")(
+      "sample-steps", po::value(&s.sample_steps)->default_value(std::to_string(c.sample_steps)),
+      "sampler steps from T to t-min (geometric in t)")(
+      "samples", po::value(&s.samples)->default_value(std::to_string(c.samples)),
+      "samples drawn (to samples.csv)")("sample-seed",
+                                        po::value(&c.sample_seed)->default_value(c.sample_seed),
+                                        "seed of the sampler's noise")(
+      "sw-directions", po::value(&c.sw_directions)->default_value(c.sw_directions),
+      "random directions of the sliced Wasserstein distance")(
+      "no-exact-reference", "do not also sample with the exact score of the mixture");
+
+  po::options_description run("Execution and output");
+  run.add_options()("grid", po::value(&m.grid)->default_value(m.grid),
+                    "process grid PdxPw: Pd rows split the rows and samples, Pw columns split "
+                    "the neurons (1xP: all ranks on the width)")(
+      "threads", po::value(&m.threads)->default_value(m.threads),
+      "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
+      "block", po::value(&m.block)->default_value(m.block),
+      "neurons per block of the streaming passes (0: automatic)")(
+      "out", po::value(&m.out), "run directory (default: runs/diffusion-<date>-<time>)")(
+      "save", po::bool_switch(&m.save),
+      "also write W.npy, A.npy and heldout.csv (the held-out rows) into the run directory")(
+      "quiet", "no progress output")("help,h", "this help");
+
+  po::options_description all;
+  all.add(data).add(model).add(opt).add(eval).add(run);
+  return all;
+}
+
+}  // namespace
+
+std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
+                                                      std::string& help_out) {
+  diffusion::Config c;
+  Texts s;
+  s.width = std::to_string(c.net.width);
+  const po::options_description desc = diffusion_options(c, s);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream os;
+      os << "widemax diffusion: the wide softmax network as a score model, trained by denoising "
+            "score matching on a\nGaussian mixture (or a CSV of points), measured against the "
+            "closed-form score, then sampled.\nWrites config.json, mixture.json, metrics.jsonl, "
+            "samples.csv, samples_exact.csv and summary.json.\n\nUsage: mpirun --bind-to none -np "
+            "P widemax diffusion [options]\n\n"
+         << desc;
+      help_out = os.str();
+      return std::nullopt;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    WIDEMAX_FAIL_HINT("see widemax diffusion --help", "widemax diffusion: ", e.what());
+  }
+  c.net.width = parse_count(s.width, "--width");
+  c.n = parse_count(s.n, "--n");
+  c.net.steps = s.steps == "0" ? 0 : parse_count(s.steps, "--steps");
+  c.eval_n = parse_count(s.eval_n, "--eval-n");
+  c.samples = parse_count(s.samples, "--samples");
+  c.sample_steps = parse_count(s.sample_steps, "--sample-steps");
+  if (!s.lr.empty()) {
+    char* end = nullptr;
+    c.net.lr = std::strtod(s.lr.c_str(), &end);
+    WIDEMAX_CHECK(end == s.lr.c_str() + s.lr.size() && c.net.lr > 0, "--lr: '", s.lr,
+                  "' is not a positive number");
+  }
+  c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
+  c.net.progress = !vm.count("quiet");
+  c.exact_reference = !vm.count("no-exact-reference");
+  WIDEMAX_CHECK_HINT(c.net.grid != "auto", "give --grid PdxPw (1xP puts every rank on the width)",
+                     "--grid auto is not available for widemax diffusion");
+  diffusion::validate(c);
+  return c;
+}
+
+int run_diffusion(const std::vector<std::string>& args) {
+  std::string help;
+  const std::optional<diffusion::Config> c = parse_diffusion_args(args, help);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!c) {
+    if (rank == 0) std::cout << help;
+    return 0;
+  }
+  const auto [p_data, p_width] = train::parse_grid(c->net.grid, [] {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    return size;
+  }());
+  const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
+  const int threads = resolve_threads(c->net.threads, grid.world());
+  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->net.progress);
+  diffusion::run_diffusion(*c, grid, threads, runtime, /*write_outputs=*/true);
+  return 0;
+}
+
+}  // namespace widemax::cli

@@ -1,0 +1,204 @@
+// Time sampling, time features and DSM rows. See dsm.hpp.
+#include "widemax/diffusion/dsm.hpp"
+
+#include <cmath>
+#include <numbers>
+
+#include "widemax/core/error.hpp"
+#include "widemax/diffusion/streams.hpp"
+
+namespace widemax::diffusion {
+
+double TimeSampler::quantile(double u) const {
+  if (log_uniform) return t_min * std::exp(u * std::log(t_max / t_min));
+  return t_min + u * (t_max - t_min);
+}
+
+double TimeSampler::cdf(double t) const {
+  const double c =
+      log_uniform ? std::log(t / t_min) / std::log(t_max / t_min) : (t - t_min) / (t_max - t_min);
+  return std::min(1.0, std::max(0.0, c));
+}
+
+TimeSampler make_time_sampler(double t_min, double t_max, const std::string& kind) {
+  WIDEMAX_CHECK_HINT(std::isfinite(t_min) && t_min > 0, "sigma_t vanishes at t = 0; try 1e-3",
+                     "--t-min must be positive, got ", t_min);
+  WIDEMAX_CHECK_HINT(std::isfinite(t_max) && t_max > t_min,
+                     "the forward process runs from t_min up to T", "--t-min ", t_min,
+                     " must be below --t-max ", t_max);
+  WIDEMAX_CHECK_HINT(kind == "uniform" || kind == "log", "choose uniform or log",
+                     "--time-sampling: unknown distribution '", kind, "'");
+  return TimeSampler{t_min, t_max, kind == "log"};
+}
+
+TimeFeatures::TimeFeatures(const std::string& spec, double t_max) : spec_(spec), t_max_(t_max) {
+  const char* hint = "a comma-separated list of one, t, sigma, log-sigma, alpha, fourier:K";
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    const auto comma = spec.find(',', start);
+    std::string item = spec.substr(start, comma == std::string::npos ? comma : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    WIDEMAX_CHECK_HINT(!item.empty(), hint, "--time-features '", spec, "': empty item");
+    if (item == "one") {
+      items_.push_back({Kind::kOne, 0});
+    } else if (item == "t") {
+      items_.push_back({Kind::kT, 0});
+    } else if (item == "sigma") {
+      items_.push_back({Kind::kSigma, 0});
+    } else if (item == "log-sigma") {
+      items_.push_back({Kind::kLogSigma, 0});
+    } else if (item == "alpha") {
+      items_.push_back({Kind::kAlpha, 0});
+    } else if (item.rfind("fourier:", 0) == 0) {
+      const std::string k = item.substr(8);
+      int order = 0;
+      try {
+        std::size_t used = 0;
+        order = std::stoi(k, &used);
+        if (used != k.size()) order = 0;
+      } catch (...) {
+        order = 0;
+      }
+      WIDEMAX_CHECK_HINT(order >= 1 && order <= 64, hint, "--time-features: '", item,
+                         "': K must be a whole number from 1 to 64");
+      items_.push_back({Kind::kFourier, order});
+    } else {
+      WIDEMAX_FAIL_HINT(hint, "--time-features: unknown feature '", item, "'");
+    }
+    size_ += items_.back().kind == Kind::kFourier ? 2 * items_.back().order : 1;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+void TimeFeatures::eval(double t, double* out) const {
+  for (const Item& it : items_) {
+    switch (it.kind) {
+      case Kind::kOne:
+        *out++ = 1.0;
+        break;
+      case Kind::kT:
+        *out++ = t / t_max_;
+        break;
+      case Kind::kSigma:
+        *out++ = ou_sigma(t);
+        break;
+      case Kind::kLogSigma:
+        *out++ = std::log(ou_sigma(t));
+        break;
+      case Kind::kAlpha:
+        *out++ = ou_alpha(t);
+        break;
+      case Kind::kFourier:
+        for (int j = 1; j <= it.order; ++j) {
+          *out++ = std::cos(j * std::numbers::pi * t / t_max_);
+          *out++ = std::sin(j * std::numbers::pi * t / t_max_);
+        }
+        break;
+    }
+  }
+}
+
+std::vector<std::string> TimeFeatures::names() const {
+  std::vector<std::string> n;
+  for (const Item& it : items_) {
+    switch (it.kind) {
+      case Kind::kOne:
+        n.push_back("one");
+        break;
+      case Kind::kT:
+        n.push_back("t_over_T");
+        break;
+      case Kind::kSigma:
+        n.push_back("sigma");
+        break;
+      case Kind::kLogSigma:
+        n.push_back("log_sigma");
+        break;
+      case Kind::kAlpha:
+        n.push_back("alpha");
+        break;
+      case Kind::kFourier:
+        for (int j = 1; j <= it.order; ++j) {
+          n.push_back(cat("cos", j));
+          n.push_back(cat("sin", j));
+        }
+        break;
+    }
+  }
+  return n;
+}
+
+template <class T>
+void network_inputs(const double* X, std::int64_t n, std::int64_t d, double t,
+                    const TimeFeatures& features, T* out) {
+  const std::int64_t k = features.size(), w = d + k;
+  std::vector<double> phi(static_cast<std::size_t>(k));
+  features.eval(t, phi.data());
+  for (std::int64_t p = 0; p < n; ++p) {
+    for (std::int64_t j = 0; j < d; ++j) out[p * w + j] = static_cast<T>(X[p * d + j]);
+    for (std::int64_t j = 0; j < k; ++j) out[p * w + d + j] = static_cast<T>(phi[j]);
+  }
+}
+
+template void network_inputs(const double*, std::int64_t, std::int64_t, double, const TimeFeatures&,
+                             double*);
+template void network_inputs(const double*, std::int64_t, std::int64_t, double, const TimeFeatures&,
+                             float*);
+
+DsmDraws::DsmDraws(const Mixture* mix, const std::vector<double>* points, std::int64_t d,
+                   const TimeSampler& times, const TimeFeatures& features, std::uint64_t seed,
+                   const Mixture* baseline)
+    : mix_(mix),
+      points_(points),
+      baseline_(baseline),
+      d_(d),
+      times_(times),
+      features_(features),
+      seed_(seed) {
+  WIDEMAX_CHECK(!baseline || baseline->d == d, "DsmDraws: the baseline is not ", d, "-dimensional");
+  WIDEMAX_CHECK((mix != nullptr) != (points != nullptr), "DsmDraws: give a mixture or points");
+  WIDEMAX_CHECK(!points || (!points->empty() && points->size() % static_cast<std::size_t>(d) == 0),
+                "DsmDraws: the points are not rows of ", d, " numbers");
+}
+
+void DsmDraws::fill(std::uint64_t first, std::int64_t n, double* X, double* Y, double* t,
+                    double* x0, double* eps) const {
+  const std::int64_t d = d_, w = input_dim();
+  const auto n_points = points_ ? static_cast<std::int64_t>(points_->size()) / d : 0;
+#pragma omp parallel
+  {
+    std::vector<double> x(static_cast<std::size_t>(d)), sb(static_cast<std::size_t>(d), 0.0);
+#pragma omp for schedule(static)
+    for (std::int64_t p = 0; p < n; ++p) {
+      const std::uint64_t q = first + static_cast<std::uint64_t>(p);
+      if (mix_) {
+        sample_mixture(*mix_, seed_, q, x.data());
+      } else {
+        auto i = static_cast<std::int64_t>(rng::uniform(seed_, kStreamPick, q, 0) *
+                                           static_cast<double>(n_points));
+        i = std::min(i, n_points - 1);
+        std::copy_n(points_->data() + i * d, d, x.data());
+      }
+      const double tq = times_.quantile(rng::uniform(seed_, kStreamTime, q, 0));
+      const double a = ou_alpha(tq), s = ou_sigma(tq);
+      double* row = X + p * w;
+      for (std::int64_t j = 0; j < d; ++j) {
+        const double e = rng::normal(seed_, kStreamEps, q, static_cast<std::uint64_t>(j));
+        row[j] = a * x[j] + s * e;
+        Y[p * d + j] = e;
+        if (x0) x0[p * d + j] = x[j];
+        if (eps) eps[p * d + j] = e;
+      }
+      if (baseline_) {
+        score(*baseline_, row, &tq, 1, sb.data());
+        for (std::int64_t j = 0; j < d; ++j) Y[p * d + j] += s * sb[j];
+      }
+      features_.eval(tq, row + d);
+      if (t) t[p] = tq;
+    }
+  }
+}
+
+}  // namespace widemax::diffusion
