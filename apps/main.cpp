@@ -21,11 +21,12 @@ const char* kUsage =
     "Usage: mpirun -np P widemax COMMAND [options]\n"
     "\n"
     "Commands:\n"
-    "  train    train F(x) = c A softmax(W^T x) (or exp, relu) by gradient descent\n"
-    "  ntk      compute the empirical NTK and its spectrum, without training\n"
-    "  bench    kernel rates and the fused step on this machine, against a roofline\n"
-    "  polarize train y = V softmax(a) and log the entropy of softmax(a) (DESIGN 1.2)\n"
+    "  train      train F(x) = c A softmax(W^T x) (or exp, relu) by gradient descent\n"
+    "  ntk        compute the empirical NTK and its spectrum, without training\n"
+    "  bench      kernel rates and the fused step on this machine, against a roofline;\n"
+    "             --predict: the performance model and its scaling table\n"
     "  diffusion  train the network as a score model (denoising score matching), then sample\n"
+    "  polarize   train y = V softmax(a) and log the entropy of softmax(a) (DESIGN 1.2)\n"
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 
