@@ -110,6 +110,30 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
 #pragma omp simd
         for (std::int64_t j = 0; j < cols; ++j) z[j] -= m_new;
         vec_exp(z, z, cols);
+        if (d_out == 1) {  // S and u in one sweep
+          T sum = 0, u0 = 0;
+#pragma omp simd reduction(+ : sum, u0)
+          for (std::int64_t j = 0; j < cols; ++j) {
+            sum += z[j];
+            u0 += Ak[j] * z[j];
+          }
+          rec[1] += sum;
+          rec[2] += u0;
+          continue;
+        }
+        if (d_out == 2) {
+          T sum = 0, u0 = 0, u1 = 0;
+#pragma omp simd reduction(+ : sum, u0, u1)
+          for (std::int64_t j = 0; j < cols; ++j) {
+            sum += z[j];
+            u0 += Ak[j] * z[j];
+            u1 += Ak[cols + j] * z[j];
+          }
+          rec[1] += sum;
+          rec[2] += u0;
+          rec[3] += u1;
+          continue;
+        }
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
         for (std::int64_t j = 0; j < cols; ++j) sum += z[j];
@@ -193,10 +217,11 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
         const T* Ri = R + i * d_out;
         const T* rec = merged + i * width;
         // ar_j = (A R_i)_j, the thin product: vectorised over neurons, or a row of the block's
-        // BLAS product AR when d_out is wide.
+        // BLAS product AR when d_out is wide. (Softmax forms it inside its last sweep instead.)
+        const bool fused = s.activation == Activation::kSoftmax && !gAk && d_out <= 2;
         if (wide) {
           ar = AR + i * cols;
-        } else {
+        } else if (!fused) {
 #pragma omp simd
           for (std::int64_t j = 0; j < cols; ++j) ar[j] = Ak[j] * Ri[0];
           for (std::int64_t k = 1; k < d_out; ++k)
@@ -206,28 +231,40 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
         switch (s.activation) {
           case Activation::kSoftmax: {
             // phi = s_r = exp(z - M) / S;  G = s (c (A R)_r - <R, F>);  dA = c s R
-            const T inv_s = T(1) / rec[1];
-            if (cache) {  // z holds exp(z - shift): rescale to the global maximum
-              const T f = std::exp(cache->shift[b * n + i] - rec[0]) * inv_s;
-#pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f;
+            // f turns z (exp(z - shift) from the cache, or exp(z - M) after the exp) into s.
+            T f = T(1) / rec[1];
+            if (cache) {
+              f *= std::exp(cache->shift[b * n + i] - rec[0]);
             } else {
               const T shift = rec[0];
 #pragma omp simd
               for (std::int64_t j = 0; j < cols; ++j) z[j] -= shift;
               vec_exp(z, z, cols);
-#pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= inv_s;
             }
-            if (gAk)
+            const T rfi = rf[i];
+            if (gAk) {  // dA needs s itself: scale first
+#pragma omp simd
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f;
+              f = T(1);
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
 #pragma omp simd
                 for (std::int64_t j = 0; j < cols; ++j) gAk[k * cols + j] += cr * z[j];
               }
-            const T rfi = rf[i];
+            }
+            if (!fused || wide) {
 #pragma omp simd
-            for (std::int64_t j = 0; j < cols; ++j) z[j] *= c * ar[j] - rfi;
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f * (c * ar[j] - rfi);
+            } else if (d_out == 1) {  // one sweep: the thin product, the scaling and G
+              const T fa = f * c * Ri[0], frf = f * rfi;
+#pragma omp simd
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= fa * Ak[j] - frf;
+            } else {  // d_out == 2 (an inner loop over k would not vectorise)
+              const T fa0 = f * c * Ri[0], fa1 = f * c * Ri[1], frf = f * rfi;
+              const T* A1 = Ak + cols;
+#pragma omp simd
+              for (std::int64_t j = 0; j < cols; ++j) z[j] *= fa0 * Ak[j] + fa1 * A1[j] - frf;
+            }
             break;
           }
           case Activation::kExp: {
