@@ -125,8 +125,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     dir->write_json("config.json", cfg);
   }
   log::info(cat("widemax train: ", c.activation, " m=", c.width, " n=", c.n, " d=", c.d,
-                " d_out=", c.d_out, " ", c.precision, " lr=", lr, c_in.lr > 0 ? "" : " (default)",
-                " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(), tr.logit_cache_on() ? " logit-cache" : "",
+                " d_out=", c.d_out, " ", c.precision, " lr=", lr,
+                c.lr_auto     ? " (--lr auto)"
+                : c_in.lr > 0 ? ""
+                              : " (default)",
+                " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(),
+                tr.logit_cache_on() ? " logit-cache" : "",
                 dir ? " -> " + dir->path().string() : std::string()));
 
   if (dir && s0 > 0) dir->resume_metrics(s0);
