@@ -168,30 +168,14 @@ int predict(const BenchArgs& a, int threads) {
   return 0;
 }
 
-// Median over `repeats` of the seconds `f` takes, after one warm-up call.
-template <class F>
-double time_median(int repeats, F&& f) {
-  f();
-  std::vector<double> t;
-  for (int r = 0; r < repeats; ++r) {
-    Stopwatch sw;
-    f();
-    t.push_back(sw.seconds());
-  }
-  return median(t);
-}
-
 template <class T>
 void bench(const BenchArgs& a, int threads) {
   const std::int64_t n = a.n, d = a.d, d_out = a.d_out, m = a.m;
   const std::int64_t block = a.block > 0 ? a.block : model::auto_block(n, m, threads, sizeof(T));
-  const model::Shape s{m, d, d_out, model::Activation::kSoftmax, model::Scale::kM};
-  std::vector<T> X(n * d), Y(n * d_out, T(0));
-  for (std::int64_t q = 0; q < n * d; ++q)
-    X[q] = static_cast<T>(rng::normal(7, rng::kStreamDataX, q, 0) / std::sqrt(double(d)));
-  model::Params<T> p;
-  p.neurons = {0, m};
-  model::init_params(s, model::InitSpec{"gaussian", 1.0, 0}, p);
+  const train::SyntheticShard<T> shard = train::synthetic_shard<T>(n, d, d_out, m);
+  const model::Shape& s = shard.shape;
+  const std::vector<T>&X = shard.X, &Y = shard.Y;
+  const model::Params<T>& p = shard.params;
   model::Workspace<T> ws(n, block, d_out, threads);
   const std::int64_t nb = (m + block - 1) / block;
 
@@ -232,35 +216,13 @@ void bench(const BenchArgs& a, int threads) {
   // The fused step over the whole width.
   std::vector<T> part(n * s.record_width()), F(n * d_out), R(n * d_out), rf(n);
   const double t_step = time_median(a.repeats, [&] {
-    model::forward_partial(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), ws);
-    model::finalize_output(s, n, part.data(), F.data());
-    for (std::int64_t i = 0; i < n; ++i) {
-      T acc = 0;
-      for (std::int64_t k = 0; k < d_out; ++k) {
-        R[i * d_out + k] = F[i * d_out + k] - Y[i * d_out + k];
-        acc += R[i * d_out + k] * F[i * d_out + k];
-      }
-      rf[i] = acc;
-    }
-    model::backward(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-                    gW.data(), static_cast<T*>(nullptr), ws);
+    train::local_step<T>(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, nullptr);
   });
   // The same step with pass 1's exponentials kept (--logit-cache): no recomputed GEMM or exp.
   std::vector<T> tiles(static_cast<std::size_t>(n * m)), shift(static_cast<std::size_t>(nb * n));
   const model::LogitCache<T> cache{tiles.data(), shift.data()};
   const double t_cached = time_median(a.repeats, [&] {
-    model::forward_partial(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), ws, &cache);
-    model::finalize_output(s, n, part.data(), F.data());
-    for (std::int64_t i = 0; i < n; ++i) {
-      T acc = 0;
-      for (std::int64_t k = 0; k < d_out; ++k) {
-        R[i * d_out + k] = F[i * d_out + k] - Y[i * d_out + k];
-        acc += R[i * d_out + k] * F[i * d_out + k];
-      }
-      rf[i] = acc;
-    }
-    model::backward(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-                    gW.data(), static_cast<T*>(nullptr), ws, &cache);
+    train::local_step(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, &cache);
   });
   const double t_roof = 2 * t_logits + t_grad + 2.0 * n * m / r_exp;
   const double t_roof_cached = t_logits + t_grad + 1.0 * n * m / r_exp;

@@ -21,6 +21,53 @@
 
 namespace widemax::train {
 
+template <class T>
+void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
+                const model::Params<T>& p, std::vector<T>& part, std::vector<T>& F,
+                std::vector<T>& R, std::vector<T>& rf, T* gW, model::Workspace<T>& ws,
+                const model::LogitCache<T>* cache) {
+  const std::int64_t m = p.neurons.size(), d_out = s.d_out;
+  model::forward_partial(s, n, m, X, p.W.data(), p.A.data(), part.data(), ws, cache);
+  model::finalize_output(s, n, part.data(), F.data());
+  for (std::int64_t i = 0; i < n; ++i) {
+    T acc = 0;
+    for (std::int64_t k = 0; k < d_out; ++k) {
+      R[i * d_out + k] = F[i * d_out + k] - Y[i * d_out + k];
+      acc += R[i * d_out + k] * F[i * d_out + k];
+    }
+    rf[i] = acc;
+  }
+  model::backward(s, n, m, X, p.W.data(), p.A.data(), part.data(), R.data(), rf.data(), gW,
+                  static_cast<T*>(nullptr), ws, cache);
+}
+template void local_step<float>(const model::Shape&, std::int64_t, const float*, const float*,
+                                const model::Params<float>&, std::vector<float>&,
+                                std::vector<float>&, std::vector<float>&, std::vector<float>&,
+                                float*, model::Workspace<float>&, const model::LogitCache<float>*);
+template void local_step<double>(const model::Shape&, std::int64_t, const double*, const double*,
+                                 const model::Params<double>&, std::vector<double>&,
+                                 std::vector<double>&, std::vector<double>&, std::vector<double>&,
+                                 double*, model::Workspace<double>&,
+                                 const model::LogitCache<double>*);
+
+template <class T>
+SyntheticShard<T> synthetic_shard(std::int64_t n, std::int64_t d, std::int64_t d_out,
+                                  std::int64_t m) {
+  SyntheticShard<T> b;
+  b.shape = model::Shape{m, d, d_out, model::Activation::kSoftmax, model::Scale::kM};
+  b.X.resize(static_cast<std::size_t>(n * d));
+  b.Y.assign(static_cast<std::size_t>(n * d_out), T(0));
+  for (std::int64_t q = 0; q < n * d; ++q)
+    b.X[q] = static_cast<T>(rng::normal(7, rng::kStreamDataX, q, 0) / std::sqrt(double(d)));
+  b.params.neurons = {0, m};
+  model::init_params(b.shape, model::InitSpec{"gaussian", 1.0, 0}, b.params);
+  return b;
+}
+template SyntheticShard<float> synthetic_shard<float>(std::int64_t, std::int64_t, std::int64_t,
+                                                      std::int64_t);
+template SyntheticShard<double> synthetic_shard<double>(std::int64_t, std::int64_t, std::int64_t,
+                                                        std::int64_t);
+
 double seconds_per_pair(const KernelRates& r, std::int64_t d, bool logit_cache) {
   const double g = logit_cache ? 1 : 2, e = logit_cache ? 1 : 2;
   return g * 2.0 * d / r.logits_flops + 2.0 * d / r.grad_flops + e / r.exp_per_s + r.other_s;
@@ -28,30 +75,15 @@ double seconds_per_pair(const KernelRates& r, std::int64_t d, bool logit_cache) 
 
 namespace {
 
-template <class F>
-double time_median(int repeats, F&& f) {
-  f();
-  std::vector<double> t;
-  for (int q = 0; q < repeats; ++q) {
-    Stopwatch sw;
-    f();
-    t.push_back(sw.seconds());
-  }
-  return median(t);
-}
-
 template <class T>
 KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int64_t m,
                     bool logit_cache, int repeats) {
   const std::int64_t block = model::auto_block(n, m, 1, sizeof(T));
   const std::int64_t nb = model::block_count(m, block);
-  const model::Shape s{m, d, d_out, model::Activation::kSoftmax, model::Scale::kM};
-  std::vector<T> X(n * d), Y(n * d_out, T(0));
-  for (std::int64_t q = 0; q < n * d; ++q)
-    X[q] = static_cast<T>(rng::normal(7, rng::kStreamDataX, q, 0) / std::sqrt(double(d)));
-  model::Params<T> p;
-  p.neurons = {0, m};
-  model::init_params(s, model::InitSpec{"gaussian", 1.0, 0}, p);
+  const SyntheticShard<T> shard = synthetic_shard<T>(n, d, d_out, m);
+  const model::Shape& s = shard.shape;
+  const std::vector<T>&X = shard.X, &Y = shard.Y;
+  const model::Params<T>& p = shard.params;
   model::Workspace<T> ws(n, block, d_out, 1);
   std::vector<T> gW(static_cast<std::size_t>(m * d));
   KernelRates r;
@@ -90,20 +122,8 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
     cache = {tiles.data(), shift.data()};
   }
   const model::LogitCache<T>* c = logit_cache ? &cache : nullptr;
-  r.step_s = time_median(repeats, [&] {
-    model::forward_partial(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), ws, c);
-    model::finalize_output(s, n, part.data(), F.data());
-    for (std::int64_t i = 0; i < n; ++i) {
-      T acc = 0;
-      for (std::int64_t k = 0; k < d_out; ++k) {
-        R[i * d_out + k] = F[i * d_out + k] - Y[i * d_out + k];
-        acc += R[i * d_out + k] * F[i * d_out + k];
-      }
-      rf[i] = acc;
-    }
-    model::backward(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-                    gW.data(), static_cast<T*>(nullptr), ws, c);
-  });
+  r.step_s = time_median(
+      repeats, [&] { local_step(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, c); });
   r.other_s = 0;
   const double modelled = seconds_per_pair(r, d, logit_cache) * double(n) * double(m);
   r.other_s = std::max(0.0, r.step_s - modelled) / (double(n) * double(m));

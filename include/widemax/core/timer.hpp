@@ -1,7 +1,11 @@
-// Wall-clock timers for the step-time split (compute vs communication) in summary.json.
+// Wall-clock timers for the step-time split (compute vs communication) in summary.json, and the
+// median timing of benchmarks.
 #pragma once
 
 #include <chrono>
+#include <vector>
+
+#include "widemax/core/stats.hpp"
 
 namespace widemax {
 
@@ -28,5 +32,18 @@ class ScopedTimer {
   double& acc_;
   Stopwatch sw_;
 };
+
+// Median over `repeats` of the seconds `f` takes, after one warm-up call (benchmarks).
+template <class F>
+double time_median(int repeats, F&& f) {
+  f();
+  std::vector<double> t;
+  for (int r = 0; r < repeats; ++r) {
+    Stopwatch sw;
+    f();
+    t.push_back(sw.seconds());
+  }
+  return median(t);
+}
 
 }  // namespace widemax

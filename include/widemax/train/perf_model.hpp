@@ -12,8 +12,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "widemax/comm/communicator.hpp"
+#include "widemax/model/kernels.hpp"
+#include "widemax/model/model.hpp"
 
 namespace widemax::train {
 
@@ -27,6 +30,27 @@ struct KernelRates {
   bool logit_cache = false;
   std::string precision;
 };
+
+// A whole-width shard on synthetic inputs (x ~ N(0, I/d), y = 0, Gaussian init): what the
+// benchmarks and the rate calibration run on.
+template <class T>
+struct SyntheticShard {
+  model::Shape shape;
+  std::vector<T> X, Y;  // (n, d), (n, d_out)
+  model::Params<T> params;
+};
+template <class T>
+SyntheticShard<T> synthetic_shard(std::int64_t n, std::int64_t d, std::int64_t d_out,
+                                  std::int64_t m);
+
+// One full-batch step of the kernels over a whole shard, without communication (W only):
+// forward_partial, finalize_output, the residuals against Y (n, d_out), backward. What the
+// benchmarks and the rate calibration time. part, F, R, rf are sized by the caller.
+template <class T>
+void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
+                const model::Params<T>& p, std::vector<T>& part, std::vector<T>& F,
+                std::vector<T>& R, std::vector<T>& rf, T* gW, model::Workspace<T>& ws,
+                const model::LogitCache<T>* cache);
 
 // Seconds of compute per (sample, neuron) pair on one core.
 double seconds_per_pair(const KernelRates& r, std::int64_t d, bool logit_cache);
