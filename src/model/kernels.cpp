@@ -107,9 +107,7 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           rec[0] = m_new;
         }
         if (cache) cache->shift[b * n + i] = m_new;
-#pragma omp simd
-        for (std::int64_t j = 0; j < cols; ++j) z[j] -= m_new;
-        vec_exp(z, z, cols);
+        vec_exp_shifted(z, m_new, z, cols);
         if (d_out == 1) {  // S and u in one sweep
           T sum = 0, u0 = 0;
 #pragma omp simd reduction(+ : sum, u0)
@@ -236,10 +234,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
             if (cache) {
               f *= std::exp(cache->shift[b * n + i] - rec[0]);
             } else {
-              const T shift = rec[0];
-#pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] -= shift;
-              vec_exp(z, z, cols);
+              vec_exp_shifted(z, rec[0], z, cols);
             }
             const T rfi = rf[i];
             if (gAk) {  // dA needs s itself: scale first

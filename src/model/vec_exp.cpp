@@ -8,10 +8,10 @@
 namespace widemax::model {
 
 namespace detail {
-void vec_exp_avx512(const double* x, double* y, std::int64_t n);
-void vec_exp_avx512(const float* x, float* y, std::int64_t n);
-void vec_exp_avx2(const double* x, double* y, std::int64_t n);
-void vec_exp_avx2(const float* x, float* y, std::int64_t n);
+void vec_exp_avx512(const double* x, double shift, double* y, std::int64_t n);
+void vec_exp_avx512(const float* x, float shift, float* y, std::int64_t n);
+void vec_exp_avx2(const double* x, double shift, double* y, std::int64_t n);
+void vec_exp_avx2(const float* x, float shift, float* y, std::int64_t n);
 }  // namespace detail
 
 namespace {
@@ -34,26 +34,33 @@ Isa isa() {
 }
 
 template <class T>
-void dispatch(const T* x, T* y, std::int64_t n) {
+void dispatch(const T* x, T shift, T* y, std::int64_t n) {
   switch (isa()) {
     case Isa::kAvx512:
-      detail::vec_exp_avx512(x, y, n);
+      detail::vec_exp_avx512(x, shift, y, n);
       return;
     case Isa::kAvx2:
-      detail::vec_exp_avx2(x, y, n);
+      detail::vec_exp_avx2(x, shift, y, n);
       return;
     case Isa::kScalar:
-      for (std::int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+      for (std::int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - shift);
       return;
   }
 }
 }  // namespace
 
+// x - 0 is x exactly, so the plain form is the shifted one with shift 0.
 void vec_exp(const double* x, double* y, std::int64_t n) {
-  dispatch(x, y, n);
+  dispatch(x, 0.0, y, n);
 }
 void vec_exp(const float* x, float* y, std::int64_t n) {
-  dispatch(x, y, n);
+  dispatch(x, 0.0f, y, n);
+}
+void vec_exp_shifted(const double* x, double shift, double* y, std::int64_t n) {
+  dispatch(x, shift, y, n);
+}
+void vec_exp_shifted(const float* x, float shift, float* y, std::int64_t n) {
+  dispatch(x, shift, y, n);
 }
 
 const char* vec_exp_isa() {

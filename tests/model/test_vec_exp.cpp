@@ -43,3 +43,24 @@ TEST(VecExp, ReportsAnIsa) {
   const std::string isa = widemax::model::vec_exp_isa();
   EXPECT_TRUE(isa == "avx512" || isa == "avx2" || isa == "scalar") << isa;
 }
+
+// exp(x - shift) in one sweep: the same accuracy against std::exp of the rounded difference, for
+// a shift that makes large logits safe (the softmax maximum), on both vector widths' tails.
+template <class T>
+void check_shifted(T lo, T hi, T shift, std::size_t count) {
+  std::vector<T> x(count), y(count);
+  for (std::size_t i = 0; i < count; ++i) x[i] = lo + (hi - lo) * static_cast<T>(i) / (count - 1);
+  widemax::model::vec_exp_shifted(x.data(), shift, y.data(), static_cast<std::int64_t>(count));
+  const T eps = std::numeric_limits<T>::epsilon();
+  for (std::size_t i = 0; i < count; ++i) {
+    const T ref = std::exp(x[i] - shift);
+    if (ref < std::numeric_limits<T>::min()) continue;  // subnormal: relative ulps mean little
+    ASSERT_LE(std::abs(y[i] - ref), 4 * eps * ref) << "x = " << x[i] << " shift " << shift;
+  }
+}
+
+TEST(VecExp, ShiftedWithinFourUlp) {
+  check_shifted<double>(200.0, 1000.0, 1000.0, 10007);  // exp(x) alone would overflow
+  check_shifted<float>(20.0f, 120.0f, 120.0f, 10007);
+  check_shifted<double>(-3.0, 3.0, -1.5, 13);  // shorter than one vector: the scalar tail only
+}

@@ -9,6 +9,9 @@ namespace widemax::model {
 
 void vec_exp(const double* x, double* y, std::int64_t n);
 void vec_exp(const float* x, float* y, std::int64_t n);
+// y = exp(x - shift): the subtraction of the softmax maximum folded into the same sweep.
+void vec_exp_shifted(const double* x, double shift, double* y, std::int64_t n);
+void vec_exp_shifted(const float* x, float shift, float* y, std::int64_t n);
 
 // The instruction set the dispatcher chose: "avx512", "avx2" or "scalar".
 const char* vec_exp_isa();
