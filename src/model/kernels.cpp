@@ -176,7 +176,8 @@ void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F) {
 template <class T>
 void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
               const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws,
-              const LogitCache<T>* cache, std::int64_t block_begin, std::int64_t block_end) {
+              const LogitCache<T>* cache, std::int64_t block_begin, std::int64_t block_end,
+              BlockHook hook) {
   const std::int64_t d = s.d, d_out = s.d_out, B = ws.block();
   const int width = s.record_width();
   const T c = static_cast<T>(output_scale(s));
@@ -301,6 +302,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       if (gA && d_out > 1)
         for (std::int64_t j = 0; j < cols; ++j)
           for (std::int64_t k = 0; k < d_out; ++k) gA[(r0 + j) * d_out + k] = gAk[k * cols + j];
+      if (hook.fn && t == 0) hook.fn(hook.ctx);
     }
   }
 }
@@ -312,7 +314,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
   template void finalize_output<T>(const Shape&, std::int64_t, const T*, T*);                    \
   template void backward<T>(const Shape&, std::int64_t, std::int64_t, const T*, const T*,        \
                             const T*, const T*, const T*, const T*, T*, T*, Workspace<T>&,       \
-                            const LogitCache<T>*, std::int64_t, std::int64_t);
+                            const LogitCache<T>*, std::int64_t, std::int64_t, BlockHook);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)
 #undef WIDEMAX_INSTANTIATE

@@ -233,9 +233,12 @@ double Trainer<T>::compute_gradient() {
   const std::int64_t B = ws_.block();
   T* gA = train_a_ ? grad_.data() + params_.W.size() : nullptr;
   const model::LogitCache<T>* cache = logit_cache_on() ? &cache_ : nullptr;
+  // Between blocks, the master thread lets the chunks already started advance.
+  const model::BlockHook hook{[](void* r) { static_cast<comm::Requests*>(r)->progress(); }, &reqs_};
   auto backward = [&](std::int64_t b0, std::int64_t b1) {
     model::backward(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(),
-                    R_.data(), rf_.data(), grad_.data(), gA, ws_, cache, b0, b1);
+                    R_.data(), rf_.data(), grad_.data(), gA, ws_, cache, b0, b1,
+                    reqs_.pending() ? hook : model::BlockHook{});
   };
   grad_.back() = static_cast<T>(local_loss);
   if (grid_.p_data() == 1) {

@@ -68,6 +68,14 @@ struct LogitCache {
   T* shift = nullptr;
 };
 
+// A callback the backward pass makes on its master thread after each of that thread's blocks: the
+// caller advances its non-blocking all-reduces there (MPI progresses only when entered; with
+// MPI_THREAD_FUNNELED the master thread is the one allowed to). The kernels stay MPI-free.
+struct BlockHook {
+  void (*fn)(void*) = nullptr;
+  void* ctx = nullptr;
+};
+
 // Number of neuron blocks of a shard; the backward pass can be run over a range of them.
 inline std::int64_t block_count(std::int64_t m_loc, std::int64_t block) {
   return (m_loc + block - 1) / block;
@@ -93,6 +101,6 @@ template <class T>
 void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
               const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws,
               const LogitCache<T>* cache = nullptr, std::int64_t block_begin = 0,
-              std::int64_t block_end = -1);
+              std::int64_t block_end = -1, BlockHook hook = {});
 
 }  // namespace widemax::model
