@@ -87,8 +87,6 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
   model::Workspace<T> ws(n, block, d_out, 1);
   std::vector<T> gW(static_cast<std::size_t>(m * d));
   KernelRates r;
-  r.n = n, r.d = d, r.d_out = d_out, r.m = m, r.logit_cache = logit_cache;
-  r.precision = sizeof(T) == 4 ? "fp32" : "fp64";
 
   const std::int64_t len = 1 << 14;
   std::vector<T> buf(static_cast<std::size_t>(len));
@@ -122,11 +120,10 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
     cache = {tiles.data(), shift.data()};
   }
   const model::LogitCache<T>* c = logit_cache ? &cache : nullptr;
-  r.step_s = time_median(
+  const double step_s = time_median(
       repeats, [&] { local_step(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, c); });
-  r.other_s = 0;
   const double modelled = seconds_per_pair(r, d, logit_cache) * double(n) * double(m);
-  r.other_s = std::max(0.0, r.step_s - modelled) / (double(n) * double(m));
+  r.other_s = std::max(0.0, step_s - modelled) / (double(n) * double(m));
   return r;
 }
 
@@ -152,12 +149,9 @@ KernelRates measure_kernel_rates_on_root(const comm::Communicator& comm, std::in
   KernelRates r;
   if (comm.rank() == 0) r = measure_kernel_rates(n, d, d_out, m, precision, logit_cache, repeats);
   comm.wait_idle_for_root();
-  double v[5] = {r.logits_flops, r.grad_flops, r.exp_per_s, r.other_s, r.step_s};
+  double v[4] = {r.logits_flops, r.grad_flops, r.exp_per_s, r.other_s};
   comm.broadcast(std::span<double>(v), 0);
-  r.logits_flops = v[0], r.grad_flops = v[1], r.exp_per_s = v[2], r.other_s = v[3];
-  r.step_s = v[4];
-  r.n = n, r.d = d, r.d_out = d_out, r.m = m, r.logit_cache = logit_cache, r.precision = precision;
-  return r;
+  return KernelRates{v[0], v[1], v[2], v[3]};
 }
 
 }  // namespace widemax::train

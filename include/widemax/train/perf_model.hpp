@@ -21,14 +21,10 @@
 namespace widemax::train {
 
 struct KernelRates {
-  double logits_flops = 0;                      // FLOP/s of Z_blk = X W_blk^T, one core
-  double grad_flops = 0;                        // FLOP/s of gW_blk = G^T X
-  double exp_per_s = 0;                         // vector exps per second
-  double other_s = 0;                           // the rest of the fused sweep, seconds per pair
-  double step_s = 0;                            // the calibration step itself
-  std::int64_t n = 0, d = 0, d_out = 0, m = 0;  // its shape
-  bool logit_cache = false;
-  std::string precision;
+  double logits_flops = 0;  // FLOP/s of Z_blk = X W_blk^T, one core
+  double grad_flops = 0;    // FLOP/s of gW_blk = G^T X
+  double exp_per_s = 0;     // vector exps per second
+  double other_s = 0;       // the rest of the fused sweep, seconds per pair
 };
 
 // A whole-width shard on synthetic inputs (x ~ N(0, I/d), y = 0, Gaussian init): what the
