@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../model/blas.hpp"
+#include "options.hpp"
 #include "widemax/cli/commands.hpp"
 #include "widemax/cli/runtime_info.hpp"
 #include "widemax/comm/cost_model.hpp"
@@ -280,22 +281,18 @@ int run_bench(const std::vector<std::string>& args) {
       "max-nodes", po::value(&a.max_nodes)->default_value(a.max_nodes),
       "predict: largest node count of the table")("help,h", "this help");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    WIDEMAX_FAIL_HINT("see widemax bench --help", "widemax bench: ", e.what());
-  }
+  std::string help;
+  const bool run = parse_options(
+      args, desc, "bench",
+      "widemax bench: kernel rates (exp, block GEMMs) and the fused step on one rank, with "
+      "neuron-samples/s and the fraction of a roofline from the measured rates; with --predict, "
+      "the performance model against real steps and its scaling table\n\nUsage: widemax bench "
+      "[options]",
+      vm, help);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (vm.count("help")) {
-    if (rank == 0)
-      std::cout
-          << "widemax bench: kernel rates (exp, block GEMMs) and the fused step on one rank, "
-             "with neuron-samples/s and the fraction of a roofline from the measured rates; "
-             "with --predict, the performance model against real steps and its scaling table\n\n"
-             "Usage: widemax bench [options]\n\n"
-          << desc;
+  if (!run) {
+    if (rank == 0) std::cout << help;
     return 0;
   }
   a.m = parse_count(width, "--width");

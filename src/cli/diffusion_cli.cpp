@@ -4,8 +4,8 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
+#include "options.hpp"
 #include "widemax/cli/commands.hpp"
 #include "widemax/cli/runtime_info.hpp"
 #include "widemax/comm/grid.hpp"
@@ -130,23 +130,15 @@ std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::str
   s.width = std::to_string(c.net.width);
   const po::options_description desc = diffusion_options(c, s);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    if (vm.count("help")) {
-      std::ostringstream os;
-      os << "widemax diffusion: the wide softmax network as a score model, trained by denoising "
-            "score matching on a\nGaussian mixture (or a CSV of points), measured against the "
-            "closed-form score, then sampled.\nWrites config.json, mixture.json, metrics.jsonl, "
-            "samples.csv, samples_exact.csv and summary.json.\n\nUsage: mpirun --bind-to none -np "
-            "P widemax diffusion [options]\n\n"
-         << desc;
-      help_out = os.str();
-      return std::nullopt;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    WIDEMAX_FAIL_HINT("see widemax diffusion --help", "widemax diffusion: ", e.what());
-  }
+  if (!parse_options(args, desc, "diffusion",
+                     "widemax diffusion: the wide softmax network as a score model, trained by "
+                     "denoising score matching on a\nGaussian mixture (or a CSV of points), "
+                     "measured against the closed-form score, then sampled.\nWrites config.json, "
+                     "mixture.json, metrics.jsonl, samples.csv, samples_exact.csv and "
+                     "summary.json.\n\nUsage: mpirun --bind-to none -np P widemax diffusion "
+                     "[options]",
+                     vm, help_out))
+    return std::nullopt;
   c.net.width = parse_count(s.width, "--width");
   c.n = parse_count(s.n, "--n");
   c.net.steps = s.steps == "0" ? 0 : parse_count(s.steps, "--steps");

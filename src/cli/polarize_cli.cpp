@@ -3,8 +3,8 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
-#include <sstream>
 
+#include "options.hpp"
 #include "widemax/cli/commands.hpp"
 #include "widemax/cli/runtime_info.hpp"
 #include "widemax/core/error.hpp"
@@ -78,23 +78,14 @@ std::optional<polarize::Config> parse_polarize_args(const std::vector<std::strin
   std::string T, steps, lr;
   const po::options_description desc = polarize_options(c, T, steps, lr);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    if (vm.count("help")) {
-      std::ostringstream os;
-      os << "widemax polarize: gradient descent on the value-softmax model y = V softmax(a), "
-            "V (d x T) and a (T)\nboth trained, the softmax length T split over the MPI ranks. "
-            "Logs the entropy of softmax(a) (nats),\nmax_prob, the loss and the gradient norms "
-            "to metrics.jsonl (DESIGN 1.2).\n\nUsage: mpirun --bind-to none -np P widemax "
-            "polarize [options]\n\n"
-         << desc;
-      help_out = os.str();
-      return std::nullopt;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    WIDEMAX_FAIL_HINT("see widemax polarize --help", "widemax polarize: ", e.what());
-  }
+  if (!parse_options(args, desc, "polarize",
+                     "widemax polarize: gradient descent on the value-softmax model y = V "
+                     "softmax(a), V (d x T) and a (T)\nboth trained, the softmax length T split "
+                     "over the MPI ranks. Logs the entropy of softmax(a) (nats),\nmax_prob, the "
+                     "loss and the gradient norms to metrics.jsonl (DESIGN 1.2).\n\nUsage: mpirun "
+                     "--bind-to none -np P widemax polarize [options]",
+                     vm, help_out))
+    return std::nullopt;
   c.T = parse_count(T, "--T");
   c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
   char* end = nullptr;

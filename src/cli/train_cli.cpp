@@ -4,8 +4,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
+#include "options.hpp"
 #include "widemax/cli/commands.hpp"
 #include "widemax/cli/runtime_info.hpp"
 #include "widemax/comm/grid.hpp"
@@ -121,8 +121,7 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       "logit-cache", po::value(&c.logit_cache)->default_value(c.logit_cache),
       "keep pass 1's exponentials (n x m/P numbers per rank) so that pass 2 skips a GEMM and an "
       "exp, ~30% faster: on | off | auto (on when it needs at most 1/4 of the rank's free "
-      "memory)")(
-      "out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")(
+      "memory)")("out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")(
       "save", po::bool_switch(&c.save), "write W.npy and A.npy into the run directory at the end")(
       "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
       "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
@@ -151,44 +150,31 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   const po::options_description desc =
       train_options(c, width, n, steps, target, lr, net_latency_us, net_bandwidth_gbs);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    if (vm.count("help")) {
-      std::ostringstream os;
-      if (command == "ntk")
-        os << "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
-              "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n "
-              "d_out, "
-              "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
-              "summary.json. It takes the model, data and execution options of 'widemax train' "
-              "(the\noptimisation options are ignored).\n\nUsage: mpirun --bind-to none -np P "
-              "widemax ntk [options]\n\n";
-      else
-        os << "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons "
-              "sharded over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train "
-              "[options]\n\n";
-      os << desc;
-      help_out = os.str();
-      return std::nullopt;
+  const std::string about =
+      command == "ntk"
+          ? "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
+            "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n d_out, "
+            "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
+            "summary.json. It takes the model, data and execution options of 'widemax train' "
+            "(the\noptimisation options are ignored).\n\nUsage: mpirun --bind-to none -np P "
+            "widemax ntk [options]"
+          : "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons "
+            "sharded over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train "
+            "[options]";
+  if (!parse_options(args, desc, command, about, vm, help_out)) return std::nullopt;
+  if (vm.count("config")) {
+    const std::string file = vm["config"].as<std::string>();
+    std::ifstream in(file);
+    WIDEMAX_CHECK(in, "--config: cannot open '", file, "'");
+    try {
+      po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
+      po::notify(vm);
+    } catch (const po::error& e) {
+      WIDEMAX_FAIL_HINT(
+          "the file holds lines 'key = value' with the long option names of widemax " + command +
+              " --help, without the dashes",
+          "--config ", file, ": ", e.what());
     }
-    if (vm.count("config")) {
-      const std::string file = vm["config"].as<std::string>();
-      std::ifstream in(file);
-      WIDEMAX_CHECK(in, "--config: cannot open '", file, "'");
-      try {
-        po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
-        po::notify(vm);
-      } catch (const po::error& e) {
-        WIDEMAX_FAIL_HINT(
-            "the file holds lines 'key = value' with the long option names of "
-            "widemax " +
-                command + " --help, without the dashes",
-            "--config ", file, ": ", e.what());
-      }
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    WIDEMAX_FAIL_HINT("see widemax " + command + " --help", "widemax ", command, ": ", e.what());
   }
   c.width = parse_count(width, "--width");
   c.n = parse_count(n, "--n");

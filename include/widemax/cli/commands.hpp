@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "widemax/polarize/run.hpp"
 #include "widemax/diffusion/run.hpp"
+#include "widemax/polarize/run.hpp"
 #include "widemax/train/config.hpp"
 
 namespace widemax::cli {

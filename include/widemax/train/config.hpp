@@ -62,7 +62,7 @@ struct Config {
   // Keep pass 1's exponentials for pass 2 (n x m_loc numbers): on | off | auto (on when it takes
   // at most a quarter of the memory available to the rank).
   std::string logit_cache = "auto";
-  std::string out;         // run directory; empty: runs/train-<time>
+  std::string out;  // run directory; empty: runs/train-<time>
   bool save = false;
   std::int64_t checkpoint_every = 0;  // checkpoint every K steps and at the end (0: never)
   int keep_checkpoints = 2;           // the newest N complete checkpoints are kept
