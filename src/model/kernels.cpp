@@ -248,7 +248,7 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
                 for (std::int64_t j = 0; j < cols; ++j) gAk[k * cols + j] += cr * z[j];
               }
             }
-            if (!fused || wide) {
+            if (!fused) {  // (fused needs d_out <= 2, so never the wide BLAS path)
 #pragma omp simd
               for (std::int64_t j = 0; j < cols; ++j) z[j] *= f * (c * ar[j] - rfi);
             } else if (d_out == 1) {  // one sweep: the thin product, the scaling and G
