@@ -87,20 +87,20 @@ int predict(const BenchArgs& a, int threads) {
   const comm::Communicator world(MPI_COMM_WORLD);
   const bool rank0 = world.rank() == 0;
   const auto [pd, pw] = train::parse_grid(a.grid, world.size());
-  // Compute per (sample, neuron) on one core, from the rates measured on rank 0 alone.
-  const bool cache_guess = a.logit_cache != "off";
-  const train::KernelRates rates = train::measure_kernel_rates_on_root(
-      world, a.n, a.d, a.d_out, std::min<std::int64_t>(a.m, 8192), a.precision, cache_guess,
-      a.repeats);
-  const comm::Network net = comm::measure_network(world);
-  const int local = world.ranks_on_node();
-  const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-
+  // The real steps first: they settle whether the logit cache is on, and the rates below are
+  // then calibrated on the same path.
   comm::Grid grid(MPI_COMM_WORLD, pd, pw);
   bool cache_on = false;
   const auto [step_s, comm_share] = a.precision == "fp32"
                                         ? measure_real_step<float>(a, grid, threads, cache_on)
                                         : measure_real_step<double>(a, grid, threads, cache_on);
+  // Compute per (sample, neuron) on one core, from the rates measured on rank 0 alone.
+  const train::KernelRates rates = train::measure_kernel_rates_on_root(
+      world, a.n, a.d, a.d_out, std::min<std::int64_t>(a.m, 8192), a.precision, cache_on,
+      a.repeats);
+  const comm::Network net = comm::measure_network(world);
+  const int local = world.ranks_on_node();
+  const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   comm::StepShape s;
   s.n = a.n, s.m = a.m, s.d = a.d, s.d_out = a.d_out;
   s.elem_bytes = a.precision == "fp32" ? 4 : 8;
