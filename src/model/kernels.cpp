@@ -78,20 +78,25 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
       T* At = ws.at(t);
       if (d_out > 1) transpose_block(Ab, cols, d_out, At);
       const T* Ak = d_out > 1 ? At : Ab;  // A of the block, k-major: Ak[k * cols + j]
-      T* Z = cache ? cache->tiles + r0 * n : ws.z(t);
+      // The GEMM writes into this thread's L2-resident scratch; the activations go to the cache
+      // when there is one (written once here and only read by pass 2, so the tile is never
+      // written back twice), else over the logits in place.
+      T* Z = ws.z(t);
+      T* E = cache ? cache->tiles + r0 * n : Z;
       blas::logits(n, cols, d, X, W + r0 * d, Z);
       for (std::int64_t i = 0; i < n; ++i) {
-        T* z = Z + i * cols;
+        const T* z = Z + i * cols;
+        T* e = E + i * cols;
         T* rec = mine + i * width;
         if (relu) {
           rec[0] = T(0);  // a relu record is a plain sum: M stays 0
 #pragma omp simd
-          for (std::int64_t j = 0; j < cols; ++j) z[j] = z[j] > T(0) ? z[j] : T(0);
+          for (std::int64_t j = 0; j < cols; ++j) e[j] = z[j] > T(0) ? z[j] : T(0);
           if (wide) continue;
           for (std::int64_t k = 0; k < d_out; ++k) {
             T u = 0;
 #pragma omp simd reduction(+ : u)
-            for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * z[j];
+            for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * e[j];
             rec[2 + k] += u;
           }
           continue;
@@ -107,13 +112,13 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           rec[0] = m_new;
         }
         if (cache) cache->shift[b * n + i] = m_new;
-        vec_exp_shifted(z, m_new, z, cols);
+        vec_exp_shifted(z, m_new, e, cols);
         if (d_out == 1) {  // S and u in one sweep
           T sum = 0, u0 = 0;
 #pragma omp simd reduction(+ : sum, u0)
           for (std::int64_t j = 0; j < cols; ++j) {
-            sum += z[j];
-            u0 += Ak[j] * z[j];
+            sum += e[j];
+            u0 += Ak[j] * e[j];
           }
           rec[1] += sum;
           rec[2] += u0;
@@ -123,9 +128,9 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
           T sum = 0, u0 = 0, u1 = 0;
 #pragma omp simd reduction(+ : sum, u0, u1)
           for (std::int64_t j = 0; j < cols; ++j) {
-            sum += z[j];
-            u0 += Ak[j] * z[j];
-            u1 += Ak[cols + j] * z[j];
+            sum += e[j];
+            u0 += Ak[j] * e[j];
+            u1 += Ak[cols + j] * e[j];
           }
           rec[1] += sum;
           rec[2] += u0;
@@ -134,19 +139,19 @@ void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T
         }
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
-        for (std::int64_t j = 0; j < cols; ++j) sum += z[j];
+        for (std::int64_t j = 0; j < cols; ++j) sum += e[j];
         rec[1] += sum;
         if (wide) continue;  // u by one BLAS product for the whole block, below
         for (std::int64_t k = 0; k < d_out; ++k) {
           T u = 0;
 #pragma omp simd reduction(+ : u)
-          for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * z[j];
+          for (std::int64_t j = 0; j < cols; ++j) u += Ak[k * cols + j] * e[j];
           rec[2 + k] += u;
         }
       }
-      if (wide) {  // U (n, d_out) = E (n, cols) Ak^T, Ak (d_out, cols); E = exp(z - M) in Z
+      if (wide) {  // U (n, d_out) = E (n, cols) Ak^T, Ak (d_out, cols); E = exp(z - M)
         T* U = ws.u_all(t);
-        blas::product(n, d_out, cols, Z, Ak, /*b_transposed=*/true, U);
+        blas::product(n, d_out, cols, E, Ak, /*b_transposed=*/true, U);
         for (std::int64_t i = 0; i < n; ++i)
           for (std::int64_t k = 0; k < d_out; ++k) mine[i * width + 2 + k] += U[i * d_out + k];
       }
@@ -207,12 +212,15 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       // dA of the block is accumulated k-major too, and transposed into gA at the end.
       T* gAk = gA ? (d_out > 1 ? ws.gat(t) : gA + r0) : nullptr;
       if (gAk) std::fill(gAk, gAk + cols * d_out, T(0));
-      // The block's logits, or pass 1's exponentials of them (then no GEMM and no exp here).
-      T* Z = cache ? cache->tiles + r0 * n : ws.z(t);
-      if (!cache) blas::logits(n, cols, d, X, W + r0 * d, Z);
+      // The block's logits, or pass 1's exponentials of them (then no GEMM and no exp here). G
+      // goes to this thread's scratch: the cache is only read, so its tile is not written back.
+      T* Gt = ws.z(t);
+      const T* Zs = cache ? cache->tiles + r0 * n : Gt;
+      if (!cache) blas::logits(n, cols, d, X, W + r0 * d, Gt);
       if (wide) blas::product(n, cols, d_out, R, Ak, /*b_transposed=*/false, AR);
       for (std::int64_t i = 0; i < n; ++i) {
-        T* z = Z + i * cols;  // overwritten in place by G[i, :]
+        const T* z = Zs + i * cols;  // the source row; G[i, :] goes to g (the same row unless cached)
+        T* g = Gt + i * cols;
         const T* Ri = R + i * d_out;
         const T* rec = merged + i * width;
         // ar_j = (A R_i)_j, the thin product: vectorised over neurons, or a row of the block's
@@ -235,12 +243,13 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
             if (cache) {
               f *= std::exp(cache->shift[b * n + i] - rec[0]);
             } else {
-              vec_exp_shifted(z, rec[0], z, cols);
+              vec_exp_shifted(z, rec[0], g, cols);
             }
             const T rfi = rf[i];
             if (gAk) {  // dA needs s itself: scale first
 #pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f;
+              for (std::int64_t j = 0; j < cols; ++j) g[j] = z[j] * f;
+              z = g;
               f = T(1);
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
@@ -250,16 +259,17 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
             }
             if (!fused) {  // (fused needs d_out <= 2, so never the wide BLAS path)
 #pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f * (c * ar[j] - rfi);
+              for (std::int64_t j = 0; j < cols; ++j) g[j] = z[j] * (f * (c * ar[j] - rfi));
             } else if (d_out == 1) {  // one sweep: the thin product, the scaling and G
               const T fa = f * c * Ri[0], frf = f * rfi;
 #pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= fa * Ak[j] - frf;
+              for (std::int64_t j = 0; j < cols; ++j) g[j] = z[j] * (fa * Ak[j] - frf);
             } else {  // d_out == 2 (an inner loop over k would not vectorise)
               const T fa0 = f * c * Ri[0], fa1 = f * c * Ri[1], frf = f * rfi;
               const T* A1 = Ak + cols;
 #pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= fa0 * Ak[j] + fa1 * A1[j] - frf;
+              for (std::int64_t j = 0; j < cols; ++j)
+                g[j] = z[j] * (fa0 * Ak[j] + fa1 * A1[j] - frf);
             }
             break;
           }
@@ -268,18 +278,18 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
             if (cache) {  // z holds exp(z - shift)
               const T f = std::exp(cache->shift[b * n + i]);
 #pragma omp simd
-              for (std::int64_t j = 0; j < cols; ++j) z[j] *= f;
+              for (std::int64_t j = 0; j < cols; ++j) g[j] = z[j] * f;
             } else {
-              vec_exp(z, z, cols);
+              vec_exp(z, g, cols);
             }
             if (gAk)
               for (std::int64_t k = 0; k < d_out; ++k) {
                 const T cr = c * Ri[k];
 #pragma omp simd
-                for (std::int64_t j = 0; j < cols; ++j) gAk[k * cols + j] += cr * z[j];
+                for (std::int64_t j = 0; j < cols; ++j) gAk[k * cols + j] += cr * g[j];
               }
 #pragma omp simd
-            for (std::int64_t j = 0; j < cols; ++j) z[j] = c * z[j] * ar[j];
+            for (std::int64_t j = 0; j < cols; ++j) g[j] = c * g[j] * ar[j];
             break;
           }
           case Activation::kRelu: {
@@ -293,12 +303,12 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
                   gAk[k * cols + j] += z[j] > T(0) ? cr * z[j] : T(0);
               }
 #pragma omp simd
-            for (std::int64_t j = 0; j < cols; ++j) z[j] = z[j] > T(0) ? c * ar[j] : T(0);
+            for (std::int64_t j = 0; j < cols; ++j) g[j] = z[j] > T(0) ? c * ar[j] : T(0);
             break;
           }
         }
       }
-      blas::weight_grad(n, cols, d, Z, X, gW + r0 * d);
+      blas::weight_grad(n, cols, d, Gt, X, gW + r0 * d);
       if (gA && d_out > 1)
         for (std::int64_t j = 0; j < cols; ++j)
           for (std::int64_t k = 0; k < d_out; ++k) gA[(r0 + j) * d_out + k] = gAk[k * cols + j];

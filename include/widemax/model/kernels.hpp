@@ -95,7 +95,7 @@ void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F);
 // Pass 2: dL/dW (and dL/dA when gA is not null) for L = 1/2 sum_i ||F_i - y_i||^2, given the
 // merged records, the residuals R = F - Y and rf_i = <R_i, F_i>. Z_blk is recomputed, unless
 // `cache` holds pass 1's tiles (the same samples' forward_partial with the same cache), which
-// pass 2 then overwrites. Only blocks [block_begin, block_end) are done (block_end < 0: to the
+// pass 2 only reads. Only blocks [block_begin, block_end) are done (block_end < 0: to the
 // last), so that a caller can reduce the finished rows of gW/gA while the rest computes.
 template <class T>
 void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
