@@ -219,7 +219,8 @@ void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, co
       if (!cache) blas::logits(n, cols, d, X, W + r0 * d, Gt);
       if (wide) blas::product(n, cols, d_out, R, Ak, /*b_transposed=*/false, AR);
       for (std::int64_t i = 0; i < n; ++i) {
-        const T* z = Zs + i * cols;  // the source row; G[i, :] goes to g (the same row unless cached)
+        // z is the source row; G[i, :] goes to g (the same row unless cached).
+        const T* z = Zs + i * cols;
         T* g = Gt + i * cols;
         const T* Ri = R + i * d_out;
         const T* rec = merged + i * width;
