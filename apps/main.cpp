@@ -12,6 +12,8 @@
 #include "widemax/cli/commands.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
+#include "widemax/core/version.hpp"
+#include "widemax/run/run.hpp"
 
 namespace {
 
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   widemax::log::set_rank(rank, size);
+  widemax::run::set_command_line(argc, argv);
 
   std::vector<std::string> args(argv + 1, argv + argc);
   int status = 0;
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
       if (rank == 0) std::fputs(kUsage, stdout);
       status = args.empty() ? 1 : 0;
     } else if (args[0] == "--version") {
-      if (rank == 0) std::printf("widemax 0.1.0\n");
+      if (rank == 0) std::printf("widemax %s (%s)\n", widemax::version(), widemax::git_commit());
     } else if (args[0] == "train") {
       check_slurm_world(rank, size);
       status = widemax::cli::run_train({args.begin() + 1, args.end()});

@@ -11,6 +11,7 @@
 #include "widemax/comm/grid.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/parse.hpp"
+#include "widemax/core/signals.hpp"
 #include "widemax/diffusion/run.hpp"
 
 namespace po = boost::program_options;
@@ -114,7 +115,15 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "out", po::value(&m.out), "run directory (default: runs/diffusion-<date>-<time>)")(
       "save", po::bool_switch(&m.save),
       "also write W.npy, A.npy and heldout.csv (the held-out rows) into the run directory")(
-      "quiet", "no progress output")("help,h", "this help");
+      "checkpoint-every", po::value(&m.checkpoint_every)->default_value(m.checkpoint_every),
+      "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
+      "preemption signal checkpoints anyway)")(
+      "keep-checkpoints", po::value(&m.keep_checkpoints)->default_value(m.keep_checkpoints),
+      "keep the newest N checkpoints")(
+      "resume", po::value(&m.resume),
+      "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
+      "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
+      "help,h", "this help");
 
   po::options_description all;
   all.add(data).add(model).add(opt).add(eval).add(run);
@@ -177,8 +186,10 @@ int run_diffusion(const std::vector<std::string>& args) {
   const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
   const int threads = resolve_threads(c->net.threads, grid.world());
   const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->net.progress);
-  diffusion::run_diffusion(*c, grid, threads, runtime, /*write_outputs=*/true);
-  return 0;
+  install_preemption_handlers();
+  const diffusion::Result r =
+      diffusion::run_diffusion(*c, grid, threads, runtime, /*write_outputs=*/true);
+  return r.preempted ? kExitPreempted : 0;
 }
 
 }  // namespace widemax::cli

@@ -9,6 +9,7 @@
 #include "widemax/cli/runtime_info.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/parse.hpp"
+#include "widemax/core/signals.hpp"
 #include "widemax/polarize/run.hpp"
 
 namespace po = boost::program_options;
@@ -63,7 +64,15 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
                     "OpenMP threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
       "out", po::value(&c.out), "run directory (default: runs/polarize-<date>-<time>)")(
       "no-save", "do not write V.npy and a.npy (written by default)")(
-      "quiet", "no progress output")("help,h", "this help");
+      "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+      "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
+      "preemption signal checkpoints anyway)")(
+      "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+      "keep the newest N checkpoints")(
+      "resume", po::value(&c.resume),
+      "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
+      "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
+      "help,h", "this help");
 
   po::options_description all;
   all.add(model).add(init).add(opt).add(run);
@@ -108,8 +117,10 @@ int run_polarize(const std::vector<std::string>& args) {
   }
   const int threads = resolve_threads(c->threads, world);
   const nlohmann::json runtime = describe_runtime(world, threads, c->progress);
-  polarize::run_polarize(*c, world, threads, runtime, /*write_outputs=*/true);
-  return 0;
+  install_preemption_handlers();
+  const polarize::Result r =
+      polarize::run_polarize(*c, world, threads, runtime, /*write_outputs=*/true);
+  return r.preempted ? kExitPreempted : 0;
 }
 
 }  // namespace widemax::cli

@@ -24,8 +24,8 @@
 #include "widemax/diffusion/mixture.hpp"
 #include "widemax/diffusion/sampler.hpp"
 #include "widemax/diffusion/streams.hpp"
-#include "widemax/train/progress.hpp"
-#include "widemax/train/run_dir.hpp"
+#include "widemax/run/run.hpp"
+#include "widemax/train/checkpoint.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace widemax::diffusion {
@@ -78,48 +78,241 @@ ModeStats mode_stats(const Mixture& mix, const std::vector<double>& X) {
   return m;
 }
 
+// What the run trains on and measures against: the mixture (the reference, and the data unless
+// --data is given), the points of --data, the Gaussian baseline, the time distribution and the
+// time features. Every rank reads the files whole: they are small, and every rank then refuses a
+// bad file alike.
+struct Problem {
+  std::string spec;
+  std::optional<Mixture> mix;
+  std::vector<double> points;
+  std::int64_t d = 0;
+  std::optional<Mixture> base;  // the baseline is part of the model: a Gaussian fit of the data
+  TimeSampler times;
+  TimeFeatures features;
+  std::int64_t din = 0;  // network inputs: x_t and phi(t)
+
+  explicit Problem(const Config& c)
+      : spec(mixture_spec(c)),
+        times(make_time_sampler(c.t_min, c.t_max, c.time_sampling)),
+        features(c.time_features, c.t_max) {
+    if (!spec.empty()) mix = load_mixture(spec, c.data_seed);
+    d = mix ? mix->d : 0;
+    if (!c.data.empty()) {
+      data::Dataset ds = data::read_csv(c.data, {});
+      data::check_finite(ds.X, c.data);
+      WIDEMAX_CHECK(!mix || ds.d == mix->d, "--data ", c.data, " has ", ds.d,
+                    " columns, but --mixture ", spec, " is ", mix ? mix->d : 0, "-dimensional");
+      d = ds.d;
+      points = std::move(ds.X);
+    }
+    if (c.baseline == "gaussian")
+      base = points.empty() ? gaussian_fit(*mix) : gaussian_fit(points, d);
+    din = d + features.size();
+  }
+  const Mixture* mixture() const { return mix ? &*mix : nullptr; }
+  const Mixture* baseline() const { return base ? &*base : nullptr; }
+};
+
+// The held-out rows (x_t, t) of this grid row, their DSM targets, true scores and baseline scores,
+// drawn once; evaluate() is the relative score error of the network on them.
+template <class T>
+struct HeldOut {
+  std::int64_t n = 0, d = 0, din = 0;
+  std::vector<double> eps, t, score, base_score;
+  std::vector<T> X, F;
+
+  HeldOut(const Problem& p, const DsmDraws& draws, const model::Range& rows)
+      : n(rows.size()), d(p.d), din(p.din) {
+    std::vector<double> Xd(static_cast<std::size_t>(n * din));
+    eps.resize(static_cast<std::size_t>(n * d));
+    t.resize(static_cast<std::size_t>(n));
+    draws.fill(static_cast<std::uint64_t>(rows.begin), n, Xd.data(), eps.data(), t.data());
+    std::vector<double> xt(static_cast<std::size_t>(n * d));
+    for (std::int64_t q = 0; q < n; ++q) std::copy_n(Xd.begin() + q * din, d, xt.begin() + q * d);
+    base_score.assign(xt.size(), 0.0);
+    if (p.mix) {
+      score.resize(xt.size());
+      diffusion::score(*p.mix, xt.data(), t.data(), n, score.data());
+    }
+    if (p.base) diffusion::score(*p.base, xt.data(), t.data(), n, base_score.data());
+    X.assign(Xd.begin(), Xd.end());
+    F.resize(static_cast<std::size_t>(n * d));
+  }
+
+  // Collective: the network's forward pass over the row, then the column sums of the error.
+  ScoreError evaluate(train::Trainer<T>& tr, const comm::Grid& grid, const Config& c,
+                      const TimeSampler& times, bool with_truth) {
+    tr.predict(X.data(), n, F.data());
+    ScoreError se(c.time_buckets, times);
+    std::vector<double> s(static_cast<std::size_t>(d));
+    for (std::int64_t q = 0; q < n; ++q) {
+      const double sig = ou_sigma(t[q]);
+      double dsm = 0;
+      for (std::int64_t j = 0; j < d; ++j) {
+        const double f = static_cast<double>(F[q * d + j]);
+        s[j] = base_score[q * d + j] - f / sig;
+        dsm += (f - eps[q * d + j]) * (f - eps[q * d + j]);
+      }
+      se.add_dsm(dsm);
+      if (with_truth) se.add(t[q], s.data(), score.data() + q * d, d);
+    }
+    if (grid.p_data() > 1) grid.column().allreduce_sum(std::span<double>(se.sums()));
+    return se;
+  }
+};
+
+// Reverse-time sampling with the network (and with the exact score, from the same x_T and
+// Brownian increments, so that the two sample sets differ only by the score), then the sliced
+// Wasserstein distances to fresh mixture samples (or the data) and the recovered mode weights.
+// Each grid row integrates its share of the samples; the ranks of a row integrate the same points
+// together (the network's forward pass is collective over the row); one column sum gathers them.
+template <class T>
+nlohmann::json sample_and_measure(const Problem& p, const Config& c, const comm::Grid& grid,
+                                  train::Trainer<T>& tr, Result& result) {
+  const std::int64_t d = p.d;
+  const SamplerKind kind = parse_sampler(c.sampler);
+  const std::vector<double> tgrid = sampler_grid(c.t_min, c.t_max, c.sample_steps);
+  const model::Range srows = model::shard_range(c.samples, grid.p_data(), grid.data_index());
+  const std::int64_t ns = srows.size();
+  std::vector<T> in(static_cast<std::size_t>(ns * p.din)), out(static_cast<std::size_t>(ns * d));
+  std::vector<double> tv(static_cast<std::size_t>(ns));
+  const ScoreFn net_score = [&](const double* X, std::int64_t n, double t, double* S) {
+    network_inputs(X, n, d, t, p.features, in.data());
+    tr.predict(in.data(), n, out.data());
+    const double sig = ou_sigma(t);
+    if (p.base) {
+      std::fill(tv.begin(), tv.end(), t);
+      score(*p.base, X, tv.data(), n, S);
+    } else {
+      std::fill(S, S + n * d, 0.0);
+    }
+    for (std::int64_t q = 0; q < n * d; ++q) S[q] -= static_cast<double>(out[q]) / sig;
+  };
+  auto gather = [&](const std::vector<double>& local) {
+    std::vector<double> all(static_cast<std::size_t>(c.samples * d), 0.0);
+    std::copy(local.begin(), local.end(), all.begin() + srows.begin * d);
+    if (grid.p_data() > 1) grid.column().allreduce_sum(std::span<double>(all));
+    return all;
+  };
+  std::vector<double> local(static_cast<std::size_t>(ns * d));
+  reverse_sample(kind, net_score, tgrid, static_cast<std::uint64_t>(srows.begin), ns, d,
+                 c.sample_seed, local.data());
+  result.samples = gather(local);
+  const bool exact = p.mix && c.exact_reference;
+  if (exact) {
+    const ScoreFn exact_score = [&](const double* X, std::int64_t n, double t, double* S) {
+      std::fill(tv.begin(), tv.end(), t);
+      score(*p.mix, X, tv.data(), n, S);
+    };
+    reverse_sample(kind, exact_score, tgrid, static_cast<std::uint64_t>(srows.begin), ns, d,
+                   c.sample_seed, local.data());
+    result.exact_samples = gather(local);
+  }
+
+  // Distances to fresh samples of the mixture (or to the data points), computed by every rank.
+  const std::uint64_t ref_seed = derive_seed(c.data_seed, kPurposeReference);
+  std::vector<double> ref = p.points;
+  if (p.mix) {
+    ref.assign(static_cast<std::size_t>(c.samples * d), 0.0);
+    for (std::int64_t i = 0; i < c.samples; ++i)
+      sample_mixture(*p.mix, ref_seed, static_cast<std::uint64_t>(i), ref.data() + i * d);
+  }
+  const std::int64_t nref = static_cast<std::int64_t>(ref.size()) / d;
+  auto sw_to_ref = [&](const std::vector<double>& X) {
+    return sliced_wasserstein(X.data(), static_cast<std::int64_t>(X.size()) / d, ref.data(), nref,
+                              d, c.sw_directions, ref_seed);
+  };
+  nlohmann::json s = {{"score_rel_error", nullptr},
+                      {"score_rel_error_by_t", nullptr},
+                      {"initial_score_rel_error", nullptr},
+                      {"sliced_wasserstein", sw_to_ref(result.samples)},
+                      {"sliced_wasserstein_exact", nullptr},
+                      {"sliced_wasserstein_floor", nullptr},
+                      {"sliced_wasserstein_stop_bound", nullptr},
+                      {"sliced_wasserstein_bound", nullptr},
+                      {"mode_weights", nullptr},
+                      {"mode_weight_error", nullptr},
+                      {"modes_covered", nullptr}};
+  if (!p.mix) return s;
+  // The noise floor: two independent sets of fresh samples are this far apart.
+  std::vector<double> floor_set(static_cast<std::size_t>(c.samples * d));
+  const std::uint64_t floor_seed = derive_seed(c.data_seed, kPurposeFloor);
+  for (std::int64_t i = 0; i < c.samples; ++i)
+    sample_mixture(*p.mix, floor_seed, static_cast<std::uint64_t>(i), floor_set.data() + i * d);
+  const double sw_floor = sw_to_ref(floor_set);
+  const double stop = sw_stop_bound(*p.mix, c.t_min);
+  s["sliced_wasserstein_floor"] = sw_floor;
+  s["sliced_wasserstein_stop_bound"] = stop;
+  s["sliced_wasserstein_bound"] = sw_floor + stop;
+  const ModeStats ms = mode_stats(*p.mix, result.samples);
+  s["mode_weights"] = ms.fractions;
+  s["mode_weight_error"] = ms.max_error;
+  s["modes_covered"] = ms.covered;
+  s["modes"] = p.mix->K;
+  s["weights"] = p.mix->weights;
+  if (exact) {
+    s["sliced_wasserstein_exact"] = sw_to_ref(result.exact_samples);
+    const ModeStats me = mode_stats(*p.mix, result.exact_samples);
+    s["mode_weights_exact"] = me.fractions;
+    s["mode_weight_error_exact"] = me.max_error;
+    s["modes_covered_exact"] = me.covered;
+  }
+  return s;
+}
+
+// samples.csv (and samples_exact.csv); with --save also the network and every held-out row
+// (regenerated whole on rank 0: rows are a pure function of their index), so that another
+// program can recompute the score error. Collective (the tensors).
+template <class T>
+void write_samples(const run::Run& run, const Problem& p, const Config& c, const comm::Grid& grid,
+                   const train::Trainer<T>& tr, const DsmDraws& held_draws, const Result& result) {
+  const bool rank0 = grid.world().rank() == 0;
+  const std::int64_t d = p.d, din = p.din;
+  const auto names = coord_names("x", d);
+  if (rank0) {
+    write_file_atomic(run.path() / "samples.csv", csv_text(result.samples, d, names));
+    if (!result.exact_samples.empty())
+      write_file_atomic(run.path() / "samples_exact.csv", csv_text(result.exact_samples, d, names));
+  }
+  if (!c.net.save) return;
+  train::save_parameters(run, grid, tr);
+  if (!rank0) return;
+  std::vector<double> X(static_cast<std::size_t>(c.eval_n * din)),
+      E(static_cast<std::size_t>(c.eval_n * d)), t(static_cast<std::size_t>(c.eval_n));
+  std::vector<double> Y(E.size());
+  held_draws.fill(0, c.eval_n, X.data(), Y.data(), t.data(), nullptr, E.data());
+  const std::int64_t w = din + 1 + d;
+  std::vector<double> table(static_cast<std::size_t>(c.eval_n * w));
+  for (std::int64_t i = 0; i < c.eval_n; ++i) {
+    std::copy_n(X.begin() + i * din, d, table.begin() + i * w);
+    table[i * w + d] = t[i];
+    std::copy_n(X.begin() + i * din + d, din - d, table.begin() + i * w + d + 1);
+    std::copy_n(E.begin() + i * d, d, table.begin() + i * w + din + 1);
+  }
+  std::vector<std::string> header = names;
+  header.push_back("t");
+  for (const auto& f : p.features.names()) header.push_back("phi_" + f);
+  for (const auto& e : coord_names("eps", d)) header.push_back(e);
+  write_file_atomic(run.path() / "heldout.csv", csv_text(table, w, header));
+}
+
 template <class T>
 Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                 const nlohmann::json& runtime, bool write_outputs) {
   Config c = c_in;
-  const bool rank0 = grid.world().rank() == 0;
   Stopwatch wall;
+  run::Run run(train::run_spec(c.net), "diffusion", grid.world(), runtime, write_outputs,
+               c.net.steps);
+  if (run.writes()) c.net.out = run.path().string();
 
-  // The run directory first, so that an unwritable --out fails before any work.
-  std::unique_ptr<train::RunDir> dir;
-  if (write_outputs) {
-    dir = train::open_run_dir(c.net.out, "diffusion", grid.world());
-    c.net.out = dir->path().string();
-  }
-
-  // The mixture (the reference, and the data unless --data is given) and the points of --data.
-  // Every rank reads them whole: they are small, and every rank then refuses a bad file alike.
-  const std::string spec = mixture_spec(c);
-  std::optional<Mixture> mix;
-  if (!spec.empty()) mix = load_mixture(spec, c.data_seed);
-  std::vector<double> points;
-  std::int64_t d = mix ? mix->d : 0;
-  if (!c.data.empty()) {
-    data::Dataset ds = data::read_csv(c.data, {});
-    data::check_finite(ds.X, c.data);
-    WIDEMAX_CHECK(!mix || ds.d == mix->d, "--data ", c.data, " has ", ds.d,
-                  " columns, but --mixture ", spec, " is ", mix ? mix->d : 0, "-dimensional");
-    d = ds.d;
-    points = std::move(ds.X);
-  }
-  const Mixture* mixp = mix ? &*mix : nullptr;
-  // The baseline is part of the model: the Gaussian fit of the training data.
-  std::optional<Mixture> base;
-  if (c.baseline == "gaussian")
-    base = points.empty() ? gaussian_fit(*mix) : gaussian_fit(points, d);
-  const Mixture* basep = base ? &*base : nullptr;
-  const TimeSampler times = make_time_sampler(c.t_min, c.t_max, c.time_sampling);
-  const TimeFeatures features(c.time_features, c.t_max);
-  const std::int64_t din = d + features.size();
-  const DsmDraws train_draws(points.empty() ? mixp : nullptr, points.empty() ? nullptr : &points, d,
-                             times, features, derive_seed(c.data_seed, kPurposeTrain), basep);
-  const DsmDraws held_draws(mixp, mixp ? nullptr : &points, d, times, features,
-                            derive_seed(c.data_seed, kPurposeHeldout), basep);
+  const Problem p(c);
+  const std::int64_t d = p.d, din = p.din;
+  const DsmDraws train_draws(p.points.empty() ? p.mixture() : nullptr,
+                             p.points.empty() ? nullptr : &p.points, d, p.times, p.features,
+                             derive_seed(c.data_seed, kPurposeTrain), p.baseline());
+  const DsmDraws held_draws(p.mixture(), p.mix ? nullptr : &p.points, d, p.times, p.features,
+                            derive_seed(c.data_seed, kPurposeHeldout), p.baseline());
 
   // Grid row data_index() holds rows shard_range(n) of every step's n rows, and the same share of
   // the held-out rows and of the samples.
@@ -143,92 +336,62 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.net.d_out = d;
   train::check_memory(c.net, grid, din, d, rows.size(), 0, threads);
   train::Trainer<T> tr(c.net, grid, data, threads);
-  const double lr = c.net.lr > 0                     ? c.net.lr
+  HeldOut<T> held(p, held_draws, model::shard_range(c.eval_n, grid.p_data(), grid.data_index()));
+
+  // Resume: the network and the optimiser; the rows of a step are a pure function of the step.
+  Result result;
+  nlohmann::json first_metrics, resumed;
+  std::int64_t s0 = 0;
+  if (const auto ckpt = run.resume_point()) {
+    resumed = train::restore_network<T>(grid, *ckpt, tr, c.net, nullptr);
+    s0 = resumed["step"].get<std::int64_t>();
+    first_metrics = resumed.value("first_metrics", nlohmann::json::object());
+    run.resumed(*ckpt, resumed, s0);
+  }
+  // On resume exactly the interrupted run's rate (the default is a sum over ranks).
+  const double lr = !resumed.empty()                 ? resumed.value("lr", 0.0)
+                    : c.net.lr > 0                   ? c.net.lr
                     : c.net.optimizer.kind == "adam" ? kDefaultAdamLr
                                                      : train::default_lr(c.net, data, grid);
 
-  // Held-out rows, their true scores and their baseline scores, drawn once.
-  const model::Range erows = model::shard_range(c.eval_n, grid.p_data(), grid.data_index());
-  const std::int64_t ne = erows.size();
-  std::vector<double> Xe(static_cast<std::size_t>(ne * din)), Ee(static_cast<std::size_t>(ne * d)),
-      te(static_cast<std::size_t>(ne)), Se;
-  held_draws.fill(static_cast<std::uint64_t>(erows.begin), ne, Xe.data(), Ee.data(), te.data());
-  std::vector<double> xt(static_cast<std::size_t>(ne * d)), Sbe(xt.size(), 0.0);
-  for (std::int64_t p = 0; p < ne; ++p) std::copy_n(Xe.begin() + p * din, d, xt.begin() + p * d);
-  if (mix) {
-    Se.resize(xt.size());
-    score(*mix, xt.data(), te.data(), ne, Se.data());
-  }
-  if (base) score(*base, xt.data(), te.data(), ne, Sbe.data());
-  const std::vector<T> XeT(Xe.begin(), Xe.end());
-  std::vector<T> Fe(static_cast<std::size_t>(ne * d));
-  auto evaluate = [&]() {
-    tr.predict(XeT.data(), ne, Fe.data());
-    ScoreError se(c.time_buckets, times);
-    std::vector<double> s(static_cast<std::size_t>(d));
-    for (std::int64_t p = 0; p < ne; ++p) {
-      const double sig = ou_sigma(te[p]);
-      double dsm = 0;
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double f = static_cast<double>(Fe[p * d + j]);
-        s[j] = Sbe[p * d + j] - f / sig;
-        dsm += (f - Ee[p * d + j]) * (f - Ee[p * d + j]);
-      }
-      se.add_dsm(dsm);
-      if (mix) se.add(te[p], s.data(), Se.data() + p * d, d);
-    }
-    if (grid.p_data() > 1) grid.column().allreduce_sum(std::span<double>(se.sums()));
-    return se;
-  };
-
-  if (dir) {
-    nlohmann::json cfg = to_json(c);
-    cfg["mixture_resolved"] = spec;
-    cfg["lr"] = lr;
-    cfg["input_dim"] = din;
-    cfg["block_resolved"] = tr.block();
-    cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
-    cfg["threads_resolved"] = threads;
-    dir->write_json("config.json", cfg);
-    if (mix) dir->write_json("mixture.json", mix->to_json());
-    if (base) dir->write_json("baseline.json", base->to_json());
-  }
-  log::info(cat("widemax diffusion: ", spec.empty() ? "" : "mixture " + spec + " ",
+  nlohmann::json plan = to_json(c);
+  plan["mixture_resolved"] = p.spec;
+  plan["lr"] = lr;
+  plan["input_dim"] = din;
+  plan["block_resolved"] = tr.block();
+  plan["grid_resolved"] = grid.name();
+  plan["threads_resolved"] = threads;
+  run.write_config(plan);
+  if (p.mix) run.write_json("mixture.json", p.mix->to_json());
+  if (p.base) run.write_json("baseline.json", p.base->to_json());
+  log::info(cat("widemax diffusion: ", p.spec.empty() ? "" : "mixture " + p.spec + " ",
                 c.data.empty() ? "" : "data " + c.data + " ", "d=", d,
-                mix ? cat(" K=", mix->K) : std::string(), " m=", c.net.width, " inputs ", din,
+                p.mix ? cat(" K=", p.mix->K) : std::string(), " m=", c.net.width, " inputs ", din,
                 " (x_t + ", c.time_features, "), baseline ", c.baseline, ", ", c.n,
                 " rows/step, t ", c.time_sampling, " in [", c.t_min, ", ", c.t_max, "], ",
-                c.net.optimizer.kind, " lr=", lr, " ", c.net.precision, " grid ", grid.p_data(),
-                "x", grid.p_width(), dir ? " -> " + dir->path().string() : std::string()));
+                c.net.optimizer.kind, " lr=", lr, " ", c.net.precision, " grid ", grid.name(),
+                run.writes() ? " -> " + run.path().string() : std::string()));
 
-  Result result;
   Stopwatch train_clock;
+  const std::int64_t steps = c.net.steps;
   auto log_metrics = [&](std::int64_t step, double loss) {
-    const double gn = tr.grad_norm();
-    const ScoreError se = evaluate();
+    const double gn = tr.grad_norm();  // of the last compute_gradient(): before the update
+    const ScoreError se = held.evaluate(tr, grid, c, p.times, p.mix.has_value());
     nlohmann::json j = {{"step", step},
                         {"loss", loss},
                         {"mean_loss", loss / static_cast<double>(c.n)},
                         {"grad_norm", gn},
-                        {"lr", train::scheduled_lr(c.net.schedule, lr, step, c.net.steps)},
+                        {"lr", train::scheduled_lr(c.net.schedule, lr, step, steps)},
                         {"heldout_dsm_loss", number_or_null(se.mean_dsm_loss())}};
-    if (mix) {
+    if (p.mix) {
       j["score_rel_error"] = number_or_null(se.rel_error());
       nlohmann::json by = nlohmann::json::array();
       for (int b = 0; b < se.buckets(); ++b) by.push_back(number_or_null(se.rel_error(b)));
       j["score_rel_error_by_t"] = by;
     }
     j["elapsed_s"] = train_clock.seconds();
-    if (dir) dir->append_metrics(j);
+    run.append_metrics(j);
     return std::pair{j, se};
-  };
-  auto check_finite = [&](double loss, std::int64_t step) {
-    WIDEMAX_CHECK_HINT(std::isfinite(loss), "lower --lr", "training diverged: the loss is ", loss,
-                       " at step ", step);
-    int bad = std::isfinite(tr.local_grad_sq()) ? 0 : 1;
-    bad = grid.world().allreduce_max(bad);
-    WIDEMAX_CHECK_HINT(!bad, "lower --lr",
-                       "training diverged: the gradient has NaN or Inf entries at step ", step);
   };
   // Fresh rows for `step`: rows step * n + shard of this grid row.
   std::vector<double> Xb(data.train.X.size()), Yb(data.train.Y.size());
@@ -237,17 +400,32 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                      Yb.data(), nullptr);
     tr.replace_train_rows(Xb, Yb);
   };
+  // The loss at the first step is part of the summary: carried in the checkpoint.
+  auto initial_loss = [&](double this_step) {
+    if (!resumed.empty()) return resumed.value("initial_loss", this_step);
+    return result.losses.empty() ? this_step : result.losses.front();
+  };
+  auto checkpoint = [&](std::int64_t step, double loss) {
+    train::save_network<T>(
+        run, grid, step, tr, c.net,
+        {{"lr", lr}, {"initial_loss", initial_loss(loss)}, {"first_metrics", first_metrics}},
+        nullptr);
+  };
 
-  const std::int64_t steps = c.net.steps;
-  train::Progress progress(write_outputs && c.net.progress && rank0, steps);
   std::vector<double> step_times;
   const double comm_before = tr.comm_seconds();
-  nlohmann::json first_metrics;
-  for (std::int64_t step = 0; step < steps; ++step) {
+  for (std::int64_t step = s0; step < steps; ++step) {
     Stopwatch sw;
     if (step > 0) draw_rows(step);  // step 0's rows are the trainer's initial ones
     const double loss = tr.compute_gradient();
-    check_finite(loss, step);
+    run::check_loss(loss, step, "lower --lr");
+    const int signal = run.agree(step, std::isfinite(tr.local_grad_sq()), "lower --lr");
+    if (run.checkpoint_due(step, s0) || signal) checkpoint(step, loss);
+    if (signal) {
+      run.preempted(signal, step);
+      result.preempted = true;
+      return result;
+    }
     const bool logged = step == 0 || (c.net.log_every > 0 && step % c.net.log_every == 0);
     if (logged) {
       const auto logged_now = log_metrics(step, loss);
@@ -256,164 +434,37 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     tr.apply_update(train::scheduled_lr(c.net.schedule, lr, step, steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
-    progress.update(step + 1, loss / static_cast<double>(c.n),
-                    static_cast<double>(c.n * c.net.width) / step_times.back(), logged);
+    run.progress().update(step + 1, loss / static_cast<double>(c.n),
+                          static_cast<double>(c.n * c.net.width) / step_times.back(), logged);
   }
   const double train_s = train_clock.seconds();
   const double train_comm_s = tr.comm_seconds() - comm_before;
   // The final state on a fresh batch (step `steps`) and on the held-out rows.
   if (steps > 0) draw_rows(steps);
   const double final_loss = tr.compute_gradient();
-  check_finite(final_loss, steps);
+  run::check_loss(final_loss, steps, "lower --lr");
+  run.agree(steps, std::isfinite(tr.local_grad_sq()), "lower --lr");
+  if (c.net.checkpoint_every > 0 && steps > s0) checkpoint(steps, final_loss);
   const auto [final_metrics, final_se] = log_metrics(steps, final_loss);
   if (steps == 0) first_metrics = final_metrics;
-  progress.finish();
+  run.progress().finish();
 
-  // Sampling: each grid row integrates its share of the samples; the ranks of a row integrate the
-  // same points together (the network's forward pass is collective over the row).
   Stopwatch sample_clock;
-  const SamplerKind kind = parse_sampler(c.sampler);
-  const std::vector<double> tgrid = sampler_grid(c.t_min, c.t_max, c.sample_steps);
-  const model::Range srows = model::shard_range(c.samples, grid.p_data(), grid.data_index());
-  const std::int64_t ns = srows.size();
-  std::vector<T> in(static_cast<std::size_t>(ns * din)), out(static_cast<std::size_t>(ns * d));
-  std::vector<double> tv(static_cast<std::size_t>(ns));
-  const ScoreFn net_score = [&](const double* X, std::int64_t n, double t, double* S) {
-    network_inputs(X, n, d, t, features, in.data());
-    tr.predict(in.data(), n, out.data());
-    const double sig = ou_sigma(t);
-    if (base) {
-      std::fill(tv.begin(), tv.end(), t);
-      score(*base, X, tv.data(), n, S);
-    } else {
-      std::fill(S, S + n * d, 0.0);
-    }
-    for (std::int64_t q = 0; q < n * d; ++q) S[q] -= static_cast<double>(out[q]) / sig;
-  };
-  auto gather = [&](const std::vector<double>& local) {
-    std::vector<double> all(static_cast<std::size_t>(c.samples * d), 0.0);
-    std::copy(local.begin(), local.end(), all.begin() + srows.begin * d);
-    if (grid.p_data() > 1) grid.column().allreduce_sum(std::span<double>(all));
-    return all;
-  };
-  std::vector<double> local(static_cast<std::size_t>(ns * d));
   const double comm_before_sampling = tr.comm_seconds();
-  reverse_sample(kind, net_score, tgrid, static_cast<std::uint64_t>(srows.begin), ns, d,
-                 c.sample_seed, local.data());
-  result.samples = gather(local);
+  nlohmann::json s = sample_and_measure(p, c, grid, tr, result);
   const double sample_comm_s = tr.comm_seconds() - comm_before_sampling;
   const double sample_s = sample_clock.seconds();
-  const bool exact = mix && c.exact_reference;
-  if (exact) {
-    // The same x_T and the same Brownian increments: the two sample sets differ only by the score.
-    const ScoreFn exact_score = [&](const double* X, std::int64_t n, double t, double* S) {
-      std::fill(tv.begin(), tv.end(), t);
-      score(*mix, X, tv.data(), n, S);
-    };
-    reverse_sample(kind, exact_score, tgrid, static_cast<std::uint64_t>(srows.begin), ns, d,
-                   c.sample_seed, local.data());
-    result.exact_samples = gather(local);
-  }
-
-  // Distances to fresh samples of the mixture (or to the data points), computed by every rank.
-  const std::uint64_t ref_seed = derive_seed(c.data_seed, kPurposeReference);
-  std::vector<double> ref = points;
-  if (mix) {
-    ref.assign(static_cast<std::size_t>(c.samples * d), 0.0);
-    for (std::int64_t i = 0; i < c.samples; ++i)
-      sample_mixture(*mix, ref_seed, static_cast<std::uint64_t>(i), ref.data() + i * d);
-  }
-  const std::int64_t nref = static_cast<std::int64_t>(ref.size()) / d;
-  auto sw_to_ref = [&](const std::vector<double>& X) {
-    return sliced_wasserstein(X.data(), static_cast<std::int64_t>(X.size()) / d, ref.data(), nref,
-                              d, c.sw_directions, ref_seed);
-  };
-  const double sw = sw_to_ref(result.samples);
-  nlohmann::json s = {{"score_rel_error", nullptr},
-                      {"score_rel_error_by_t", nullptr},
-                      {"initial_score_rel_error", nullptr},
-                      {"heldout_dsm_loss", number_or_null(final_se.mean_dsm_loss())},
-                      {"sliced_wasserstein", sw},
-                      {"sliced_wasserstein_exact", nullptr},
-                      {"sliced_wasserstein_floor", nullptr},
-                      {"sliced_wasserstein_stop_bound", nullptr},
-                      {"sliced_wasserstein_bound", nullptr},
-                      {"mode_weights", nullptr},
-                      {"mode_weight_error", nullptr},
-                      {"modes_covered", nullptr}};
-  if (mix) {
+  s["heldout_dsm_loss"] = number_or_null(final_se.mean_dsm_loss());
+  if (p.mix) {
     s["score_rel_error"] = number_or_null(final_se.rel_error());
     s["score_rel_error_by_t"] = final_se.by_time();
     s["initial_score_rel_error"] = first_metrics["score_rel_error"];
-    // The noise floor: two independent sets of fresh samples are this far apart.
-    std::vector<double> floor_set(static_cast<std::size_t>(c.samples * d));
-    const std::uint64_t floor_seed = derive_seed(c.data_seed, kPurposeFloor);
-    for (std::int64_t i = 0; i < c.samples; ++i)
-      sample_mixture(*mix, floor_seed, static_cast<std::uint64_t>(i), floor_set.data() + i * d);
-    const double sw_floor = sw_to_ref(floor_set);
-    const double stop = sw_stop_bound(*mix, c.t_min);
-    s["sliced_wasserstein_floor"] = sw_floor;
-    s["sliced_wasserstein_stop_bound"] = stop;
-    s["sliced_wasserstein_bound"] = sw_floor + stop;
-    const ModeStats ms = mode_stats(*mix, result.samples);
-    s["mode_weights"] = ms.fractions;
-    s["mode_weight_error"] = ms.max_error;
-    s["modes_covered"] = ms.covered;
-    s["modes"] = mix->K;
-    s["weights"] = mix->weights;
-    if (exact) {
-      s["sliced_wasserstein_exact"] = sw_to_ref(result.exact_samples);
-      const ModeStats me = mode_stats(*mix, result.exact_samples);
-      s["mode_weights_exact"] = me.fractions;
-      s["mode_weight_error_exact"] = me.max_error;
-      s["modes_covered_exact"] = me.covered;
-    }
   }
+  if (run.writes()) write_samples(run, p, c, grid, tr, held_draws, result);
 
-  if (dir) {
-    const auto names = coord_names("x", d);
-    if (rank0) {
-      write_file_atomic(dir->path() / "samples.csv", csv_text(result.samples, d, names));
-      if (exact)
-        write_file_atomic(dir->path() / "samples_exact.csv",
-                          csv_text(result.exact_samples, d, names));
-    }
-    if (c.net.save) {
-      // The network, and every held-out row (regenerated whole on rank 0: rows are a pure
-      // function of their index), so that another program can recompute the score error.
-      const bool writes = grid.data_index() == 0;  // grid columns hold copies of the same neurons
-      const auto& p = tr.params();
-      const std::int64_t nrows = writes ? p.neurons.size() : 0;
-      comm::write_npy_rows(grid.world(), dir->path() / "W.npy", p.W.data(), p.neurons.begin, nrows,
-                           c.net.width, din);
-      comm::write_npy_rows(grid.world(), dir->path() / "A.npy", p.A.data(), p.neurons.begin, nrows,
-                           c.net.width, d);
-      if (rank0) {
-        std::vector<double> X(static_cast<std::size_t>(c.eval_n * din)),
-            E(static_cast<std::size_t>(c.eval_n * d)), t(static_cast<std::size_t>(c.eval_n));
-        std::vector<double> Y(E.size());
-        held_draws.fill(0, c.eval_n, X.data(), Y.data(), t.data(), nullptr, E.data());
-        const std::int64_t w = din + 1 + d;
-        std::vector<double> table(static_cast<std::size_t>(c.eval_n * w));
-        for (std::int64_t i = 0; i < c.eval_n; ++i) {
-          std::copy_n(X.begin() + i * din, d, table.begin() + i * w);
-          table[i * w + d] = t[i];
-          std::copy_n(X.begin() + i * din + d, din - d, table.begin() + i * w + d + 1);
-          std::copy_n(E.begin() + i * d, d, table.begin() + i * w + din + 1);
-        }
-        std::vector<std::string> header = names;
-        header.push_back("t");
-        for (const auto& f : features.names()) header.push_back("phi_" + f);
-        for (const auto& e : coord_names("eps", d)) header.push_back(e);
-        write_file_atomic(dir->path() / "heldout.csv", csv_text(table, w, header));
-      }
-    }
-  }
-
-  const std::vector<std::string> hosts = grid.world().allgather(hostname());
   const double med = median(step_times);
   s.update(nlohmann::json{
-      {"mixture", spec.empty() ? nlohmann::json() : nlohmann::json(spec)},
+      {"mixture", p.spec.empty() ? nlohmann::json() : nlohmann::json(p.spec)},
       {"data", c.data.empty() ? nlohmann::json() : nlohmann::json(c.data)},
       {"d", d},
       {"input_dim", din},
@@ -421,7 +472,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"baseline", c.baseline},
       {"t_min", c.t_min},
       {"t_max", c.t_max},
-      {"sampler", to_string(kind)},
+      {"sampler", to_string(parse_sampler(c.sampler))},
       {"sample_steps", c.sample_steps},
       {"samples", c.samples},
       {"steps", steps},
@@ -429,7 +480,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"width", c.net.width},
       {"lr", lr},
       {"optimizer", c.net.optimizer.kind},
-      {"initial_loss", result.losses.empty() ? final_loss : result.losses.front()},
+      {"initial_loss", initial_loss(final_loss)},
       {"final_loss", final_loss},
       {"final_mean_loss", final_loss / static_cast<double>(c.n)},
       {"wall_s", wall.seconds()},
@@ -440,31 +491,21 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"sample_comm_s", sample_comm_s},
       {"step_time_median_s", med},
       {"neuron_samples_per_s", med > 0 ? static_cast<double>(c.n * c.net.width) / med : 0.0},
-      {"ranks", grid.world().size()},
-      {"grid", std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width())},
+      {"grid", grid.name()},
       {"threads", threads},
       {"precision", c.net.precision},
-      {"block", tr.block()},
-      {"hosts", hosts},
-      {"runtime", runtime}});
-  // Under Slurm: which job (and array task) produced this run (as in train/loop.cpp).
-  nlohmann::json slurm;
-  for (const char* k : {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-                        "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_JOB_PARTITION"})
-    if (const char* v = std::getenv(k)) slurm[k] = v;
-  if (!slurm.empty()) s["slurm"] = slurm;
-  if (dir) {
-    dir->write_json("summary.json", s);
-    result.run_dir = dir->path().string();
-  }
-  log::info(cat("score error ", s["score_rel_error"].dump(), " (initial ",
-                s["initial_score_rel_error"].dump(), "), sliced Wasserstein ", sw, " (exact score ",
-                s["sliced_wasserstein_exact"].dump(), ", floor ",
-                s["sliced_wasserstein_floor"].dump(), "), weight error ",
-                s["mode_weight_error"].dump(), ", modes covered ", s["modes_covered"].dump(), "/",
-                mix ? mix->K : 0, "; ", train_s, " s training, ", sample_s, " s sampling",
-                dir ? ", run directory " + dir->path().string() : std::string()));
-  result.summary = std::move(s);
+      {"block", tr.block()}});
+  result.summary = run.finish(std::move(s));
+  if (run.writes()) result.run_dir = run.path().string();
+  const nlohmann::json& r = result.summary;
+  log::info(cat("score error ", r["score_rel_error"].dump(), " (initial ",
+                r["initial_score_rel_error"].dump(), "), sliced Wasserstein ",
+                r["sliced_wasserstein"].dump(), " (exact score ",
+                r["sliced_wasserstein_exact"].dump(), ", floor ",
+                r["sliced_wasserstein_floor"].dump(), "), weight error ",
+                r["mode_weight_error"].dump(), ", modes covered ", r["modes_covered"].dump(), "/",
+                p.mix ? p.mix->K : 0, "; ", train_s, " s training, ", sample_s, " s sampling",
+                run.writes() ? ", run directory " + result.run_dir : std::string()));
   return result;
 }
 

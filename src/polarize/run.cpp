@@ -15,8 +15,7 @@
 #include "widemax/core/timer.hpp"
 #include "widemax/data/npy.hpp"
 #include "widemax/polarize/model.hpp"
-#include "widemax/train/progress.hpp"
-#include "widemax/train/run_dir.hpp"
+#include "widemax/run/run.hpp"
 
 namespace widemax::polarize {
 
@@ -125,10 +124,34 @@ void validate(const Config& c) {
                 " is not a finite number >= 0");
   if (c.loss == "cross-entropy") ce_target({1.0}, c.ce_target);  // names --ce-target when unknown
   WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
+  WIDEMAX_CHECK(c.checkpoint_every >= 0, "--checkpoint-every must be >= 0, got ",
+                c.checkpoint_every);
+  WIDEMAX_CHECK(c.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1, got ",
+                c.keep_checkpoints);
+  WIDEMAX_CHECK_HINT(c.resume != "auto" || !c.out.empty(),
+                     "give the run directory to continue with --out DIR",
+                     "--resume auto continues the run in --out, but no --out was given");
+}
+
+run::RunSpec run_spec(const Config& c) {
+  run::RunSpec r;
+  r.out = c.out;
+  r.save = c.save;
+  r.checkpoint_every = c.checkpoint_every;
+  r.keep_checkpoints = c.keep_checkpoints;
+  r.progress = c.progress;
+  if (c.resume == "auto")
+    r.resume.mode = run::Resume::Mode::kAuto;
+  else if (!c.resume.empty())
+    r.resume = {run::Resume::Mode::kPath, c.resume};
+  return r;
 }
 
 nlohmann::json to_json(const Config& c) {
   return {{"command", "polarize"},
+          {"checkpoint_every", c.checkpoint_every},
+          {"keep_checkpoints", c.keep_checkpoints},
+          {"resume", c.resume},
           {"loss", c.loss},
           {"T", c.T},
           {"d", c.d},
@@ -164,17 +187,111 @@ bool logged_step(std::int64_t step, std::int64_t log_every) {
   return step == 1 || bin(step) != bin(step - 1);
 }
 
+namespace {
+
+// What the summary needs from the whole trajectory: the first steps at which max_prob and the
+// entropy cross 1/2 (of their ranges), the entropy's rises, the flow clock. Carried through
+// checkpoints in the manifest (JSON keeps doubles exactly), so a resumed run summarises alike.
+struct Trajectory {
+  double flow_time = 0;
+  std::int64_t first_half_mass = -1, first_half_entropy = -1, increases = 0, last_increase = -1;
+  double flow_half_mass = -1, flow_half_entropy = -1, entropy_half_mass = -1;
+  std::int64_t recorded = 0;  // steps recorded so far
+  double first_loss = 0, first_entropy = 0, first_max_prob = 0, last_entropy = 0;
+
+  void record(std::int64_t step, const StepState& s, double log_T) {
+    if (recorded == 0) {
+      first_loss = s.loss;
+      first_entropy = s.entropy;
+      first_max_prob = s.max_prob;
+    }
+    // A rise counts when it exceeds round-off (the entropy's absolute error is ~1e-16 max|a_j|):
+    // at a converged square loss the entropy otherwise jitters in its last bits.
+    if (recorded > 0 && s.entropy > last_entropy + 1e-12 * (1 + last_entropy)) {
+      ++increases;
+      last_increase = step;
+    }
+    if (first_half_mass < 0 && s.max_prob >= 0.5) {
+      first_half_mass = step;
+      flow_half_mass = flow_time;
+      entropy_half_mass = s.entropy;
+    }
+    if (first_half_entropy < 0 && s.entropy <= 0.5 * log_T) {
+      first_half_entropy = step;
+      flow_half_entropy = flow_time;
+    }
+    last_entropy = s.entropy;
+    ++recorded;
+  }
+
+  nlohmann::json to_json() const {
+    return {{"flow_time", flow_time},
+            {"first_half_mass", first_half_mass},
+            {"first_half_entropy", first_half_entropy},
+            {"increases", increases},
+            {"last_increase", last_increase},
+            {"flow_half_mass", flow_half_mass},
+            {"flow_half_entropy", flow_half_entropy},
+            {"entropy_half_mass", entropy_half_mass},
+            {"recorded", recorded},
+            {"first_loss", first_loss},
+            {"first_entropy", first_entropy},
+            {"first_max_prob", first_max_prob},
+            {"last_entropy", last_entropy}};
+  }
+  static Trajectory from_json(const nlohmann::json& j) {
+    Trajectory t;
+    t.flow_time = j.at("flow_time").get<double>();
+    t.first_half_mass = j.at("first_half_mass").get<std::int64_t>();
+    t.first_half_entropy = j.at("first_half_entropy").get<std::int64_t>();
+    t.increases = j.at("increases").get<std::int64_t>();
+    t.last_increase = j.at("last_increase").get<std::int64_t>();
+    t.flow_half_mass = j.at("flow_half_mass").get<double>();
+    t.flow_half_entropy = j.at("flow_half_entropy").get<double>();
+    t.entropy_half_mass = j.at("entropy_half_mass").get<double>();
+    t.recorded = j.at("recorded").get<std::int64_t>();
+    t.first_loss = j.at("first_loss").get<double>();
+    t.first_entropy = j.at("first_entropy").get<double>();
+    t.first_max_prob = j.at("first_max_prob").get<double>();
+    t.last_entropy = j.at("last_entropy").get<double>();
+    return t;
+  }
+};
+
+void check_step(std::int64_t step, const StepState& s) {
+  WIDEMAX_CHECK_HINT(std::isfinite(s.loss) && std::isfinite(s.entropy), "lower --lr",
+                     "training diverged: the loss is ", s.loss, " and the entropy ", s.entropy,
+                     " at step ", step);
+}
+
+// The state tensors of a checkpoint: this rank's tokens of V (T, d) and a (T, 1).
+template <class P>
+std::vector<run::Tensor<P>> state_tensors(P* V, P* a, const model::Range& r, const Config& c) {
+  return {{"V", V, r.begin, r.size(), c.T, c.d, true}, {"a", a, r.begin, r.size(), c.T, 1, true}};
+}
+
+// Refuses a checkpoint of another problem; the tensors' shapes are checked when they are read.
+void check_manifest(const nlohmann::json& m, const std::filesystem::path& ckpt, const Config& c) {
+  WIDEMAX_CHECK_HINT(m.value("T", std::int64_t{-1}) == c.T && m.value("d", -1) == c.d &&
+                         m.value("loss", "") == c.loss,
+                     "resume with the options the checkpoint was written with (see its "
+                     "manifest.json), or start a new run",
+                     "--resume: checkpoint ", ckpt.string(), " is for --loss ",
+                     m.value("loss", "?"), " --T ", m.value("T", std::int64_t{-1}), " --d ",
+                     m.value("d", -1), ", but this run has --loss ", c.loss, " --T ", c.T, " --d ",
+                     c.d);
+}
+
+}  // namespace
+
 Result run_polarize(const Config& c_in, const comm::Communicator& world, int threads,
                     const nlohmann::json& runtime, bool write_outputs) {
   Config c = c_in;
   validate(c);
   Stopwatch wall;
   const bool rank0 = world.rank() == 0;
-  std::unique_ptr<train::RunDir> dir;
-  if (write_outputs) {
-    dir = train::open_run_dir(c.out, "polarize", world);
-    c.out = dir->path().string();
-  }
+  run::Run run(run_spec(c), "polarize", world, runtime, write_outputs, c.steps);
+  if (run.writes()) c.out = run.path().string();
 
   Problem p;
   p.beta = load_beta(c);
@@ -189,105 +306,117 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   else
     read_init(c, m);
 
-  if (dir) {
-    nlohmann::json cfg = to_json(c);
-    cfg["beta_values"] = p.beta;
-    if (!p.p_star.empty()) cfg["p_star"] = p.p_star;
-    cfg["ranks"] = world.size();
-    cfg["threads_resolved"] = threads;
-    dir->write_json("config.json", cfg);
-    if (rank0) data::write_npy(dir->path() / "beta.npy", p.beta.data(), c.d, 1);
+  // Resume: V, a and the trajectory's summary figures at the checkpoint's step.
+  Trajectory traj;
+  std::int64_t s0 = 0;
+  if (const auto ckpt = run.resume_point()) {
+    const nlohmann::json man = run::read_manifest(*ckpt);
+    check_manifest(man, *ckpt, c);
+    run::read_tensors<double>(world, *ckpt, man,
+                              state_tensors(m.V().data(), m.a().data(), m.range(), c));
+    traj = Trajectory::from_json(man.at("trajectory"));
+    s0 = man["step"].get<std::int64_t>();
+    run.resumed(*ckpt, man, s0);
   }
+
+  nlohmann::json plan = to_json(c);
+  plan["beta_values"] = p.beta;
+  if (!p.p_star.empty()) plan["p_star"] = p.p_star;
+  plan["ranks"] = world.size();
+  plan["threads_resolved"] = threads;
+  run.write_config(plan);
+  if (run.writes() && rank0) data::write_npy(run.path() / "beta.npy", p.beta.data(), c.d, 1);
   log::info(cat("widemax polarize: ", c.loss, " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
                 c.lr_schedule == "constant" ? " " : " / max_prob ", c.steps, " steps on ",
                 world.size(), " rank", world.size() == 1 ? "" : "s",
-                dir ? " -> " + dir->path().string() : std::string()));
+                run.writes() ? " -> " + run.path().string() : std::string()));
 
   Result res;
-  res.entropy.reserve(static_cast<std::size_t>(c.steps + 1));
-  res.max_prob.reserve(static_cast<std::size_t>(c.steps + 1));
-  res.loss.reserve(static_cast<std::size_t>(c.steps + 1));
-  train::Progress progress(write_outputs && c.progress && rank0, c.steps);
+  res.entropy.reserve(static_cast<std::size_t>(c.steps - s0 + 1));
+  res.max_prob.reserve(static_cast<std::size_t>(c.steps - s0 + 1));
+  res.loss.reserve(static_cast<std::size_t>(c.steps - s0 + 1));
   std::vector<double> step_times;
-  step_times.reserve(static_cast<std::size_t>(c.steps));
   const double log_T = std::log(static_cast<double>(c.T));
-  std::int64_t first_half_mass = -1, first_half_entropy = -1, increases = 0, last_increase = -1;
-  double flow_time = 0, flow_half_mass = -1, flow_half_entropy = -1, entropy_half_mass = -1;
   Stopwatch clock;
 
   // Every rank calls this at the same steps: it issues collectives.
   auto log_metrics = [&](std::int64_t step, const StepState& s) {
     const auto [gv, ga] = m.grad_norms();
-    nlohmann::json j = {{"step", step},           {"loss", s.loss},
-                        {"entropy", s.entropy},   {"max_prob", s.max_prob},
-                        {"margin", s.margin},     {"grad_norm", std::hypot(gv, ga)},
-                        {"grad_norm_V", gv},      {"grad_norm_a", ga},
-                        {"argmax", m.argmax()},   {"lr", step_lr(c, s.max_prob)},
-                        {"flow_time", flow_time}, {"elapsed_s", clock.seconds()}};
-    if (dir) dir->append_metrics(j);
+    nlohmann::json j = {{"step", step},
+                        {"loss", s.loss},
+                        {"entropy", s.entropy},
+                        {"max_prob", s.max_prob},
+                        {"margin", s.margin},
+                        {"grad_norm", std::hypot(gv, ga)},
+                        {"grad_norm_V", gv},
+                        {"grad_norm_a", ga},
+                        {"argmax", m.argmax()},
+                        {"lr", step_lr(c, s.max_prob)},
+                        {"flow_time", traj.flow_time},
+                        {"elapsed_s", clock.seconds()}};
+    run.append_metrics(j);
     return j;
   };
   auto record = [&](std::int64_t step, const StepState& s) {
-    WIDEMAX_CHECK_HINT(std::isfinite(s.loss) && std::isfinite(s.entropy), "lower --lr",
-                       "training diverged: the loss is ", s.loss, " and the entropy ", s.entropy,
-                       " at step ", step);
-    // A rise counts when it exceeds round-off (the entropy's absolute error is ~1e-16 max|a_j|):
-    // at a converged square loss the entropy otherwise jitters in its last bits.
-    if (!res.entropy.empty() && s.entropy > res.entropy.back() + 1e-12 * (1 + res.entropy.back())) {
-      ++increases;
-      last_increase = step;
-    }
-    if (first_half_mass < 0 && s.max_prob >= 0.5) {
-      first_half_mass = step;
-      flow_half_mass = flow_time;
-      entropy_half_mass = s.entropy;
-    }
-    if (first_half_entropy < 0 && s.entropy <= 0.5 * log_T) {
-      first_half_entropy = step;
-      flow_half_entropy = flow_time;
-    }
-    res.flow_time.push_back(flow_time);
+    traj.record(step, s, log_T);
+    res.flow_time.push_back(traj.flow_time);
     res.entropy.push_back(s.entropy);
     res.max_prob.push_back(s.max_prob);
     res.loss.push_back(s.loss);
   };
+  // The state at `step` before its update, with the trajectory up to step - 1.
+  auto checkpoint = [&](std::int64_t step) {
+    run.checkpoint<double>(
+        step, state_tensors<const double>(m.V().data(), m.a().data(), m.range(), c),
+        {{"T", c.T}, {"d", c.d}, {"loss", c.loss}, {"trajectory", traj.to_json()}});
+  };
 
-  for (std::int64_t step = 0; step < c.steps; ++step) {
+  for (std::int64_t step = s0; step < c.steps; ++step) {
     Stopwatch sw;
     const StepState& s = m.forward_backward();
+    check_step(step, s);
+    // The loss and entropy are reduced: every rank agrees on them; the signal may not.
+    const int signal = run.agree(step, true, "lower --lr");
+    if (run.checkpoint_due(step, s0) || signal) checkpoint(step);
+    if (signal) {
+      run.preempted(signal, step);
+      res.preempted = true;
+      return res;
+    }
     record(step, s);
     const bool logged = logged_step(step, c.log_every);
     if (logged) log_metrics(step, s);
     const double lr = step_lr(c, s.max_prob);
     m.apply(lr);
-    flow_time += lr;
+    traj.flow_time += lr;
     step_times.push_back(sw.seconds());
-    progress.update(step + 1, s.loss, static_cast<double>(c.T) / step_times.back(), logged);
+    run.progress().update(step + 1, s.loss, static_cast<double>(c.T) / step_times.back(), logged);
   }
   const double train_s = clock.seconds();
   const StepState& fin = m.forward_backward();
+  check_step(c.steps, fin);
+  if (run.spec().checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   record(c.steps, fin);
   const nlohmann::json last = log_metrics(c.steps, fin);
-  progress.finish();
+  run.progress().finish();
 
-  if (dir && c.save) {
-    comm::write_npy_rows(world, dir->path() / "V.npy", m.V().data(), m.range().begin,
+  if (run.writes() && c.save) {
+    comm::write_npy_rows(world, run.path() / "V.npy", m.V().data(), m.range().begin,
                          m.range().size(), c.T, c.d);
-    comm::write_npy_rows(world, dir->path() / "a.npy", m.a().data(), m.range().begin,
+    comm::write_npy_rows(world, run.path() / "a.npy", m.a().data(), m.range().begin,
                          m.range().size(), c.T, 1);
   }
 
-  const double med = median(step_times);
   nlohmann::json s = {{"loss_name", c.loss},
                       {"T", c.T},
                       {"d", c.d},
                       {"lr", c.lr},
                       {"lr_schedule", c.lr_schedule},
                       {"steps", c.steps},
-                      {"flow_time", flow_time},
-                      {"initial_loss", res.loss.front()},
-                      {"initial_entropy", res.entropy.front()},
-                      {"initial_max_prob", res.max_prob.front()},
+                      {"flow_time", traj.flow_time},
+                      {"initial_loss", traj.first_loss},
+                      {"initial_entropy", traj.first_entropy},
+                      {"initial_max_prob", traj.first_max_prob},
                       {"final_loss", fin.loss},
                       {"entropy", fin.entropy},
                       {"max_prob", fin.max_prob},
@@ -298,34 +427,25 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
                       {"grad_norm", last["grad_norm"]},
                       {"y_hat", fin.y},
                       {"beta", p.beta},
-                      {"first_step_max_prob_half", first_half_mass},
-                      {"first_step_entropy_half", first_half_entropy},
-                      {"flow_time_max_prob_half", flow_half_mass},
-                      {"flow_time_entropy_half", flow_half_entropy},
-                      {"entropy_at_max_prob_half", entropy_half_mass},
-                      {"entropy_increase_steps", increases},
-                      {"last_entropy_increase_step", last_increase},
-                      {"ranks", world.size()},
+                      {"first_step_max_prob_half", traj.first_half_mass},
+                      {"first_step_entropy_half", traj.first_half_entropy},
+                      {"flow_time_max_prob_half", traj.flow_half_mass},
+                      {"flow_time_entropy_half", traj.flow_half_entropy},
+                      {"entropy_at_max_prob_half", traj.entropy_half_mass},
+                      {"entropy_increase_steps", traj.increases},
+                      {"last_entropy_increase_step", traj.last_increase},
                       {"threads", threads},
                       {"wall_s", wall.seconds()},
                       {"train_s", train_s},
                       {"comm_s", m.comm_seconds()},
-                      {"step_time_median_s", med},
-                      {"hosts", world.allgather(hostname())},
-                      {"runtime", runtime}};
-  nlohmann::json slurm;
-  for (const char* k : {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-                        "SLURM_JOB_NODELIST", "SLURM_NTASKS"})
-    if (const char* v = std::getenv(k)) slurm[k] = v;
-  if (!slurm.empty()) s["slurm"] = slurm;
-  if (dir) {
-    dir->write_json("summary.json", s);
-    res.run_dir = dir->path().string();
-    log::info(cat("entropy ", res.entropy.front(), " -> ", fin.entropy, " nats (max log T = ",
-                  log_T, "), max_prob ", res.max_prob.front(), " -> ", fin.max_prob, ", loss ",
-                  res.loss.front(), " -> ", fin.loss, ", run directory ", dir->path().string()));
+                      {"step_time_median_s", median(step_times)}};
+  res.summary = run.finish(std::move(s));
+  if (run.writes()) {
+    res.run_dir = run.path().string();
+    log::info(cat("entropy ", traj.first_entropy, " -> ", fin.entropy, " nats (max log T = ", log_T,
+                  "), max_prob ", traj.first_max_prob, " -> ", fin.max_prob, ", loss ",
+                  traj.first_loss, " -> ", fin.loss, ", run directory ", res.run_dir));
   }
-  res.summary = std::move(s);
   return res;
 }
 

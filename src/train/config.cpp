@@ -141,4 +141,18 @@ nlohmann::json to_json(const Config& c) {
           {"resume", c.resume}};
 }
 
+run::RunSpec run_spec(const Config& c) {
+  run::RunSpec r;
+  r.out = c.out;
+  r.save = c.save;
+  r.checkpoint_every = c.checkpoint_every;
+  r.keep_checkpoints = c.keep_checkpoints;
+  r.progress = c.progress;
+  if (c.resume == "auto")
+    r.resume.mode = run::Resume::Mode::kAuto;
+  else if (!c.resume.empty())
+    r.resume = {run::Resume::Mode::kPath, c.resume};
+  return r;
+}
+
 }  // namespace widemax::train

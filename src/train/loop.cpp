@@ -2,203 +2,186 @@
 // every rank calls the same collectives in the same order (trainer.hpp lists them).
 #include "widemax/train/loop.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
 
-#include "widemax/comm/npy_io.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
-#include "widemax/core/signals.hpp"
 #include "widemax/core/stats.hpp"
-#include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/ntk/ntk.hpp"
+#include "widemax/run/run.hpp"
 #include "widemax/train/batches.hpp"
 #include "widemax/train/checkpoint.hpp"
 #include "widemax/train/optimizer.hpp"
-#include "widemax/train/progress.hpp"
-#include "widemax/train/run_dir.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
 
 namespace {
 
+constexpr const char* kDivergedHint = "lower --lr (or check the data's scale)";
+
+// The NTK at W_0 that the diagnostics compare against (H_0 even when resumed: the checkpoint
+// holds W_0), and its spectrum for summary.json.
+struct NtkReference {
+  std::vector<double> H0;
+  double norm = 0;
+  nlohmann::json summary;
+};
+
+template <class T>
+NtkReference ntk_reference(Trainer<T>& tr, std::vector<T>& W0, bool resumed, std::size_t samples) {
+  NtkReference r;
+  if (resumed) std::swap(tr.params_mut().W, W0);
+  r.H0 = tr.ntk();
+  if (resumed) std::swap(tr.params_mut().W, W0);
+  r.norm = ntk::frobenius(r.H0);
+  const auto ev = ntk::symmetric_eigenvalues(r.H0, tr.ntk_size());
+  r.summary = {{"ntk_samples", samples},
+               {"lambda_min_0", ev.front()},
+               {"lambda_max_0", ev.back()},
+               {"trace_0", std::accumulate(ev.begin(), ev.end(), 0.0)}};
+  return r;
+}
+
+// The learning rate and where it came from: the interrupted run's exact rate on resume, --lr
+// auto (c / lambda_max(H_0), a subset's lambda_max scaled to the training set, since it grows with
+// the number of samples), --lr, or the default heuristic of default_lr().
+std::pair<double, std::string> learning_rate(const Config& c, const nlohmann::json& resumed,
+                                             const NtkReference& ntk0, std::size_t ntk_samples,
+                                             const LocalData& data, const comm::Grid& grid) {
+  if (!resumed.empty()) return {resumed.value("lr", 0.0), "resumed from the checkpoint"};
+  if (c.lr_auto) {
+    const double scale =
+        static_cast<double>(data.train.n_global) / static_cast<double>(ntk_samples);
+    const double lmax = ntk0.summary["lambda_max_0"].get<double>() * scale;
+    const double lr = c.lr_auto_c / lmax;
+    log::info(cat("--lr auto: lr = ", c.lr_auto_c, " / lambda_max(H_0) = ", c.lr_auto_c, " / ",
+                  lmax, " = ", lr,
+                  scale != 1 ? cat(" (lambda_max of ", ntk_samples, " samples x ", scale, ")")
+                             : std::string()));
+    return {lr, "--lr auto: c / lambda_max(H_0)"};
+  }
+  if (c.lr > 0) return {c.lr, "--lr"};
+  if (c.optimizer.kind == "adam") return {default_lr(c, data, grid), "default for adam"};
+  return {default_lr(c, data, grid), "default: 1 / estimated trace of the NTK at init"};
+}
+
+// One metrics.jsonl record: the step's figures, the full training loss (and accuracy), the
+// held-out loss, and at NTK steps the kernel's spectrum and drift. Every rank calls it at the same
+// steps: it issues collectives. `grad_norm` is that of the last compute_gradient(), so a step is
+// logged before its update.
+template <class T>
+nlohmann::json step_metrics(Trainer<T>& tr, const Config& c, const LocalData& data,
+                            const NtkReference& ntk0, const std::vector<T>& W0, double lr,
+                            std::int64_t step, double step_loss, bool full_batch) {
+  const bool classes = c.classes > 0;
+  nlohmann::json j = {{"step", step},
+                      {"grad_norm", tr.grad_norm()},
+                      {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
+  Evaluation train_eval{step_loss, 0, data.train.n_global};
+  if (!full_batch || classes) train_eval = tr.evaluate_train();
+  j["loss"] = train_eval.loss;
+  j["mean_loss"] = train_eval.mean_loss();
+  if (!full_batch) j["batch_loss"] = step_loss;
+  if (classes) j["train_accuracy"] = train_eval.accuracy();
+  if (data.test.n_global > 0) {
+    const Evaluation test = tr.evaluate_test();
+    j["test_loss"] = test.loss;
+    j["test_mean_loss"] = test.mean_loss();
+    if (classes) j["test_accuracy"] = test.accuracy();
+  }
+  if (c.ntk_every > 0 && (step % c.ntk_every == 0 || step == c.steps)) {
+    const std::vector<double> H = step == 0 ? ntk0.H0 : tr.ntk();
+    const auto ev = ntk::symmetric_eigenvalues(H, tr.ntk_size());
+    j["ntk_lambda_min"] = ev.front();
+    j["ntk_lambda_max"] = ev.back();
+    j["ntk_drift"] = ntk::frobenius_diff(H, ntk0.H0) / ntk0.norm;
+    const auto [w_fro, w_max] = tr.weight_drift(W0);
+    j["w_drift"] = w_fro;
+    j["w_drift_max"] = w_max;
+    if (tr.shape().activation == model::Activation::kSoftmax) j["entropy"] = tr.mean_entropy();
+  }
+  return j;
+}
+
 template <class T>
 RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                    const nlohmann::json& runtime, bool write_outputs) {
   Config c = c_in;
-  const bool rank0 = grid.world().rank() == 0;
   Stopwatch wall;
+  run::Run run(run_spec(c), "train", grid.world(), runtime, write_outputs, c.steps);
+  if (run.writes()) c.out = run.path().string();
 
-  // The run directory first, so that an unwritable --out fails before any work.
-  std::unique_ptr<RunDir> dir;
-  if (write_outputs) {
-    dir = open_run_dir(c.out, "train", grid.world());
-    c.out = dir->path().string();
-  }
-
+  // Data, NTK samples and the memory check before the network is allocated.
   const LocalData data = load_data(c, grid);
   c.n = data.train.n_global;
   c.d = data.d;
   c.d_out = data.d_out;
-  RunResult result;
   const bool ntk_on = c.ntk_every > 0 || c.lr_auto;
   const std::vector<std::int64_t> ntk_ids =
       ntk_on ? ntk_sample_ids(c, data.train_ids_global, data.d_out) : std::vector<std::int64_t>{};
   check_memory(c, grid, data.d, data.d_out, std::max(data.train.size(), data.test.size()),
                static_cast<std::int64_t>(ntk_ids.size()), threads);
-
   Trainer<T> tr(c, grid, data, threads);
   std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
   if (ntk_on) tr.set_ntk_samples(ntk_ids);
 
   // Resume: parameters, optimiser state and W_0 from the newest complete checkpoint.
-  std::int64_t s0 = 0;
+  RunResult result;
   nlohmann::json resumed;
-  if (!c.resume.empty()) {
-    const std::string where = c.resume == "auto" ? c.out : c.resume;
-    const auto ckpt = find_checkpoint(where);
-    WIDEMAX_CHECK_HINT(ckpt || c.resume == "auto", "give a run directory or a checkpoint directory",
-                       "--resume: no complete checkpoint in '", where, "'");
-    if (ckpt) {
-      resumed = read_checkpoint(grid, *ckpt, tr, c, ntk_on ? &W0 : nullptr);
-      s0 = resumed["step"].get<std::int64_t>();
-      log::info(cat("resuming from ", ckpt->string(), " at step ", s0, " (written by ",
-                    resumed.value("ranks", 0), " ranks on grid ", resumed.value("grid", "?"), ")"));
-    } else {
-      log::info(cat("--resume auto: no checkpoint in ", where, " yet: starting at step 0"));
-    }
-  }
-  result.first_step = s0;
-
-  std::vector<double> H0;
-  double h0_norm = 0;
-  nlohmann::json ntk0;
-  if (ntk_on) {
-    if (s0 > 0) std::swap(tr.params_mut().W, W0);  // H_0 is the NTK at W_0
-    H0 = tr.ntk();
-    if (s0 > 0) std::swap(tr.params_mut().W, W0);
-    h0_norm = ntk::frobenius(H0);
-    const auto ev = ntk::symmetric_eigenvalues(H0, tr.ntk_size());
-    ntk0 = {{"ntk_samples", ntk_ids.size()},
-            {"lambda_min_0", ev.front()},
-            {"lambda_max_0", ev.back()},
-            {"trace_0", std::accumulate(ev.begin(), ev.end(), 0.0)}};
-  }
-  if (!resumed.empty()) {
-    result.lr = resumed.value("lr", 0.0);  // exactly the rate of the interrupted run
+  if (const auto ckpt = run.resume_point()) {
+    resumed = restore_network(grid, *ckpt, tr, c, ntk_on ? &W0 : nullptr);
+    result.first_step = resumed["step"].get<std::int64_t>();
     result.initial_loss = resumed.value("initial_loss", 0.0);
-  } else if (c.lr_auto) {
-    // lambda_max grows with the number of samples (its top eigenvector is nearly constant), so
-    // a subset's value is scaled to the training set.
-    const double scale =
-        static_cast<double>(data.train.n_global) / static_cast<double>(ntk_ids.size());
-    const double lmax = ntk0["lambda_max_0"].get<double>() * scale;
-    result.lr = c.lr_auto_c / lmax;
-    log::info(cat("--lr auto: lr = ", c.lr_auto_c, " / lambda_max(H_0) = ", c.lr_auto_c, " / ",
-                  lmax, " = ", result.lr,
-                  scale != 1 ? cat(" (lambda_max of ", ntk_ids.size(), " samples x ", scale, ")")
-                             : std::string()));
-  } else {
-    result.lr = c.lr > 0 ? c.lr : default_lr(c, data, grid);
+    run.resumed(*ckpt, resumed, result.first_step);
   }
-  const double lr = result.lr;
-  const std::int64_t neuron_samples =
-      (c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global) * c.width;
-  if (dir) {
-    nlohmann::json cfg = to_json(c);
-    cfg["lr"] = lr;
-    cfg["lr_source"] = c.lr_auto     ? "--lr auto: c / lambda_max(H_0)"
-                       : c_in.lr > 0 ? "--lr"
-                       : c.optimizer.kind == "adam"
-                           ? "default for adam"
-                           : "default: 1 / estimated trace of the NTK at init";
-    cfg["block_resolved"] = tr.block();
-    cfg["logit_cache_resolved"] = tr.logit_cache_on() ? "on" : "off";
-    cfg["grid_resolved"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
-    cfg["threads_resolved"] = threads;
-    dir->write_json("config.json", cfg);
-  }
+  const std::int64_t s0 = result.first_step;
+  const NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
+  const auto [lr, lr_source] = learning_rate(c, resumed, ntk0, ntk_ids.size(), data, grid);
+  result.lr = lr;
+
+  nlohmann::json plan = to_json(c);
+  plan["lr"] = lr;
+  plan["lr_source"] = lr_source;
+  plan["block_resolved"] = tr.block();
+  plan["logit_cache_resolved"] = tr.logit_cache_on() ? "on" : "off";
+  plan["grid_resolved"] = grid.name();
+  plan["threads_resolved"] = threads;
+  run.write_config(plan);
   log::info(cat("widemax train: ", c.activation, " m=", c.width, " n=", c.n, " d=", c.d,
                 " d_out=", c.d_out, " ", c.precision, " lr=", lr,
-                c.lr_auto     ? " (--lr auto)"
-                : c_in.lr > 0 ? ""
-                              : " (default)",
-                " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(),
+                c.lr_auto  ? " (--lr auto)"
+                : c.lr > 0 ? ""
+                           : " (default)",
+                " grid ", grid.name(), " block=", tr.block(),
                 tr.logit_cache_on() ? " logit-cache" : "",
-                dir ? " -> " + dir->path().string() : std::string()));
-
-  if (dir && s0 > 0) dir->resume_metrics(s0);
-  auto checkpoint = [&](std::int64_t step) {
-    if (!dir) return;
-    const auto path = write_checkpoint(grid, dir->path(), step, tr, c,
-                                       {{"lr", lr}, {"initial_loss", result.initial_loss}},
-                                       ntk_on ? &W0 : nullptr, c.keep_checkpoints);
-    log::info(cat("checkpoint: ", path.string()));
-  };
-  Progress progress(write_outputs && c.progress && rank0, c.steps);
-  std::vector<double> step_times;
-  step_times.reserve(static_cast<std::size_t>(c.steps));
-  result.losses.reserve(static_cast<std::size_t>(c.steps + 1));
-  const double comm_before = tr.comm_seconds();
-  Stopwatch train_clock;
+                run.writes() ? " -> " + run.path().string() : std::string()));
 
   // Mini-batches: the same global batches on every grid (batches.hpp).
   const bool mini = c.batch > 0 && c.batch < data.train.n_global;
-  std::unique_ptr<BatchSchedule> batches;
-  if (mini) {
-    WIDEMAX_CHECK_HINT(c.batch >= grid.p_data(), "use a larger --batch or fewer grid rows",
-                       "--batch ", c.batch, " is smaller than the ", grid.p_data(),
-                       " grid rows (P_data) that split each batch");
-    batches = std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data_seed);
-  }
-  const bool has_test = data.test.n_global > 0;
-  const bool classes = c.classes > 0;
-  Evaluation last_test;
-
-  // Every rank runs this at the same steps: it issues collectives.
-  auto log_metrics = [&](std::int64_t step, double step_loss, bool full) {
-    const double gn = tr.grad_norm();
-    nlohmann::json j = {
-        {"step", step}, {"grad_norm", gn}, {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
-    Evaluation train_eval{step_loss, 0, data.train.n_global};
-    if (!full || classes) train_eval = tr.evaluate_train();
-    j["loss"] = train_eval.loss;
-    j["mean_loss"] = train_eval.mean_loss();
-    if (!full) j["batch_loss"] = step_loss;
-    if (classes) j["train_accuracy"] = train_eval.accuracy();
-    if (has_test) {
-      last_test = tr.evaluate_test();
-      j["test_loss"] = last_test.loss;
-      j["test_mean_loss"] = last_test.mean_loss();
-      if (classes) j["test_accuracy"] = last_test.accuracy();
-    }
-    const bool ntk_step = c.ntk_every > 0 && (step % c.ntk_every == 0 || step == c.steps);
-    if (ntk_step) {
-      const std::vector<double> H = step == 0 ? H0 : tr.ntk();
-      const auto ev = ntk::symmetric_eigenvalues(H, tr.ntk_size());
-      j["ntk_lambda_min"] = ev.front();
-      j["ntk_lambda_max"] = ev.back();
-      j["ntk_drift"] = ntk::frobenius_diff(H, H0) / h0_norm;
-      const auto [w_fro, w_max] = tr.weight_drift(W0);
-      j["w_drift"] = w_fro;
-      j["w_drift_max"] = w_max;
-      if (tr.shape().activation == model::Activation::kSoftmax) j["entropy"] = tr.mean_entropy();
-    }
+  WIDEMAX_CHECK_HINT(!mini || c.batch >= grid.p_data(), "use a larger --batch or fewer grid rows",
+                     "--batch ", c.batch, " is smaller than the ", grid.p_data(),
+                     " grid rows (P_data) that split each batch");
+  std::unique_ptr<BatchSchedule> batches =
+      mini ? std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data_seed) : nullptr;
+  const std::int64_t neuron_samples = (mini ? c.batch : data.train.n_global) * c.width;
+  auto checkpoint = [&](std::int64_t step) {
+    save_network(run, grid, step, tr, c, {{"lr", lr}, {"initial_loss", result.initial_loss}},
+                 ntk_on ? &W0 : nullptr);
+  };
+  std::vector<double> step_times;
+  const double comm_before = tr.comm_seconds();
+  Stopwatch train_clock;
+  auto log_step = [&](std::int64_t step, double loss, bool full) {
+    nlohmann::json j = step_metrics(tr, c, data, ntk0, W0, lr, step, loss, full);
     j["elapsed_s"] = train_clock.seconds();
-    if (dir) dir->append_metrics(j);
+    run.append_metrics(j);
     return j;
   };
-  auto check_finite = [&](double loss, std::int64_t step) {
-    WIDEMAX_CHECK_HINT(std::isfinite(loss), "lower --lr (or check the data's scale)",
-                       "training diverged: the loss is ", loss, " at step ", step);
-  };
-
   // A checkpoint of the state at step s is written during step s, once its forward pass has shown
   // a finite loss and gradient: so the newest checkpoint on disk is always one to resume from,
   // also after a divergence.
@@ -206,63 +189,41 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     Stopwatch sw;
     if (mini) tr.select_batch(batches->batch(step));
     const double loss = tr.compute_gradient();
-    check_finite(loss, step);
-    // Every rank agrees, once per step, on a preemption signal (which may reach only some ranks)
-    // and on a non-finite gradient (which may appear in only some shards).
-    int flags[2] = {preemption_signal(), std::isfinite(tr.local_grad_sq()) ? 0 : 1};
-    grid.world().allreduce_max(std::span<int>(flags));
-    WIDEMAX_CHECK_HINT(!flags[1], "lower --lr (or check the data's scale)",
-                       "training diverged: the gradient has NaN or Inf entries at step ", step);
-    const bool due = c.checkpoint_every > 0 && step > s0 && step % c.checkpoint_every == 0;
-    if (due || flags[0]) {
-      WIDEMAX_CHECK_HINT(dir, "give --out", "preempted at step ", step,
-                         " but there is no run directory to checkpoint into");
-      checkpoint(step);
-    }
-    if (flags[0]) {
-      progress.finish();
-      log::info(cat("preempted by signal ", flags[0], " (on at least one rank) at step ", step,
-                    ": checkpoint written; continue with --resume auto (exit status ",
-                    kExitPreempted, ")"));
+    run::check_loss(loss, step, kDivergedHint);
+    const int signal = run.agree(step, std::isfinite(tr.local_grad_sq()), kDivergedHint);
+    if (run.checkpoint_due(step, s0) || signal) checkpoint(step);
+    if (signal) {
+      run.preempted(signal, step);
       result.preempted = true;
       return result;
     }
     const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0) ||
                         (c.ntk_every > 0 && step % c.ntk_every == 0);
     if (logged) {
-      const nlohmann::json j = log_metrics(step, loss, !mini);
+      const nlohmann::json j = log_step(step, loss, !mini);
       if (step == 0) result.initial_loss = j["loss"].get<double>();  // over all training samples
     }
     tr.apply_update(scheduled_lr(c.schedule, lr, step, c.steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
-    progress.update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
-                    logged);
+    run.progress().update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
+                          logged);
   }
   const double train_s = train_clock.seconds();
   const double comm_s = tr.comm_seconds() - comm_before;
+
+  // The final state over all training samples (with its gradient, for the final grad_norm).
   tr.use_full_batch();
-  const double final_loss = tr.compute_gradient();  // gradient too, for the final grad_norm
-  check_finite(final_loss, c.steps);
+  const double final_loss = tr.compute_gradient();
+  run::check_loss(final_loss, c.steps, kDivergedHint);
   if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
-  const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
+  const nlohmann::json final_metrics = log_step(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
   if (c.steps == 0) result.initial_loss = final_loss;
-  progress.finish();
+  run.progress().finish();
+  if (c.save) save_parameters(run, grid, tr);
 
-  if (dir && c.save) {
-    const bool writes = grid.data_index() == 0;  // grid columns hold copies of the same neurons
-    const auto& p = tr.params();
-    const std::int64_t rows = writes ? p.neurons.size() : 0;
-    comm::write_npy_rows(grid.world(), dir->path() / "W.npy", p.W.data(), p.neurons.begin, rows,
-                         c.width, c.d);
-    comm::write_npy_rows(grid.world(), dir->path() / "A.npy", p.A.data(), p.neurons.begin, rows,
-                         c.width, c.d_out);
-  }
-
-  const std::vector<std::string> hosts = grid.world().allgather(hostname());
   const double med = median(step_times);
-  const double compute_s = train_s - comm_s;
   nlohmann::json s = {
       {"initial_loss", result.initial_loss},
       {"final_loss", final_loss},
@@ -271,20 +232,19 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"steps", c.steps},
       {"lr", lr},
       {"optimizer", c.optimizer.kind},
-      {"batch", c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global},
+      {"batch", mini ? c.batch : data.train.n_global},
       {"epochs", mini ? static_cast<double>(c.steps) / batches->batches_per_epoch()
                       : static_cast<double>(c.steps)},
       {"n_train", data.train.n_global},
       {"n_test", data.test.n_global},
       {"wall_s", wall.seconds()},
       {"train_s", train_s},
-      {"compute_s", compute_s},
+      {"compute_s", train_s - comm_s},
       {"comm_s", comm_s},
       {"comm_fraction", train_s > 0 ? comm_s / train_s : 0.0},
       {"step_time_median_s", med},
       {"neuron_samples_per_s", med > 0 ? static_cast<double>(neuron_samples) / med : 0.0},
-      {"ranks", grid.world().size()},
-      {"grid", std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width())},
+      {"grid", grid.name()},
       {"threads", threads},
       {"width", c.width},
       {"n", c.n},
@@ -294,29 +254,19 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"precision", c.precision},
       {"block", tr.block()},
       {"logit_cache", tr.logit_cache_on()},
-      {"workspace_bytes_per_rank", tr.workspace_bytes()},
-      {"hosts", hosts},
-      {"runtime", runtime}};
-  if (ntk_on) s["ntk"] = ntk0;
-  // Under Slurm: which job (and array task) produced this run, whatever --out was.
-  nlohmann::json slurm;
-  for (const char* k :
-       {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_NODELIST",
-        "SLURM_NTASKS", "SLURM_JOB_PARTITION", "SLURM_RESTART_COUNT"})
-    if (const char* v = std::getenv(k)) slurm[k] = v;
-  if (!slurm.empty()) s["slurm"] = slurm;
+      {"workspace_bytes_per_rank", tr.workspace_bytes()}};
+  if (ntk_on) s["ntk"] = ntk0.summary;
   for (const char* k :
        {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
         "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "entropy"})
     if (final_metrics.contains(k)) s[k] = final_metrics[k];
-  if (dir) {
-    dir->write_json("summary.json", s);
-    result.run_dir = dir->path().string();
+  result.summary = run.finish(std::move(s));
+  if (run.writes()) {
+    result.run_dir = run.path().string();
     log::info(cat("final loss ", final_loss, " (", result.initial_loss / final_loss,
                   "x lower than at step 0), ", med * 1e3, " ms/step median, run directory ",
-                  dir->path().string()));
+                  result.run_dir));
   }
-  result.summary = std::move(s);
   return result;
 }
 

@@ -9,8 +9,8 @@
 #include "widemax/core/timer.hpp"
 #include "widemax/data/npy.hpp"
 #include "widemax/ntk/ntk.hpp"
+#include "widemax/run/run.hpp"
 #include "widemax/train/loop.hpp"
-#include "widemax/train/run_dir.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
@@ -23,9 +23,9 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   Config c = c_in;
   const bool rank0 = grid.world().rank() == 0;
   Stopwatch wall;
-  const std::unique_ptr<RunDir> run_dir = open_run_dir(c.out, "ntk", grid.world());
-  RunDir& dir = *run_dir;
-  c.out = dir.path().string();
+  run::Run run(run_spec(c), "ntk", grid.world(), runtime, /*write_outputs=*/true, 0);
+  c.out = run.path().string();
+  const std::filesystem::path dir = run.path();
 
   const LocalData data = load_data(c, grid);
   c.n = data.train.n_global;
@@ -34,7 +34,7 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const std::vector<std::int64_t> ids = ntk_sample_ids(c, data.train_ids_global, data.d_out);
   check_memory(c, grid, data.d, data.d_out, data.train.size(),
                static_cast<std::int64_t>(ids.size()), threads);
-  dir.write_json("config.json", to_json(c));
+  run.write_config(to_json(c));
 
   Trainer<T> tr(c, grid, data, threads);
   tr.set_ntk_samples(ids);
@@ -48,16 +48,16 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   nlohmann::json s;
   if (rank0) {
     ev = ntk::symmetric_eigenvalues(H, N);
-    data::write_npy(dir.path() / "H.npy", H.data(), N, N);
-    data::write_npy(dir.path() / "eigenvalues.npy", ev.data(), N, 1);
+    data::write_npy(dir / "H.npy", H.data(), N, N);
+    data::write_npy(dir / "eigenvalues.npy", ev.data(), N, 1);
     std::ostringstream spec, samples;
     spec << "index,eigenvalue\n";
     spec.precision(17);
     for (std::int64_t q = 0; q < N; ++q) spec << q << "," << ev[q] << "\n";
-    write_file_atomic(dir.path() / "spectrum.csv", spec.str());
+    write_file_atomic(dir / "spectrum.csv", spec.str());
     samples << "ntk_index,row\n";
     for (std::size_t q = 0; q < ids.size(); ++q) samples << q << "," << ids[q] << "\n";
-    write_file_atomic(dir.path() / "ntk_samples.csv", samples.str());
+    write_file_atomic(dir / "ntk_samples.csv", samples.str());
     s = {{"lambda_min", ev.front()},
          {"lambda_max", ev.back()},
          {"trace", std::accumulate(ev.begin(), ev.end(), 0.0)},
@@ -69,15 +69,14 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
          {"scale", c.scale},
          {"precision", c.precision},
          {"ranks", grid.world().size()},
-         {"grid", std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width())},
+         {"grid", grid.name()},
          {"ntk_s", ntk_s},
-         {"wall_s", wall.seconds()},
-         {"runtime", runtime}};
-    dir.write_json("summary.json", s);
+         {"wall_s", wall.seconds()}};
     log::info(cat("lambda_min ", ev.front(), ", lambda_max ", ev.back(), ", trace ",
-                  s["trace"].get<double>(), " -> ", dir.path().string()));
+                  s["trace"].get<double>(), " -> ", dir.string()));
   }
-  grid.world().barrier();  // the files are complete before any rank returns
+  s = run.finish(std::move(s));  // rank 0's figures; summary.json is written by rank 0 only
+  grid.world().barrier();        // the files are complete before any rank returns
   return s;
 }
 

@@ -38,7 +38,7 @@ diffusion::Config small_config(const char* sampler) {
   return c;
 }
 
-diffusion::Result run(const diffusion::Config& c, MPI_Comm comm, int pd, int pw) {
+diffusion::Result run_on(const diffusion::Config& c, MPI_Comm comm, int pd, int pw) {
   comm::Grid grid(comm, pd, pw);
   return diffusion::run_diffusion(c, grid, 1, {}, /*write_outputs=*/false);
 }
@@ -71,7 +71,7 @@ TEST(DiffusionDistributed, EveryGridEqualsOneRank) {
     diffusion::Config c = small_config(sampler);
     c.baseline = baseline;
     const std::string what = std::string(sampler) + ", baseline " + baseline;
-    const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+    const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
     if (c.baseline == "none") {
       // The run trained: otherwise agreeing would prove little. (With the baseline, 15 steps do
       // not beat the Gaussian fit, which is already close at most t.)
@@ -79,8 +79,8 @@ TEST(DiffusionDistributed, EveryGridEqualsOneRank) {
       EXPECT_LT(serial.summary["score_rel_error"].get<double>(),
                 serial.summary["initial_score_rel_error"].get<double>());
     }
-    expect_same(run(c, MPI_COMM_WORLD, 1, P), serial, what + " 1xP");
-    if (P > 1) expect_same(run(c, MPI_COMM_WORLD, P, 1), serial, what + " Px1");
-    if (P == 4) expect_same(run(c, MPI_COMM_WORLD, 2, 2), serial, what + " 2x2");
+    expect_same(run_on(c, MPI_COMM_WORLD, 1, P), serial, what + " 1xP");
+    if (P > 1) expect_same(run_on(c, MPI_COMM_WORLD, P, 1), serial, what + " Px1");
+    if (P == 4) expect_same(run_on(c, MPI_COMM_WORLD, 2, 2), serial, what + " 2x2");
   }
 }

@@ -37,7 +37,7 @@ struct SharedTmp {
   fs::path path;
 };
 
-train::RunResult run(train::Config c, MPI_Comm comm, const fs::path& out) {
+train::RunResult run_on(train::Config c, MPI_Comm comm, const fs::path& out) {
   c.out = out.string();
   c.progress = false;
   c.save = true;
@@ -71,17 +71,17 @@ TEST(Checkpoint, ResumeOnSameGridIsBitwiseAndOnOneRankWithin1e10) {
   for (const char* opt : {"gd", "adam"}) {
     SharedTmp tmp(MPI_COMM_WORLD);
     const train::Config c = base(opt);
-    run(c, MPI_COMM_WORLD, tmp.path / "full");
+    run_on(c, MPI_COMM_WORLD, tmp.path / "full");
     train::Config first = c;
     first.steps = 10;
     first.checkpoint_every = 10;
-    run(first, MPI_COMM_WORLD, tmp.path / "part");
+    run_on(first, MPI_COMM_WORLD, tmp.path / "part");
     if (world_rank() == 0)
       fs::copy(tmp.path / "part", tmp.path / "part1", fs::copy_options::recursive);
     MPI_Barrier(MPI_COMM_WORLD);
     train::Config rest = c;
     rest.resume = "auto";
-    const auto resumed = run(rest, MPI_COMM_WORLD, tmp.path / "part");
+    const auto resumed = run_on(rest, MPI_COMM_WORLD, tmp.path / "part");
     EXPECT_EQ(resumed.first_step, 10) << opt;
     const auto full = load_W(tmp.path / "full", c.width, c.d);
     EXPECT_EQ(load_W(tmp.path / "part", c.width, c.d), full) << opt << ": not bitwise equal";
@@ -89,7 +89,7 @@ TEST(Checkpoint, ResumeOnSameGridIsBitwiseAndOnOneRankWithin1e10) {
     // The same checkpoint, resumed by each rank alone.
     rest.resume = (tmp.path / "part1").string();
     const fs::path mine = tmp.path / ("self" + std::to_string(world_rank()));
-    const auto alone = run(rest, MPI_COMM_SELF, mine);
+    const auto alone = run_on(rest, MPI_COMM_SELF, mine);
     const auto w = load_W(mine, c.width, c.d);
     double num = 0, den = 0;
     for (std::size_t i = 0; i < w.size(); ++i) {
@@ -106,7 +106,7 @@ TEST(Checkpoint, DamagedTensorIsRefused) {
   train::Config c = base("gd");
   c.steps = 4;
   c.checkpoint_every = 4;
-  run(c, MPI_COMM_WORLD, tmp.path / "run");
+  run_on(c, MPI_COMM_WORLD, tmp.path / "run");
   const fs::path w = tmp.path / "run" / "checkpoints" / "step_0000000004" / "A.npy";
   if (world_rank() == 0) {  // flip one byte of the data (a sign of A: +1 -> -1)
     std::fstream f(w, std::ios::in | std::ios::out | std::ios::binary);
@@ -122,7 +122,7 @@ TEST(Checkpoint, DamagedTensorIsRefused) {
   c.steps = 8;
   c.resume = "auto";
   try {
-    run(c, MPI_COMM_WORLD, tmp.path / "run");
+    run_on(c, MPI_COMM_WORLD, tmp.path / "run");
     FAIL() << "resumed from a damaged checkpoint";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("checksum mismatch in"), std::string::npos) << e.what();

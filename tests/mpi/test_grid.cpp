@@ -25,7 +25,7 @@ std::vector<std::pair<int, int>> all_grids() {
   return g;
 }
 
-train::RunResult run(const train::Config& c, MPI_Comm comm, int pd, int pw) {
+train::RunResult run_on(const train::Config& c, MPI_Comm comm, int pd, int pw) {
   comm::Grid grid(comm, pd, pw);
   return train::run_training(c, grid, 1, {}, /*write_outputs=*/false);
 }
@@ -45,10 +45,10 @@ TEST(GridInvariance, FullBatchGradientDescent) {
   c.steps = 40;
   c.train_a = true;
   c.block = 48;
-  const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+  const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
   EXPECT_LT(serial.losses.back(), 0.9 * serial.losses.front());
   for (const auto& g : all_grids()) {
-    const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
+    const auto r = run_on(c, MPI_COMM_WORLD, g.first, g.second);
     EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back())
         << grid_name(g);
   }
@@ -67,7 +67,7 @@ TEST(GridInvariance, OverlappedChunksAndLogitCache) {
   c.train_a = true;
   c.block = 1000;
   c.logit_cache = "off";
-  const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+  const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
   EXPECT_LT(serial.losses.back(), serial.losses.front());
   for (const char* cache : {"off", "on"}) {
     c.logit_cache = cache;
@@ -79,7 +79,7 @@ TEST(GridInvariance, OverlappedChunksAndLogitCache) {
       if (g.first > 1 && g.second == 1) {
         EXPECT_GT(tr.overlap_chunks(), 1) << grid_name(g);
       }
-      const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
+      const auto r = run_on(c, MPI_COMM_WORLD, g.first, g.second);
       EXPECT_NEAR(r.losses.back(), serial.losses.back(), 1e-10 * serial.losses.back())
           << grid_name(g) << " cache " << cache;
     }
@@ -98,10 +98,10 @@ TEST(GridInvariance, MiniBatchAdamAndMomentum) {
     c.optimizer.kind = opt;
     c.lr = std::string(opt) == "adam" ? 1e-2 : 2e-3;
     if (std::string(opt) == "momentum") c.schedule.kind = "cosine";
-    const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+    const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
     EXPECT_LT(serial.losses.back(), 0.5 * serial.initial_loss) << opt;
     for (const auto& g : all_grids()) {
-      const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
+      const auto r = run_on(c, MPI_COMM_WORLD, g.first, g.second);
       ASSERT_EQ(r.losses.size(), serial.losses.size());
       // Batch losses step by step, then the final full-data loss.
       for (std::size_t s = 0; s < r.losses.size(); s += 10)
@@ -128,12 +128,12 @@ TEST(GridInvariance, WineClassificationWithHeldOutSplit) {
   c.init = "symmetric";  // F(W_0) = 0: no random initial output to generalise through
   c.steps = 60;
   c.log_every = 0;
-  const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+  const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
   const double acc = serial.summary["test_accuracy"].get<double>();
   EXPECT_GT(acc, 0.9) << "wine is nearly separable: a trained network should classify it";
   EXPECT_GT(serial.summary["n_test"].get<std::int64_t>(), 20);
   for (const auto& g : all_grids()) {
-    const auto r = run(c, MPI_COMM_WORLD, g.first, g.second);
+    const auto r = run_on(c, MPI_COMM_WORLD, g.first, g.second);
     EXPECT_EQ(r.summary["test_accuracy"].get<double>(), acc) << grid_name(g);
     EXPECT_EQ(r.summary["n_test"], serial.summary["n_test"]) << grid_name(g);
     EXPECT_NEAR(r.summary["test_loss"].get<double>(), serial.summary["test_loss"].get<double>(),

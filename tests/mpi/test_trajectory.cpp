@@ -15,7 +15,7 @@ using testing_mpi::world_size;
 
 namespace {
 
-train::RunResult run(const train::Config& c, MPI_Comm comm, int pd, int pw) {
+train::RunResult train_on(const train::Config& c, MPI_Comm comm, int pd, int pw) {
   comm::Grid grid(comm, pd, pw);
   return train::run_training(c, grid, 1, {}, /*write_outputs=*/false);
 }
@@ -42,8 +42,8 @@ TEST(Trajectory, FiftyStepsAgreeWithOneRank) {
     c.d_out = 2;
     c.steps = 50;
     c.block = 64;
-    const auto parallel = run(c, MPI_COMM_WORLD, 1, world_size());
-    const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+    const auto parallel = train_on(c, MPI_COMM_WORLD, 1, world_size());
+    const auto serial = train_on(c, MPI_COMM_SELF, 1, 1);
     ASSERT_EQ(parallel.losses.size(), 51u);
     const double lp = parallel.losses.back(), ls = serial.losses.back();
     EXPECT_NEAR(lp, ls, 1e-10 * ls) << tc.activation << " " << tc.scale;
@@ -59,8 +59,8 @@ TEST(Trajectory, Fp32AgreesLoosely) {
   c.d = 4;
   c.steps = 20;
   c.precision = "fp32";
-  const auto parallel = run(c, MPI_COMM_WORLD, 1, world_size());
-  const auto serial = run(c, MPI_COMM_SELF, 1, 1);
+  const auto parallel = train_on(c, MPI_COMM_WORLD, 1, world_size());
+  const auto serial = train_on(c, MPI_COMM_SELF, 1, 1);
   EXPECT_NEAR(parallel.losses.back(), serial.losses.back(), 1e-4 * serial.losses.back());
 }
 
@@ -75,7 +75,7 @@ TEST(Convergence, WideNetworkFitsSmallProblem) {
     c.n = 32;
     c.d = 16;
     c.steps = 300;
-    const auto r = run(c, MPI_COMM_WORLD, 1, world_size());
+    const auto r = train_on(c, MPI_COMM_WORLD, 1, world_size());
     const double reduction = r.losses.front() / r.losses.back();
     EXPECT_GE(reduction, 100.0) << scale << ": initial " << r.losses.front() << " final "
                                 << r.losses.back();

@@ -8,6 +8,8 @@
 
 #include <mpi.h>
 
+#include <string>
+
 #include "widemax/comm/communicator.hpp"
 
 namespace widemax::comm {
@@ -16,6 +18,8 @@ class Grid {
  public:
   // Collective over `world`. Throws an Error when p_data * p_width != size of `world`.
   Grid(MPI_Comm world, int p_data, int p_width);
+  Grid(const Grid&) = delete;
+  Grid& operator=(const Grid&) = delete;
 
   const Communicator& world() const { return world_; }
   // Ranks with the same samples (one grid row); size p_width.
@@ -26,6 +30,8 @@ class Grid {
   int p_width() const { return p_width_; }
   int data_index() const { return world_.rank() / p_width_; }
   int width_index() const { return world_.rank() % p_width_; }
+  // "PdxPw", as config.json, summaries and checkpoints record it.
+  std::string name() const { return std::to_string(p_data_) + "x" + std::to_string(p_width_); }
 
  private:
   int p_data_;

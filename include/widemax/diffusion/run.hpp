@@ -4,7 +4,8 @@
 // closed-form score of the mixture on held-out (x_t, t), logged during training, overall and per
 // time bucket; then reverse-time sampling with the network (and with the exact score as the
 // reference), the sliced Wasserstein distance to fresh mixture samples and the recovered weights.
-// Not here: checkpoints and resume (a run takes minutes), activations other than softmax.
+// Checkpoints, --resume (on any rank count) and preemption come from the run layer (run/run.hpp).
+// Not here: activations other than softmax.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +65,7 @@ struct Result {
   std::vector<double> samples;        // (samples, d), every rank
   std::vector<double> exact_samples;  // (samples, d) with the exact score, when a mixture is known
   std::string run_dir;                // empty when outputs were not written
+  bool preempted = false;             // stopped by SIGUSR1/SIGTERM after writing a checkpoint
 };
 
 // Collective over the grid. `threads` is the resolved OpenMP thread count; `runtime` goes into

@@ -2,8 +2,8 @@
 // length sharded over the ranks, logging the entropy of softmax(a) along the trajectory. This
 // header holds the resolved options (the CLI in cli/polarize_cli.cpp fills them) and the run: the
 // loop, metrics.jsonl, summary.json, V.npy/a.npy/beta.npy in a run directory like `widemax
-// train`'s. Full-batch plain GD only (the paper's setting); no checkpoints, no mini-batches,
-// float64 only.
+// train`'s, with checkpoints, --resume (on any rank count) and preemption from the run layer.
+// Full-batch plain GD only (the paper's setting); no mini-batches, float64 only.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "widemax/comm/communicator.hpp"
+#include "widemax/run/spec.hpp"
 
 namespace widemax::polarize {
 
@@ -37,9 +38,12 @@ struct Config {
   // alpha is spread over T tokens (the T sweep reaches T = 1e6 with it).
   std::string lr_schedule = "constant";
   std::int64_t steps = 10000;
-  std::int64_t log_every = 0;  // 0: about 20 log-spaced steps per decade
-  std::string out;             // run directory; empty: runs/polarize-<time>
-  bool save = true;            // V.npy, a.npy at the end
+  std::int64_t log_every = 0;         // 0: about 20 log-spaced steps per decade
+  std::string out;                    // run directory; empty: runs/polarize-<time>
+  bool save = true;                   // V.npy, a.npy at the end
+  std::int64_t checkpoint_every = 0;  // checkpoint every K steps and at the end (0: never)
+  int keep_checkpoints = 2;           // the newest N complete checkpoints are kept
+  std::string resume;                 // "", "auto" (newest in --out, if any) or a directory
   int threads = 0;
   bool progress = true;
 };
@@ -47,6 +51,8 @@ struct Config {
 // Checks values that depend on neither the ranks nor the files. Throws an Error naming the option.
 void validate(const Config& c);
 nlohmann::json to_json(const Config& c);
+// The run-directory fields, for the run layer.
+run::RunSpec run_spec(const Config& c);
 
 // The step size of step t (see lr_schedule).
 double step_lr(const Config& c, double max_prob);
@@ -62,6 +68,7 @@ struct Result {
   std::vector<double> loss;       // every step 0..steps
   std::vector<double> flow_time;  // sum of the step sizes before each step 0..steps
   std::string run_dir;            // empty when nothing was written
+  bool preempted = false;         // stopped by SIGUSR1/SIGTERM after writing a checkpoint
 };
 
 // Collective over `world`. With write_outputs = false nothing touches the disk (tests).

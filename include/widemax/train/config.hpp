@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "widemax/comm/cost_model.hpp"
+#include "widemax/run/spec.hpp"
 #include "widemax/train/optimizer.hpp"
 
 namespace widemax::train {
@@ -81,5 +82,8 @@ void validate(const Config& c);
 std::pair<int, int> parse_grid(const std::string& text, int world_size);
 
 nlohmann::json to_json(const Config& c);
+
+// The run-directory fields of the configuration, for the run layer.
+run::RunSpec run_spec(const Config& c);
 
 }  // namespace widemax::train

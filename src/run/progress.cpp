@@ -1,11 +1,11 @@
 // Progress output. See progress.hpp.
-#include "widemax/train/progress.hpp"
+#include "widemax/run/progress.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace widemax::train {
+namespace widemax::run {
 
 namespace {
 std::string eta_text(double seconds) {
@@ -42,4 +42,4 @@ void Progress::finish() {
   if (enabled_ && tty_) std::fprintf(stderr, "\n");
 }
 
-}  // namespace widemax::train
+}  // namespace widemax::run

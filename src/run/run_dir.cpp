@@ -1,5 +1,5 @@
 // The run directory. See run_dir.hpp.
-#include "widemax/train/run_dir.hpp"
+#include "widemax/run/run_dir.hpp"
 
 #include <cstdlib>
 #include <ctime>
@@ -7,7 +7,7 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/fs.hpp"
 
-namespace widemax::train {
+namespace widemax::run {
 
 std::string default_run_dir(const std::string& prefix) {
   char stamp[32];
@@ -71,4 +71,4 @@ void RunDir::append_metrics(const nlohmann::json& j) {
                      "' failed (file system full or read-only?)");
 }
 
-}  // namespace widemax::train
+}  // namespace widemax::run

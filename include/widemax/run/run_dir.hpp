@@ -13,7 +13,7 @@
 
 #include "widemax/comm/communicator.hpp"
 
-namespace widemax::train {
+namespace widemax::run {
 
 // "runs/<prefix>-YYYYmmdd-HHMMSS" (with the Slurm job and array task ids when present).
 std::string default_run_dir(const std::string& prefix);
@@ -40,4 +40,4 @@ class RunDir {
 std::unique_ptr<RunDir> open_run_dir(const std::string& out, const std::string& prefix,
                                      const comm::Communicator& world);
 
-}  // namespace widemax::train
+}  // namespace widemax::run

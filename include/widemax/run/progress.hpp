@@ -8,7 +8,7 @@
 
 #include "widemax/core/timer.hpp"
 
-namespace widemax::train {
+namespace widemax::run {
 
 class Progress {
  public:
@@ -26,4 +26,4 @@ class Progress {
   Stopwatch clock_;
 };
 
-}  // namespace widemax::train
+}  // namespace widemax::run

@@ -1,0 +1,97 @@
+// The run layer: what every command that trains (train, ntk, diffusion, polarize) does around its
+// own loop, written once. A Run owns the run directory (config.json with provenance,
+// metrics.jsonl, summary.json), the progress line, the checkpoint policy (--checkpoint-every,
+// --keep-checkpoints, --resume) and the per-step protocol that stops a run on divergence or
+// preemption. A command's own file keeps only its loop, its metrics and the list of its state
+// tensors.
+// Collectives: the constructor (the directory's path, the hosts), agree() (one MAX all-reduce
+// over the world per step), checkpoint() and finish(). Every rank calls them in the same order.
+// Not here: what a step computes, which checkpoint fields must match on resume (the commands
+// check their own), the tensors' meaning.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "widemax/comm/communicator.hpp"
+#include "widemax/run/checkpoint.hpp"
+#include "widemax/run/progress.hpp"
+#include "widemax/run/run_dir.hpp"
+#include "widemax/run/spec.hpp"
+
+namespace widemax::run {
+
+// The process's command line, recorded by main() for the provenance of every run.
+void set_command_line(int argc, char** argv);
+
+// The Slurm job a run belongs to (the same keys for every command): job and array ids, nodes,
+// tasks, partition, restart count. Empty outside Slurm.
+nlohmann::json slurm_keys();
+
+// Refuses a non-finite loss at `step` (the divergence stop). The loss is reduced, so every rank
+// sees the same value and throws alike.
+void check_loss(double loss, std::int64_t step, const char* hint);
+
+class Run {
+ public:
+  // Collective over `world`. `command` names the default directory (runs/<command>-...); `runtime`
+  // (placement, BLAS) goes into config.json and summary.json. With write_outputs = false nothing
+  // touches the disk (tests): no directory, no checkpoints.
+  Run(const RunSpec& spec, const std::string& command, const comm::Communicator& world,
+      nlohmann::json runtime, bool write_outputs, std::int64_t total_steps);
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  bool writes() const { return dir_ != nullptr; }
+  // The run directory (empty without outputs).
+  std::filesystem::path path() const { return dir_ ? dir_->path() : std::filesystem::path(); }
+  const RunSpec& spec() const { return spec_; }
+  const std::vector<std::string>& hosts() const { return hosts_; }
+  Progress& progress() { return progress_; }
+
+  // config.json: the resolved plan of the command, with "provenance" (widemax version, git
+  // commit, command line, working directory, hosts, runtime, Slurm keys) added.
+  void write_config(nlohmann::json plan) const;
+  // Any other JSON file of the run directory (rank 0, atomically).
+  void write_json(const std::string& name, const nlohmann::json& j) const;
+  void append_metrics(const nlohmann::json& j);
+  // Adds the keys every summary has (ranks, hosts, runtime, slurm), writes summary.json and
+  // returns the completed summary.
+  nlohmann::json finish(nlohmann::json summary);
+
+  // --resume: the checkpoint to continue from, or nullopt (no --resume, or auto with no
+  // checkpoint yet: a fresh start, logged). An explicit directory without one is an Error.
+  std::optional<std::filesystem::path> resume_point() const;
+  // After a command restored its state from `ckpt` at step s0: logs it and keeps the metrics
+  // lines of steps < s0, appending after them.
+  void resumed(const std::filesystem::path& ckpt, const nlohmann::json& manifest, std::int64_t s0);
+
+  // Once per step on every rank, after the step's gradient is known and before the update: one
+  // MAX all-reduce of {preemption signal, non-finite gradient here}. Throws the divergence Error
+  // (with `hint`) when any rank's gradient is not finite; returns the signal (0: none), which may
+  // have reached only some ranks.
+  int agree(std::int64_t step, bool gradient_finite, const char* hint);
+  // Whether --checkpoint-every asks for a checkpoint at `step` of a run (re)started at `first`.
+  bool checkpoint_due(std::int64_t step, std::int64_t first) const;
+  // Writes the state at `step`; `manifest` holds the command's fields. Collective.
+  template <class T>
+  void checkpoint(std::int64_t step, const std::vector<Tensor<const T>>& tensors,
+                  const nlohmann::json& manifest);
+  // After the preemption checkpoint: ends the progress line and says how to continue.
+  void preempted(int signal, std::int64_t step);
+
+ private:
+  RunSpec spec_;
+  const comm::Communicator& world_;
+  nlohmann::json runtime_;
+  std::vector<std::string> hosts_;
+  std::unique_ptr<RunDir> dir_;
+  Progress progress_;
+};
+
+}  // namespace widemax::run
