@@ -21,7 +21,7 @@
 : "${WIDEMAX_LAUNCH:=mpirun}"        # mpirun | srun
 : "${WIDEMAX_BIND:=none}"
 # Open MPI's TCP transport crashed at start-up in ~5% of srun --mpi=pmix jobs across nodes without
-# this (SLURM-NOTES.md); it is harmless elsewhere.
+# this (cluster/README.md, "How jobs launch"); it is harmless elsewhere.
 export OMPI_MCA_mpi_add_procs_cutoff=100000
 
 # Loads the modules (if any) and runs widemax with the job's tasks: widemax_launch train --width ...
