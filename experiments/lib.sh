@@ -6,8 +6,8 @@
 #     def_help prints them for --help;
 #   - experiments/models.tsv maps model names to widemax flags (model_flags);
 #   - run_list EXPERIMENT turns the loaded keys into the run list, one line "NAME COMMAND ARGS..."
-#     per run; a sweep records it in SWEEP_DIR/runs.txt, the local runner runs every line
-#     (run_local), a Slurm task runs its own line (run_task);
+#     per run; the local runner records it in SWEEP_DIR/runs.txt and runs every line (run_local),
+#     jobs/submit records it in SWEEP_DIR/runs-<stamp>.txt and a Slurm task runs its line (run_task);
 #   - the local runner's main loop (runner_main) and its keys (RANKS, THREADS, TIMEOUT, ...).
 # What it deliberately does not do: launch anything on its own when sourced, or know a cluster
 # (jobs/site.sh does). Sourced, never executed.
@@ -85,12 +85,14 @@ def_record() {
 # --- checks and models --------------------------------------------------------------------------
 
 # check_uints KEY: KEY is a non-empty list of non-negative integers. Widths and seeds name the
-# run directories and enter shell arithmetic, where 2^16 would silently be an XOR: refused.
+# run directories and enter shell arithmetic, where 2^16 would silently be an XOR: anything else
+# is refused by name.
 check_uints() {
   local v
   [[ -n ${!1// /} ]] || wm_die "$1 is empty"
   for v in ${!1}; do
-    [[ $v =~ ^[0-9]+$ ]] || wm_die "$1 must be non-negative integers (as in $1=\"0 1 2\"), got '$v'"
+    [[ $v =~ ^[0-9]+$ ]] \
+      || wm_die "$1: '$v' is not a non-negative integer (write 65536, not 2^16 or 64K)"
   done
 }
 
@@ -208,16 +210,17 @@ run_list() {
 
 # --- Slurm ----------------------------------------------------------------------------------------
 
-# run_task: runs line SLURM_ARRAY_TASK_ID (or WIDEMAX_TASK, for the jobs that are not arrays) of
-# $SWEEP_DIR/runs.txt with jobs/site.sh's launchers. train runs are preemptible (checkpoints,
+# run_task: runs line SLURM_ARRAY_TASK_ID + 1 (or WIDEMAX_TASK + 1, for the jobs that are not
+# arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's launchers. train runs are preemptible (checkpoints,
 # --resume auto, requeue); diffusion and polarize runs have no checkpoints, so a finished one
 # (summary.json) is not redone and a resubmitted array only fills the gaps.
 run_task() {
   local i=${SLURM_ARRAY_TASK_ID:-${WIDEMAX_TASK:?set by jobs/submit}} line name cmd rest
-  line=$(sed -n "$((i + 1))p" "${SWEEP_DIR:?set by jobs/submit}/runs.txt")
-  [[ -n $line ]] || wm_die "no line $((i + 1)) in $SWEEP_DIR/runs.txt"
+  local list=${WIDEMAX_RUN_LIST:?set by jobs/submit}
+  line=$(sed -n "$((i + 1))p" "$list")
+  [[ -n $line ]] || wm_die "no line $((i + 1)) in $list"
   read -r name cmd rest <<<"$line"
-  local args extra out=$SWEEP_DIR/$name
+  local args extra out=${SWEEP_DIR:?set by jobs/submit}/$name
   read -r -a args <<<"$rest"
   read -r -a extra <<<"${EXTRA_ARGS:-}"
   echo "task $i (restart ${SLURM_RESTART_COUNT:-0}): $name on ${SLURM_NTASKS:-1} rank(s)," \
@@ -297,10 +300,10 @@ runner_start() {
   def_load "$WM_DEF"
   RANKS=${RANKS:-2} THREADS=${THREADS:-1} TIMEOUT=${TIMEOUT:-$3} REPORT=${REPORT:-1}
   WIDEMAX=${WIDEMAX:-$WM_REPO/build/apps/widemax} EXTRA_ARGS=${EXTRA_ARGS:-}
-  [[ -x $WIDEMAX ]] || wm_die "no widemax binary at $WIDEMAX (cmake --build build --target widemax)"
-  command -v mpirun >/dev/null || wm_die "mpirun not found"
   WM_RUNS=$(run_list "$1") || exit 2
   [[ -n $WM_RUNS ]] || wm_die "the run list is empty"
+  [[ -x $WIDEMAX ]] || wm_die "no widemax binary at $WIDEMAX (cmake --build build --target widemax)"
+  command -v mpirun >/dev/null || wm_die "mpirun not found"
   WM_PY=$(wm_python)
   read -r -a WM_EXTRA <<<"$EXTRA_ARGS"
   mkdir -p "$2/logs"
