@@ -2,20 +2,22 @@
 scripts/plot_diffusion each call one function here with sys.argv[1:].
 
 Each parser carries the command's whole --help (what it reads, every file it writes, what it does
-not do). The parsers import nothing beyond the standard library, so --help works under any
-python3; numpy and matplotlib are imported after parsing, and their absence is reported with the
+not do). The parsers import nothing beyond the standard library (and models.py, which needs
+nothing else), so --help works under any python3; numpy and matplotlib are imported after parsing, and their absence is reported with the
 interpreter's name and how to install them instead of a traceback.
 """
 import argparse
 import importlib
 import sys
 
+from . import models
+
 REPORT_HELP = """\
 Summarise a width sweep of `widemax train` runs (tables, width-scaling slopes, plots).
 
 What it does: finds every run directory below SWEEP_DIR (at any depth: a directory holding both
 summary.json and config.json, as written by `widemax train --out DIR`), groups the runs by model
-(the names of experiments/models.tsv: softmax-m, softmax-sqrtm, exp, relu) and width, averages
+(the names of experiments/models.tsv: {models}) and width, averages
 over the seeds, and writes into the output directory (default SWEEP_DIR/report):
 
   results.csv, results.md   one row per (model, width): n_runs, final loss mean/std, initial loss,
@@ -134,7 +136,7 @@ def parser(prog, text, **kw):
 
 
 def report_parser():
-    p = parser("report", REPORT_HELP)
+    p = parser("report", REPORT_HELP.replace("{models}", ", ".join(models.ORDER)))
     p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="directory searched (recursively) for runs")
     p.add_argument("--out", metavar="DIR", help="output directory (default: SWEEP_DIR/report)")
     p.add_argument("--min-width", type=int, default=0, metavar="M",

@@ -59,3 +59,8 @@ def model_name(cfg):
 def model_key(model):
     """Sort key: the table's models in its order, then any others by name."""
     return (ORDER.index(model), "") if model in ORDER else (len(ORDER), model)
+
+
+def with_flags(**flags):
+    """The first model of the table whose flags include these (e.g. scale="sqrt-m"), or None."""
+    return next((name for name, f in MODELS if all(f.get(k) == v for k, v in flags.items())), None)

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from . import scaling, style
-from .models import model_key, model_name
+from .models import model_key, model_name, with_flags
 from .runs import find_runs, report_skipped
 from .tables import loglog_fit, mean_std, write_csv
 
@@ -278,8 +278,9 @@ def make_plots(out, runs, rows, fits):
     for ax, key, title in ((axes[0], "ntk_drift", "NTK drift ‖H_T − H_0‖_F / ‖H_0‖_F"),
                            (axes[1], "w_drift_max", "max_r ‖w_r(T) − w_r(0)‖")):
         plot_vs_width(ax, by_model, colors, key, fits={m: fits.get((m, key)) for m in models})
-        # The m^-1/2 line of NTK theory is drawn through the model it is a claim about.
-        ref = by_model.get("softmax-sqrtm") or runs
+        # The m^-1/2 line of NTK theory is drawn through the model it is a claim about, the
+        # softmax with c_m = sqrt(m).
+        ref = by_model.get(with_flags(activation="softmax", scale="sqrt-m")) or runs
         add_reference(ax, ref, key, -0.5, "m^-1/2 reference")
         ax.set_ylabel(key)
         ax.set_title(title + " at the last step", fontsize=10)
