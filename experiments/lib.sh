@@ -360,7 +360,8 @@ runner_args() {
   WM_DIR=${1:-}
 }
 
-if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then  # run, not sourced: say what it is
   header_help "$0"
-  exit 2
+  [[ ${1:-} == -h || ${1:-} == --help ]]
+  exit
 fi
