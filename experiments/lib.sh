@@ -7,8 +7,10 @@
 #   - experiments/models.tsv maps model names to widemax flags (model_flags);
 #   - run_list EXPERIMENT turns the loaded keys into the run list, one line "NAME COMMAND ARGS..."
 #     per run; the local runner records it in SWEEP_DIR/runs.txt and runs every line (run_local),
-#     jobs/submit records it in SWEEP_DIR/runs-<stamp>.txt and a Slurm task runs its line (run_task);
-#   - the local runner's main loop (runner_main) and its keys (RANKS, THREADS, TIMEOUT, ...).
+#     jobs/submit records it in SWEEP_DIR/runs-<stamp>.txt and a Slurm task runs its own line
+#     (run_task);
+#   - the local runner's steps (runner_args, runner_start, runner_loop, runner_end) and its keys
+#     (RANKS, THREADS, TIMEOUT, ...).
 # What it deliberately does not do: launch anything on its own when sourced, or know a cluster
 # (jobs/site.sh does). Sourced, never executed.
 
@@ -211,16 +213,18 @@ run_list() {
 # --- Slurm ----------------------------------------------------------------------------------------
 
 # run_task: runs line SLURM_ARRAY_TASK_ID + 1 (or WIDEMAX_TASK + 1, for the jobs that are not
-# arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's launchers. train runs are preemptible (checkpoints,
-# --resume auto, requeue); diffusion and polarize runs have no checkpoints, so a finished one
-# (summary.json) is not redone and a resubmitted array only fills the gaps.
+# arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's
+# launchers. train runs are preemptible (checkpoints, --resume auto, requeue); diffusion and
+# polarize runs have no checkpoints, so a finished one (summary.json) is not redone and a
+# resubmitted array only fills the gaps.
 run_task() {
-  local i=${SLURM_ARRAY_TASK_ID:-${WIDEMAX_TASK:?set by jobs/submit}} line name cmd rest
-  local list=${WIDEMAX_RUN_LIST:?set by jobs/submit}
+  local i=${SLURM_ARRAY_TASK_ID:-${WIDEMAX_TASK:-}} line name cmd rest list=${WIDEMAX_RUN_LIST:-}
+  [[ -n $i && -n $list ]] \
+    || wm_die "jobs/submit submits this script to Slurm; it is not run by hand (see --help)"
   line=$(sed -n "$((i + 1))p" "$list")
   [[ -n $line ]] || wm_die "no line $((i + 1)) in $list"
   read -r name cmd rest <<<"$line"
-  local args extra out=${SWEEP_DIR:?set by jobs/submit}/$name
+  local args extra out=$SWEEP_DIR/$name
   read -r -a args <<<"$rest"
   read -r -a extra <<<"${EXTRA_ARGS:-}"
   echo "task $i (restart ${SLURM_RESTART_COUNT:-0}): $name on ${SLURM_NTASKS:-1} rank(s)," \
