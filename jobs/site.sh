@@ -3,6 +3,13 @@
 # variables in the environment) once for your cluster; the batch scripts themselves stay generic.
 # Values here are defaults for the local test cluster of cluster/ (partition "debug", no account).
 # Sourced, never executed; it only sets variables and defines widemax_launch.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then  # run, not sourced: say what it is
+  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+  echo "The settings, each overridable from the environment or as KEY=VALUE to jobs/submit:"
+  grep -E '^: "\$\{WIDEMAX_' "$0"
+  [[ ${1:-} == -h || ${1:-} == --help ]]
+  exit
+fi
 
 # --- resources ------------------------------------------------------------------------------------
 : "${WIDEMAX_PARTITION:=debug}"      # sbatch --partition: your site's CPU partition

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev                             # JSON output
   libsleef-dev                                   # vectorised exp
   python3 python3-numpy python3-matplotlib       # tests read run directories; scripts/report plots
+  python3-pyflakes                               # the Python lint test (cli.python_lint)
 )
 missing=()
 for p in "${packages[@]}"; do

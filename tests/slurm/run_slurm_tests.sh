@@ -121,12 +121,14 @@ print("preempted job: W bitwise equal to the uninterrupted job, restart count 1"
 PY
 
 # Reports.
-"$root/scripts/report" "$work/runs/width" >/dev/null || fail "report of the width sweep"
+/usr/bin/python3 "$root/scripts/report" "$work/runs/width" >/dev/null \
+  || fail "report of the width sweep"
 for f in results.csv results.md ntk_drift_vs_width.png final_loss_vs_width.png; do
   [ -s "$work/runs/width/report/$f" ] || fail "width report: $f missing"
 done
 for kind in strong weak; do
-  "$root/scripts/report" "$work/runs/$kind" >/dev/null || fail "report of the $kind scaling sweep"
+  /usr/bin/python3 "$root/scripts/report" "$work/runs/$kind" >/dev/null \
+    || fail "report of the $kind scaling sweep"
   for f in scaling.csv scaling.md scaling_efficiency.png comm_compute.png; do
     [ -s "$work/runs/$kind/report/$f" ] || fail "$kind report: $f missing"
   done

@@ -1,0 +1,371 @@
+# shellcheck shell=bash
+# What the local runners (experiments/*.sh), jobs/submit and the Slurm job scripts (jobs/*.sbatch)
+# share, so that each experiment is defined once and both ways of running it run the same list:
+#   - experiments/<name>.env holds an experiment's keys and their defaults, one KEY="value" line
+#     each with a comment saying what it is; def_load sets the keys that the environment does not,
+#     def_help prints them for --help;
+#   - experiments/models.tsv maps model names to widemax flags (model_flags);
+#   - run_list EXPERIMENT turns the loaded keys into the run list, one line "NAME COMMAND ARGS..."
+#     per run; the local runner records it in SWEEP_DIR/runs.txt and runs every line (run_local),
+#     jobs/submit records it in SWEEP_DIR/runs-<stamp>.txt and a Slurm task runs its own line
+#     (run_task);
+#   - the local runner's steps (runner_args, runner_start, runner_loop, runner_end) and its keys
+#     (RANKS, THREADS, TIMEOUT, ...).
+# What it deliberately does not do: launch anything on its own when sourced, or know a cluster
+# (jobs/site.sh does). Sourced, never executed.
+
+WM_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${WM_PROG:=$(basename "$0")}"
+
+wm_die() {
+  echo "$WM_PROG: $*" >&2
+  exit 2
+}
+
+# The comment block at the top of FILE (after the #! line), without the '# ': a script's --help.
+# The #SBATCH lines of a job script are kept as they are.
+header_help() {
+  sed -n '2,${/^#/!q;p}' "$1" | sed '/^#SBATCH/!s/^# \{0,1\}//'
+}
+
+# --- experiments --------------------------------------------------------------------------------
+
+# EXPERIMENT -> its definition file, Slurm job script and report command (WM_DEF, WM_SBATCH,
+# WM_REPORT, read by the callers). The names are those of jobs/submit.
+EXPERIMENTS=(width-sweep entropy-bridge score-vs-width polarize-toy polarize-sweep strong-scaling
+  weak-scaling)
+# shellcheck disable=SC2034
+experiment_info() {
+  case $1 in
+    width-sweep | entropy-bridge | score-vs-width) WM_DEF=${1//-/_} WM_SBATCH=${1//-/_}.sbatch ;;
+    polarize-toy | polarize-sweep) WM_DEF=${1//-/_} WM_SBATCH=polarize_sweep.sbatch ;;
+    strong-scaling | weak-scaling) WM_DEF=scaling WM_SBATCH=scaling.sbatch ;;
+    *) wm_die "unknown experiment '$1' ($(printf '%s, ' "${EXPERIMENTS[@]}" | sed 's/, $//'))" ;;
+  esac
+  case $1 in
+    width-sweep | *-scaling) WM_REPORT="scripts/report" ;;
+    entropy-bridge | polarize-*) WM_REPORT="scripts/polarize_report" ;;
+    score-vs-width) WM_REPORT="scripts/plot_diffusion --sweep" ;;
+  esac
+  WM_DEF=$WM_REPO/experiments/$WM_DEF.env
+}
+
+def_lines() { grep -E '^[A-Z][A-Z0-9_]*="[^"]*"' "$1"; }
+
+# def_load FILE: every KEY="value" of FILE becomes an exported variable, unless the environment
+# already gives it a non-empty value (which then wins: that is how a run list is changed).
+def_load() {
+  local line key re='^([A-Z][A-Z0-9_]*)="([^"]*)"'
+  [[ -f $1 ]] || wm_die "no definition file $1"
+  while IFS= read -r line; do
+    [[ $line =~ $re ]] || continue
+    key=${BASH_REMATCH[1]}
+    [[ -n ${!key:-} ]] || printf -v "$key" '%s' "${BASH_REMATCH[2]}"
+    export "${key?}"
+  done < <(def_lines "$1")
+}
+
+# def_help FILE: the description of the experiment and one line per key: KEY [default] meaning.
+def_help() {
+  local line key value note re='^([A-Z][A-Z0-9_]*)="([^"]*)"[[:space:]]*(#[[:space:]]*)?(.*)$'
+  sed -n '/^#/!q;s/^# \{0,1\}/  /p' "$1"
+  while IFS= read -r line; do
+    [[ $line =~ $re ]] || continue
+    key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]} note=${BASH_REMATCH[4]}
+    printf '    %-15s %s [%s]\n' "$key" "$note" "$value"
+  done < <(def_lines "$1")
+}
+
+# def_record FILE: the keys with their values now, as KEY="value" lines (a loadable definition).
+def_record() {
+  local line key re='^([A-Z][A-Z0-9_]*)='
+  while IFS= read -r line; do
+    [[ $line =~ $re ]] && key=${BASH_REMATCH[1]} && printf '%s="%s"\n' "$key" "${!key}"
+  done < <(def_lines "$1")
+}
+
+# --- checks and models --------------------------------------------------------------------------
+
+# check_uints KEY: KEY is a non-empty list of non-negative integers. Widths and seeds name the
+# run directories and enter shell arithmetic, where 2^16 would silently be an XOR: anything else
+# is refused by name.
+check_uints() {
+  local v
+  [[ -n ${!1// /} ]] || wm_die "$1 is empty"
+  for v in ${!1}; do
+    [[ $v =~ ^[0-9]+$ ]] \
+      || wm_die "$1: '$v' is not a non-negative integer (write 65536, not 2^16 or 64K)"
+  done
+}
+
+models_table=$WM_REPO/experiments/models.tsv
+model_names() { awk -F'\t' '!/^#/ && NF { printf "%s%s", sep, $1; sep = ", " }' "$models_table"; }
+
+# model_flags NAME: the widemax flags of a model of experiments/models.tsv.
+model_flags() {
+  awk -F'\t' -v m="$1" '!/^#/ && $1 == m { print $2; found = 1 } END { exit !found }' \
+    "$models_table" || wm_die "unknown model '$1' (experiments/models.tsv: $(model_names))"
+}
+
+# --- run lists ----------------------------------------------------------------------------------
+# One function per experiment: the loaded keys -> one line "NAME COMMAND ARGS..." per run. Words
+# are separated by spaces, so no value may contain one (checked where a path could).
+
+runs_width_sweep() {
+  check_uints WIDTHS && check_uints SEEDS
+  local model flags w s
+  for model in $MODELS; do
+    flags=$(model_flags "$model") || exit 2
+    for w in $WIDTHS; do
+      for s in $SEEDS; do
+        echo "${model}_w${w}_s${s} train $flags --width $w --seed $s --data synthetic --n $N" \
+          "--d $D --data-seed $DATA_SEED --labels $LABELS --steps $STEPS --lr $LR" \
+          "--ntk-every $NTK_EVERY --log-every $LOG_EVERY"
+      done
+    done
+  done
+}
+
+runs_entropy_bridge() {
+  check_uints WIDTHS && check_uints SEEDS
+  local model flags w s
+  for model in $MODELS; do
+    flags=$(model_flags "$model") || exit 2
+    [[ " $flags " == *" --activation softmax "* ]] \
+      || wm_die "entropy-bridge: $model is not a softmax model (no hidden-softmax entropy)"
+    for w in $WIDTHS; do
+      for s in $SEEDS; do
+        echo "${model}_w${w}_s${s} train $flags --width $w --seed $s --n $N --d $D" \
+          "--data-seed $DATA_SEED --labels $LABELS --steps $STEPS --lr $LR" \
+          "--ntk-every $NTK_EVERY --log-every $NTK_EVERY"
+      done
+    done
+  done
+}
+
+runs_score_vs_width() {
+  check_uints WIDTHS && check_uints SEEDS
+  local mixture=${MIXTURE:?} w s
+  # A mixture file is named absolutely: the runs do not start in the directory it was given in.
+  [[ -f $mixture ]] && mixture=$(cd "$(dirname "$mixture")" && pwd)/$(basename "$mixture")
+  [[ $mixture != *[[:space:]]* ]] || wm_die "MIXTURE: '$mixture' contains a space"
+  for w in $WIDTHS; do
+    for s in $SEEDS; do
+      echo "w${w}_s${s} diffusion --mixture $mixture --width $w --seed $s --steps $STEPS --n $N" \
+        "--samples $SAMPLES --sample-steps $SAMPLE_STEPS"
+    done
+  done
+}
+
+runs_polarize_toy() {
+  check_uints TS
+  local T init a loss
+  for T in $TS; do
+    for init in zero noisy; do
+      if [[ $init == zero ]]; then a="--a-mean 0 --a-noise 0"; else a="--a-mean 1 --a-noise 0.1"; fi
+      for loss in logistic square cross-entropy; do
+        echo "${loss}_T${T}_${init} polarize --loss $loss --T $T --d $T $a --v-scale $V_SCALE" \
+          "--lr $LR --steps $STEPS"
+      done
+      echo "square-beta10_T${T}_${init} polarize --loss square --beta-norm 10 --T $T --d $T $a" \
+        "--v-scale $V_SCALE --lr $LR --steps $STEPS"
+    done
+  done
+  echo "logistic_T10_zero_long polarize --loss logistic --T 10 --d 10 --lr $LONG_LR" \
+    "--steps $LONG_STEPS"
+}
+
+runs_polarize_sweep() {
+  check_uints TS && check_uints CONST_MAX_T
+  local T
+  for T in $TS; do
+    echo "init_T$T polarize --T $T --d $D --steps 0"
+    echo "flow_T$T polarize --T $T --d $D --lr $LR --lr-schedule inverse-max-prob" \
+      "--steps $STEPS --no-save"
+    if [[ $T -le $CONST_MAX_T ]]; then
+      echo "const_T$T polarize --T $T --d $D --lr $CONST_LR --steps $CONST_STEPS --no-save"
+    fi
+  done
+}
+
+# Strong or weak scaling: one run per rank count P, named <kind>_p<P> (jobs/submit reads P back
+# from the name to size the job).
+runs_scaling() {
+  local kind=$1 p width
+  check_uints RANKS
+  [[ $kind == strong ]] || check_uints WIDTH_PER_RANK
+  for p in $RANKS; do
+    [[ $p -ge 1 ]] || wm_die "RANKS: $p ranks"
+    if [[ $kind == strong ]]; then width=${WIDTH:?}; else width=$((WIDTH_PER_RANK * p)); fi
+    echo "${kind}_p$p train --width $width --n $N --d $D --d-out $D_OUT --precision $PRECISION" \
+      "--steps $STEPS --lr $LR --log-every 0"
+  done
+}
+
+# run_list EXPERIMENT: its run list from the loaded keys; exits (status 2) on a bad key.
+run_list() {
+  case $1 in
+    strong-scaling | weak-scaling) runs_scaling "${1%-scaling}" ;;
+    *) "runs_${1//-/_}" ;;
+  esac
+}
+
+# --- Slurm ----------------------------------------------------------------------------------------
+
+# run_task: runs line SLURM_ARRAY_TASK_ID + 1 (or WIDEMAX_TASK + 1, for the jobs that are not
+# arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's
+# launchers. train runs are preemptible (checkpoints, --resume auto, requeue); diffusion and
+# polarize runs have no checkpoints, so a finished one (summary.json) is not redone and a
+# resubmitted array only fills the gaps.
+run_task() {
+  local i=${SLURM_ARRAY_TASK_ID:-${WIDEMAX_TASK:-}} line name cmd rest list=${WIDEMAX_RUN_LIST:-}
+  [[ -n $i && -n $list ]] \
+    || wm_die "jobs/submit submits this script to Slurm; it is not run by hand (see --help)"
+  line=$(sed -n "$((i + 1))p" "$list")
+  [[ -n $line ]] || wm_die "no line $((i + 1)) in $list"
+  read -r name cmd rest <<<"$line"
+  local args extra out=$SWEEP_DIR/$name
+  read -r -a args <<<"$rest"
+  read -r -a extra <<<"${EXTRA_ARGS:-}"
+  echo "task $i (restart ${SLURM_RESTART_COUNT:-0}): $name on ${SLURM_NTASKS:-1} rank(s)," \
+    "${SLURM_JOB_NUM_NODES:-1} node(s) (${SLURM_JOB_NODELIST:-$(hostname)}) -> $out"
+  if [[ $cmd == train ]]; then
+    widemax_run_preemptible train "${args[@]}" --checkpoint-every "${CHECKPOINT_EVERY:-0}" \
+      --resume auto --quiet --out "$out" "${extra[@]}"
+  elif [[ -f $out/summary.json ]]; then
+    echo "$out is finished (summary.json exists): nothing to do"
+  else
+    widemax_launch "$cmd" "${args[@]}" --quiet --out "$out" "${extra[@]}"
+  fi
+}
+
+# --- local runs ---------------------------------------------------------------------------------
+
+runner_help() {
+  cat <<EOF
+Keys of the local runner (environment):
+    RANKS           mpirun ranks per run [2]
+    THREADS         OpenMP threads per rank [1]
+    TIMEOUT         seconds per run; a run that takes longer is stopped and reported [$1]
+    WIDEMAX         the widemax binary [build/apps/widemax]
+    EXTRA_ARGS      more widemax flags for every run (word-split; not part of the run names) []
+    REPORT          0: do not make the report at the end [1]
+    PYTHON          the interpreter of the report [python3 if it has numpy, else /usr/bin/python3]
+EOF
+}
+
+# The interpreter of the reports: $PYTHON, else the first of python3 (a venv's, say) and
+# /usr/bin/python3 that has numpy.
+wm_python() {
+  if [[ -n ${PYTHON:-} ]]; then echo "$PYTHON"; return; fi
+  local py
+  for py in python3 /usr/bin/python3; do
+    "$py" -c 'import numpy' 2>/dev/null && { echo "$py"; return; }
+  done
+  echo python3
+}
+
+# run_local NAME COMMAND ARGS...: one run into $WM_SWEEP/NAME under mpirun and timeout, unless
+# it has finished before (summary.json). A directory without summary.json (failed or stopped) is
+# trained again from scratch. Prints one line per run.
+run_local() {
+  local name=$1 run=$WM_SWEEP/$1 log=$WM_SWEEP/logs/$1.log rc=0 t0=$EPOCHREALTIME dt why
+  shift
+  WM_I=$((WM_I + 1))
+  if [[ -f $run/summary.json ]]; then
+    WM_SKIPPED=$((WM_SKIPPED + 1))
+    printf '[%d/%d] %-*s skipped (summary.json exists)\n' "$WM_I" "$WM_TOTAL" "$WM_PAD" "$name"
+    return
+  fi
+  rm -rf "$run"
+  timeout -k 10 "$TIMEOUT" mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$RANKS" \
+    -x OMP_NUM_THREADS="$THREADS" "$WIDEMAX" "$@" --quiet --out "$run" "${WM_EXTRA[@]}" \
+    >"$log" 2>&1 || rc=$?
+  dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+  if [[ $rc -ne 0 || ! -f $run/summary.json ]]; then
+    WM_FAILED=$((WM_FAILED + 1))
+    why="exit $rc"
+    [[ $rc -eq 124 ]] && why="timed out after ${TIMEOUT}s"
+    printf '[%d/%d] %-*s FAILED (%s, %ss), log: %s\n' "$WM_I" "$WM_TOTAL" "$WM_PAD" "$name" "$why" \
+      "$dt" "$log"
+    { grep -m 2 -E 'error|widemax [a-z]+:' "$log" || tail -n 3 "$log"; } | sed 's/^/    /'
+    return
+  fi
+  local line
+  line=$(PYTHONPATH="$WM_REPO/scripts${PYTHONPATH:+:$PYTHONPATH}" "$WM_PY" -m widemax_report.runs \
+    "$run")
+  printf '[%d/%d] %-*s %s  %ss\n' "$WM_I" "$WM_TOTAL" "$WM_PAD" "$name" "$line" "$dt"
+}
+
+# runner_start EXPERIMENT SWEEP_DIR TIMEOUT: loads the experiment and the runner's keys, checks
+# them, makes SWEEP_DIR and records the settings (sweep_params.txt) and the run list (runs.txt).
+runner_start() {
+  experiment_info "$1"
+  def_load "$WM_DEF"
+  RANKS=${RANKS:-2} THREADS=${THREADS:-1} TIMEOUT=${TIMEOUT:-$3} REPORT=${REPORT:-1}
+  WIDEMAX=${WIDEMAX:-$WM_REPO/build/apps/widemax} EXTRA_ARGS=${EXTRA_ARGS:-}
+  WM_RUNS=$(run_list "$1") || exit 2
+  [[ -n $WM_RUNS ]] || wm_die "the run list is empty"
+  [[ -x $WIDEMAX ]] || wm_die "no widemax binary at $WIDEMAX (cmake --build build --target widemax)"
+  command -v mpirun >/dev/null || wm_die "mpirun not found"
+  WM_PY=$(wm_python)
+  read -r -a WM_EXTRA <<<"$EXTRA_ARGS"
+  mkdir -p "$2/logs"
+  WM_SWEEP=$(cd "$2" && pwd)
+  printf '%s\n' "$WM_RUNS" >"$WM_SWEEP/runs.txt"
+  {
+    echo "# written by $WM_PROG on $(date -Is): the keys of $WM_DEF, then of the runner"
+    def_record "$WM_DEF"
+    printf '%s="%s"\n' RANKS "$RANKS" THREADS "$THREADS" TIMEOUT "$TIMEOUT" WIDEMAX "$WIDEMAX" \
+      EXTRA_ARGS "$EXTRA_ARGS"
+  } >"$WM_SWEEP/sweep_params.txt"
+  WM_TOTAL=$(wc -l <<<"$WM_RUNS") WM_I=0 WM_SKIPPED=0 WM_FAILED=0 WM_START=$SECONDS
+  WM_PAD=$(awk '{ if (length($1) > n) n = length($1) } END { print n }' <<<"$WM_RUNS")
+}
+
+# runner_loop: every run of the list, then one line on how it went.
+runner_loop() {
+  local name args
+  while read -r name args; do
+    # shellcheck disable=SC2086  # the run list's words are the arguments
+    run_local "$name" $args </dev/null
+  done <<<"$WM_RUNS"
+  echo "$WM_PROG: $((WM_I - WM_SKIPPED - WM_FAILED)) trained, $WM_SKIPPED skipped, $WM_FAILED" \
+    "failed, $((SECONDS - WM_START))s -> $WM_SWEEP"
+}
+
+# runner_end: the exit status of the runner (1 when a run failed).
+runner_end() {
+  if [[ $WM_FAILED -ne 0 ]]; then
+    echo "$WM_PROG: $WM_FAILED run(s) failed; run the same command again to retry them" >&2
+    return 1
+  fi
+}
+
+# runner_args "$@": handles -h/--help (header of the runner, the experiment's keys, the runner's
+# keys) and refuses options; sets WM_DIR to the sweep directory argument (or empty).
+# shellcheck disable=SC2034
+runner_args() {
+  local experiment=$1 timeout=$2
+  shift 2
+  case ${1:-} in
+    -h | --help)
+      header_help "$0"
+      experiment_info "$experiment"
+      echo
+      echo "Keys of the experiment (${WM_DEF#"$WM_REPO"/}; set any in the environment):"
+      def_help "$WM_DEF"
+      echo
+      runner_help "$timeout"
+      exit 0 ;;
+    -*) wm_die "unknown option '$1' (see --help)" ;;
+  esac
+  [[ $# -le 1 ]] || wm_die "too many arguments: $* (see --help)"
+  WM_DIR=${1:-}
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then  # run, not sourced: say what it is
+  header_help "$0"
+  [[ ${1:-} == -h || ${1:-} == --help ]]
+  exit
+fi

@@ -1,0 +1,196 @@
+"""The command lines of the report scripts: scripts/report, scripts/polarize_report and
+scripts/plot_diffusion each call one function here with sys.argv[1:].
+
+Each parser carries the command's whole --help (what it reads, every file it writes, what it does
+not do). The parsers import nothing beyond the standard library (and models.py, which needs
+nothing else), so --help works under any python3; numpy and matplotlib are imported after parsing, and their absence is reported with the
+interpreter's name and how to install them instead of a traceback.
+"""
+import argparse
+import importlib
+import sys
+
+from . import models
+
+REPORT_HELP = """\
+Summarise a width sweep of `widemax train` runs (tables, width-scaling slopes, plots).
+
+What it does: finds every run directory below SWEEP_DIR (at any depth: a directory holding both
+summary.json and config.json, as written by `widemax train --out DIR`), groups the runs by model
+(the names of experiments/models.tsv: {models}) and width, averages
+over the seeds, and writes into the output directory (default SWEEP_DIR/report):
+
+  results.csv, results.md   one row per (model, width): n_runs, final loss mean/std, initial loss,
+                            final NTK drift ||H_T - H_0||_F / ||H_0||_F mean/std, max_r
+                            ||w_r(T) - w_r(0)||, lambda_min(H_0) mean/std, lambda_max(H_0),
+                            lr, final hidden-softmax entropy (softmax only), step time (median
+                            over the seeds of each run's median),
+                            and the loss decay rate per step (early and late part of the curve)
+                            next to the linearised-NTK prediction -2 ln(1 - lr lambda_min(H_0))
+  slopes.csv (+ results.md) per model, the least-squares slope of ln(quantity) against ln(width)
+                            over all runs (every seed is one point), for quantity = ntk_drift,
+                            w_drift_max and lambda_min_0, with its standard error
+  final_loss_vs_width.png   final loss against width, log-log
+  ntk_drift_vs_width.png    NTK drift and max_r ||w_r - w_r(0)|| against width, log-log, with the
+                            fitted lines (slopes in the legend) and an m^-1/2 reference line
+  loss_curves.png           loss against step (log y), one curve per width (geometric mean over
+                            the seeds), one panel per model
+  lambda_min_vs_width.png   lambda_min(H_0) and lr * lambda_min(H_0) = lambda_min/lambda_max
+                            against width, log-log
+
+Scaling sweeps (jobs/submit strong-scaling | weak-scaling): when every run directory is named
+strong_p<P> or weak_p<P>, or the runs share one model and differ in their rank count, the report
+is about ranks instead of widths, and writes:
+
+  scaling.csv, scaling.md   one row per rank count P: nodes, width, median step time T_P, speedup
+                            T_1 / T_P (weak: the scaled speedup P T_1 / T_P), strong-scaling
+                            efficiency T_1 / (P T_P) or weak-scaling efficiency T_1 / T_P, and
+                            compute and communication time per step with the communication share
+  speedup.png               speedup against ranks, with the ideal line
+  scaling_efficiency.png    efficiency against ranks, with 100%
+  comm_compute.png          compute and communication time per step, stacked, per rank count
+The baseline T_1 is the smallest rank count's step time (scaled as if it were one rank).
+
+What it deliberately does not do: it never runs widemax, never edits a run directory, and does not
+hide results that disagree with theory (the slope for c_m = m is reported as measured). Missing
+keys (exp and relu have no entropy; runs without --ntk-every have no NTK figures) become empty
+cells. A directory with config.json but no summary.json (a failed or unfinished run) is skipped
+and listed. Exits with status 1 when no run is found, 2 when SWEEP_DIR does not exist.
+"""
+
+POLARIZE_HELP = """\
+Tables and plots of the polarisation experiments of issue 9 (experiments/polarize.sh, jobs/submit
+polarize-sweep and entropy-bridge).
+
+It finds every run directory below DIR (one holding summary.json and config.json) and reports on
+what it finds, into OUT (default DIR/report), with results.md holding every table:
+
+`widemax polarize` runs (config.json has "command": "polarize"):
+  toy.csv               one row per run: loss, T, d, init (a = 0 or 1 + 0.1 N), ||beta||, lr,
+                        steps, entropy at step 0 and at the end, max_prob, final loss, first step
+                        with max_prob >= 1/2 and with entropy <= log(T)/2, steps at which the
+                        entropy rose and the last such step
+  toy_entropy.png       entropy and max_prob against step (log x), one panel per loss
+  asymptotics.png       for logistic runs with a = 0 and a constant lr: (1 - max_prob) ln^2(lr t)
+                        against t, which the reduced dynamics (README, "Polarisation") predict to
+                        tend to 2
+  T sweep (runs named flow_T<T>, const_T<T>, init_T<T>):
+  T_sweep.csv           per T: flow time tau_1/2 at which max_prob first reaches 1/2 on the
+                        gradient-flow clock (flow_T) and with plain GD at lr 0.5 (const_T), their
+                        ratio, the flow time at which the entropy first falls to log(T)/2, the
+                        entropy / log T at tau_1/2, steps taken, the final entropy / log T,
+                        max_prob, loss, and whether the final argmax is the token with the largest
+                        initial <beta, v_j> (from init_T<T>/V.npy and beta.npy) with that token's
+                        rank
+  T_sweep_slope.txt     the least-squares slope of ln tau_1/2 against ln T and its standard error
+  T_sweep.png           entropy / log T against flow time, one curve per T; tau_1/2 against T
+                        (log-log) with the least-squares slope
+`widemax train` runs (the bridge; named <model>_w<width>_s<seed>):
+  bridge.csv            per (model, width): seeds, mean entropy of the hidden softmax at step 0 and
+                        at the end (mean +- std over seeds), log m, the change, the change relative
+                        to log m, the final loss, and the NTK drift
+  bridge.png            final and initial mean entropy against width with log m (the maximum),
+                        the signed change against width, and |change| against width (log-log)
+                        with the fitted slope
+
+What it does not do: run anything, edit run directories, or hide results that disagree with a
+claim (every number is the measured one). Runs without summary.json are listed and skipped.
+Exits with status 1 when no run is found.
+"""
+
+DIFFUSION_HELP = """\
+Plots and tables of `widemax diffusion` runs: samples over the true density, score error vs t,
+and (for a sweep) score error vs width.
+
+One run (a directory with summary.json, config.json, metrics.jsonl, samples.csv and, with a
+mixture, mixture.json and samples_exact.csv), into OUT (default RUN_DIR):
+  samples.png           the samples drawn with the network (and, when present, with the exact
+                        score) over the contours of the true density p_0 (2-D; in more dimensions
+                        the first two coordinates over the marginal density); titles give the
+                        sliced Wasserstein distance and the largest weight error
+  score_error_vs_t.png  relative score error per time bucket at each logged step (lighter: earlier),
+                        with the final one in black; log-log
+  training.png          overall relative score error and held-out DSM loss against the step
+
+A sweep (any directory tree of such runs, e.g. written by experiments/score_vs_width.sh or
+jobs/submit score-vs-width), into OUT (default SWEEP_DIR/report):
+  results.csv, results.md   one row per width: runs, mean and sample std of the final relative
+                            score error, per-bucket errors, sliced Wasserstein (and its exact-score
+                            and floor values), weight error, modes covered, training time; and the
+                            least-squares slope of ln(score error) against ln(width)
+  score_error_vs_width.png  overall and per-bucket relative score error against width (log-log,
+                            mean over seeds, every run a faint point)
+
+What it deliberately does not do: it never runs widemax and never edits a run directory. Runs
+without summary.json (failed or unfinished) are listed and skipped. Runs without a mixture (CSV
+data only) have no score error; they are skipped in the sweep tables. Exits with status 1 when
+RUN_DIR is not a finished run or the sweep has none.
+"""
+
+
+def parser(prog, text, **kw):
+    first, _, rest = text.partition("\n\n")
+    return argparse.ArgumentParser(prog=prog, description=first + " See the details below.",
+                                   epilog=rest, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   **kw)
+
+
+def report_parser():
+    p = parser("report", REPORT_HELP.replace("{models}", ", ".join(models.ORDER)))
+    p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="directory searched (recursively) for runs")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: SWEEP_DIR/report)")
+    p.add_argument("--min-width", type=int, default=0, metavar="M",
+                   help="fit the slopes only over runs with width >= M (default: all widths)")
+    p.add_argument("--loss-floor", type=float, default=1e-12, metavar="R",
+                   help="the loss decay rates use the part of each loss curve above "
+                        "R * initial loss, before round-off flattens it (default: 1e-12)")
+    p.add_argument("--no-plots", action="store_true", help="write the tables only")
+    return p
+
+
+def polarize_parser():
+    p = parser("polarize_report", POLARIZE_HELP)
+    p.add_argument("dir", metavar="DIR", help="directory searched (recursively) for runs")
+    p.add_argument("--out", metavar="OUT", help="output directory (default: DIR/report)")
+    return p
+
+
+def diffusion_parser():
+    p = parser("plot_diffusion", DIFFUSION_HELP,
+               usage="%(prog)s RUN_DIR [--out DIR]\n       %(prog)s --sweep SWEEP_DIR [--out DIR]")
+    p.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="one run directory")
+    p.add_argument("--sweep", metavar="SWEEP_DIR", help="a directory tree of runs (a width sweep)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output directory (default: RUN_DIR, or SWEEP_DIR/report with --sweep)")
+    return p
+
+
+def run(prog, module, args):
+    """Imports widemax_report.<module> (numpy, matplotlib) and calls its main(args)."""
+    try:
+        mod = importlib.import_module(f"{__package__}.{module}")
+    except ModuleNotFoundError as e:
+        if e.name not in ("numpy", "matplotlib"):
+            raise
+        print(f"{prog}: {sys.executable} has no module '{e.name}'. Install it (Debian: apt-get "
+              "install python3-numpy python3-matplotlib; a venv: pip install numpy matplotlib) "
+              f"or run the script with an interpreter that has it, e.g. /usr/bin/python3 "
+              f"{sys.argv[0]}", file=sys.stderr)
+        return 2
+    return mod.main(args)
+
+
+def report(argv):
+    return run("report", "width", report_parser().parse_args(argv))
+
+
+def polarize_report(argv):
+    return run("polarize_report", "polarize", polarize_parser().parse_args(argv))
+
+
+def plot_diffusion(argv):
+    p = diffusion_parser()
+    a = p.parse_args(argv)
+    if (a.run_dir is None) == (a.sweep is None):
+        p.error("give either RUN_DIR or --sweep SWEEP_DIR")
+    return run("plot_diffusion", "diffusion", a)

@@ -1,0 +1,244 @@
+"""Plots and tables of `widemax diffusion` runs: the samples over the true density, the score
+error against t and the training curves of one run, and for a sweep the score error against width.
+
+scripts/plot_diffusion calls main() (its --help, in cli.py, lists the files written). What it
+deliberately does not do: recompute anything the run wrote (the score errors, distances and weight
+errors are the run's own), or report runs without a mixture in a sweep (CSV data has no exact
+score, hence no score error).
+"""
+import math
+import os
+import sys
+
+import numpy as np
+
+from . import style
+from .runs import Skip, find_runs, load_json, load_run, report_skipped
+from .tables import fmt, loglog_fit, mean_std, write_csv
+
+
+def with_score_error(run):
+    """find_runs loader of a sweep: only runs that measured a score error."""
+    if run.summary.get("score_rel_error") is None:
+        raise Skip("no score error (no mixture)")
+    return run
+
+
+def read_points(path):
+    return np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+
+
+def mixture_marginal_density(mix, X, Y):
+    """Density of the first two coordinates of the mixture on the grid (X, Y)."""
+    P = np.stack([X, Y], axis=-1)
+    dens = np.zeros_like(X)
+    for w, mu, C in zip(mix["weights"], mix["means"], mix["covariances"]):
+        mu2 = np.array(mu[:2])
+        C2 = np.array(C)[:2, :2]
+        Ci = np.linalg.inv(C2)
+        diff = P - mu2
+        q = np.einsum("...i,ij,...j->...", diff, Ci, diff)
+        dens += w * np.exp(-0.5 * q) / (2 * math.pi * math.sqrt(np.linalg.det(C2)))
+    return dens
+
+
+def plot_run(run, out):
+    plt = style.pyplot()
+
+    os.makedirs(out, exist_ok=True)
+    r = load_run(run)
+    s, cfg, metrics = r.summary, r.config, r.metrics
+    mix_path = os.path.join(run, "mixture.json")
+    mix = load_json(mix_path) if os.path.exists(mix_path) else None
+    written = []
+
+    # Samples over the density contours.
+    panels = [("samples.csv", "network score", "sliced_wasserstein", "mode_weight_error")]
+    if os.path.exists(os.path.join(run, "samples_exact.csv")):
+        panels.append(("samples_exact.csv", "exact score", "sliced_wasserstein_exact",
+                       "mode_weight_error_exact"))
+    pts = [read_points(os.path.join(run, f)) for f, _, _, _ in panels]
+    allp = np.concatenate([p[:, :2] for p in pts])
+    lo, hi = np.percentile(allp, 0.5, axis=0), np.percentile(allp, 99.5, axis=0)
+    if mix is not None:
+        means = np.array([m[:2] for m in mix["means"]])
+        lo, hi = np.minimum(lo, means.min(axis=0)), np.maximum(hi, means.max(axis=0))
+    pad = 0.15 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5), squeeze=False)
+    for ax, P, (f, label, swk, wk) in zip(axes[0], pts, panels):
+        if mix is not None:
+            gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
+            dens = mixture_marginal_density(mix, gx, gy)
+            levels = dens.max() * np.array([0.01, 0.05, 0.2, 0.5, 0.8])
+            ax.contour(gx, gy, dens, levels=levels, colors="tab:blue", linewidths=0.8)
+        ax.scatter(P[:, 0], P[:, 1], s=2, color="tab:red", alpha=0.35, linewidths=0)
+        outside = np.sum((P[:, 0] < lo[0]) | (P[:, 0] > hi[0]) | (P[:, 1] < lo[1]) |
+                         (P[:, 1] > hi[1]))
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal")
+        title = f"{label}: {len(P)} samples ({s.get('sampler', '?')}, {s.get('sample_steps')} steps)"
+        sub = f"SW {fmt(s.get(swk))}"
+        if s.get(wk) is not None:
+            sub += f", max weight error {fmt(s.get(wk))}"
+        if outside:
+            sub += f", {outside} outside the frame"
+        ax.set_title(title + "\n" + sub, fontsize=9)
+        ax.set_xlabel("x0")
+        ax.set_ylabel("x1")
+    err = s.get("score_rel_error")
+    fig.suptitle(f"width {s.get('width')}, " + (f"score error {fmt(err)}, " if err is not None else "")
+                 + f"{s.get('data') or s.get('mixture')}"
+                 + ("; blue: true density contours" if mix is not None else ""), fontsize=10)
+    style.save(fig, os.path.join(out, "samples.png"), dpi=120)
+    written.append("samples.png")
+
+    if mix is not None and s.get("score_rel_error_by_t"):
+        buckets = s["score_rel_error_by_t"]
+        lo_t = np.array([b["t_lo"] for b in buckets])
+        hi_t = np.array([b["t_hi"] for b in buckets])
+        # The middle of each bucket in the sampling variable: t for uniform, log t for log.
+        log_t = cfg.get("time_sampling") == "log"
+        mid = np.sqrt(lo_t * hi_t) if log_t else 0.5 * (lo_t + hi_t)
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
+        logged = [m for m in metrics if m.get("score_rel_error_by_t")]
+        cmap = plt.get_cmap("viridis")
+        for i, m in enumerate(logged[:-1]):
+            vals = np.array([np.nan if v is None else v for v in m["score_rel_error_by_t"]])
+            ax.plot(mid, vals, "o-", ms=2, color=cmap(i / max(1, len(logged) - 1)), alpha=0.5,
+                    lw=1, label=f"step {m['step']} (bucket middles)"
+                    if i in (0, len(logged) // 2) else None)
+        final = np.array([np.nan if b["rel_error"] is None else b["rel_error"] for b in buckets])
+        ax.step(np.append(lo_t, hi_t[-1]), np.append(final, final[-1]), where="post", color="black",
+                lw=1.8, label=f"final (step {s.get('steps')}): overall {fmt(s.get('score_rel_error'))}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"t (time buckets of equal probability, t sampled "
+                      f"{'log-uniformly' if log_t else 'uniformly'})")
+        ax.set_ylabel("E||s - ∇log p_t||² / E||∇log p_t||²")
+        ax.set_title(f"relative score error vs t, width {s.get('width')}", fontsize=10)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=8)
+        style.save(fig, os.path.join(out, "score_error_vs_t.png"), dpi=120)
+        written.append("score_error_vs_t.png")
+
+    if metrics:
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
+        steps = [m["step"] for m in metrics]
+        if mix is not None:
+            ax.plot(steps, [m.get("score_rel_error") for m in metrics], "o-", ms=3,
+                    label="relative score error (held out)")
+        ax.plot(steps, [m.get("heldout_dsm_loss") for m in metrics], "s-", ms=3,
+                label="held-out DSM loss ½||F − ε||² (mean)")
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=8)
+        ax.set_title(f"training, width {s.get('width')}, {cfg.get('optimizer')} lr {fmt(s.get('lr'))}",
+                     fontsize=10)
+        style.save(fig, os.path.join(out, "training.png"), dpi=120)
+        written.append("training.png")
+    return written
+
+
+def sweep(root, out):
+    runs, skipped = find_runs(root, exclude=out, load=with_score_error)
+    report_skipped("plot_diffusion", skipped)
+    if not runs:
+        print(f"plot_diffusion: no finished diffusion run with a score error below {root}",
+              file=sys.stderr)
+        return 1
+    os.makedirs(out, exist_ok=True)
+    nb = len(runs[0].summary["score_rel_error_by_t"])
+    by_w = {}
+    for r in runs:
+        by_w.setdefault(int(r.summary["width"]), []).append(r)
+    header = ["width", "runs", "score_rel_error_mean", "score_rel_error_std"] + \
+        [f"bucket{b}_mean" for b in range(nb)] + \
+        ["sliced_wasserstein_mean", "sliced_wasserstein_exact_mean", "sliced_wasserstein_floor_mean",
+         "mode_weight_error_mean", "modes_covered_min", "train_s_mean"]
+    rows = []
+    for w in sorted(by_w):
+        rs = [r.summary for r in by_w[w]]
+        row = {"width": w, "runs": len(rs)}
+        row["score_rel_error_mean"], row["score_rel_error_std"] = mean_std(
+            s["score_rel_error"] for s in rs)
+        for b in range(nb):
+            row[f"bucket{b}_mean"] = mean_std(s["score_rel_error_by_t"][b]["rel_error"]
+                                              for s in rs if len(s["score_rel_error_by_t"]) == nb)[0]
+        for k in ("sliced_wasserstein", "sliced_wasserstein_exact", "sliced_wasserstein_floor",
+                  "mode_weight_error", "train_s"):
+            row[k + "_mean"] = mean_std(s.get(k) for s in rs)[0]
+        row["modes_covered_min"] = min(s.get("modes_covered") or 0 for s in rs)
+        rows.append(row)
+    write_csv(os.path.join(out, "results.csv"), header, rows)
+    edges = runs[0].summary["score_rel_error_by_t"]
+    cfgs = sorted({f"mixture={r.summary.get('mixture')} steps={r.summary.get('steps')} "
+                   f"n={r.summary.get('n')} sampler={r.summary.get('sampler')}" for r in runs})
+    lines = [f"# Score error vs width: {root}", "",
+             f"{len(runs)} runs, {len(rows)} widths. Settings: " + "; ".join(cfgs) + ".", "",
+             "Relative score error E‖s − ∇log p_t‖² / E‖∇log p_t‖² on held-out (x_t, t), mean over "
+             "the seeds (± sample std); per time bucket: "
+             + ", ".join(f"b{b} = [{e['t_lo']:.3g}, {e['t_hi']:.3g}]" for b, e in enumerate(edges))
+             + ". SW: sliced Wasserstein distance of the samples to fresh mixture samples (exact: "
+             "the same sampler with the exact score; floor: two fresh sets).", "",
+             "| width | runs | score error | ± std | " + " | ".join(f"b{b}" for b in range(nb))
+             + " | SW | SW exact | SW floor | max weight error | modes covered (min) | train s |",
+             "|---:|---:|---:|---:|" + "---:|" * nb + "---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        lines.append(f"| {row['width']} | {row['runs']} | {fmt(row['score_rel_error_mean'])} | "
+                     f"{fmt(row['score_rel_error_std'])} | "
+                     + " | ".join(fmt(row[f'bucket{b}_mean']) for b in range(nb))
+                     + f" | {fmt(row['sliced_wasserstein_mean'])} | "
+                     f"{fmt(row['sliced_wasserstein_exact_mean'])} | "
+                     f"{fmt(row['sliced_wasserstein_floor_mean'])} | "
+                     f"{fmt(row['mode_weight_error_mean'])} | {row['modes_covered_min']} | "
+                     f"{fmt(row['train_s_mean'], '.0f')} |")
+    if len(rows) >= 2:
+        slope = loglog_fit([(r.summary["width"], r.summary["score_rel_error"]) for r in runs])["slope"]
+        lines += ["", f"Least-squares slope of ln(score error) against ln(width), every run one "
+                  f"point: {slope:.3f}."]
+    lines += ["", "![score error vs width](score_error_vs_width.png)", ""]
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    plt = style.pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ws = np.array([row["width"] for row in rows], dtype=float)
+    for r in runs:
+        ax.scatter(r.summary["width"], r.summary["score_rel_error"], s=10, color="black",
+                   alpha=0.3, linewidths=0)
+    ax.plot(ws, [row["score_rel_error_mean"] for row in rows], "o-", color="black", lw=2,
+            label="overall")
+    cmap = plt.get_cmap("viridis")
+    for b in range(nb):
+        vals = [row[f"bucket{b}_mean"] for row in rows]
+        if all(v is not None and v > 0 for v in vals):
+            ax.plot(ws, vals, ".--", color=cmap(b / max(1, nb - 1)), lw=1,
+                    label=f"t in [{edges[b]['t_lo']:.2g}, {edges[b]['t_hi']:.2g}]")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("width m")
+    ax.set_ylabel("relative score error (held out)")
+    ax.set_title("score error vs width", fontsize=10)
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=7, ncol=2)
+    style.save(fig, os.path.join(out, "score_error_vs_width.png"), dpi=120)
+    print(f"plot_diffusion: {len(runs)} runs, {len(rows)} widths -> {out}/results.md, results.csv, "
+          "score_error_vs_width.png")
+    return 0
+
+
+def main(args):
+    """scripts/plot_diffusion: args from cli.diffusion_parser()."""
+    if args.sweep:
+        return sweep(args.sweep, args.out or os.path.join(args.sweep, "report"))
+    if not os.path.exists(os.path.join(args.run_dir, "summary.json")):
+        print(f"plot_diffusion: {args.run_dir} has no summary.json (not a finished run)",
+              file=sys.stderr)
+        return 1
+    out = args.out or args.run_dir
+    written = plot_run(args.run_dir, out)
+    print("plot_diffusion: " + ", ".join(os.path.join(out, w) for w in written))
+    return 0

@@ -1,0 +1,131 @@
+"""The one run loader of the report package: finds run directories and reads their files.
+
+A run directory is what `widemax train | diffusion | polarize --out DIR` writes: config.json (the
+settings), metrics.jsonl (one JSON object per logged step) and, once the run has finished,
+summary.json. find_runs() walks a tree in sorted order and returns the finished runs and the
+directories it skipped, each with its reason, so every report agrees on what a run is and says
+the same about the ones it leaves out. `python3 -m widemax_report.runs RUN_DIR...` prints one line
+per finished run; the experiment runners print it after each run.
+
+What it deliberately does not do: interpret the numbers (the report modules do), write anything,
+or import numpy (the runners call it with whatever python3 they find).
+"""
+import argparse
+import json
+import os
+import sys
+from functools import cached_property
+
+
+class Skip(Exception):
+    """Raised by a find_runs() loader to leave a run out, with the reason as its message."""
+
+
+class Run:
+    """One finished run directory: its path, name, config.json, summary.json and metrics.jsonl."""
+
+    def __init__(self, path, config, summary):
+        self.dir = path
+        self.name = os.path.basename(os.path.normpath(path))
+        self.config = config
+        self.summary = summary
+
+    @cached_property
+    def metrics(self):
+        """The records of metrics.jsonl in order; [] without the file. Read on first use, since
+        some reports never need the curves. A malformed line raises ValueError."""
+        path = os.path.join(self.dir, "metrics.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_run(d):
+    """The Run of directory d; OSError or ValueError if config.json or summary.json is missing or
+    not JSON."""
+    return Run(d, load_json(os.path.join(d, "config.json")), load_json(os.path.join(d, "summary.json")))
+
+
+NO_SUMMARY = "no summary.json (failed or unfinished run)"
+
+
+def find_runs(root, exclude=None, load=None):
+    """Every finished run below root (root included), in sorted walk order.
+
+    exclude: a directory not to descend into (the report's own output directory).
+    load(run): turns a Run into what the caller keeps; it may raise Skip(reason). Unreadable
+    files (and a loader's KeyError or TypeError on a summary without an expected key) skip the
+    run too, so that one damaged directory does not stop a report of a hundred runs.
+    Returns (runs, skipped) with skipped a list of (directory, reason)."""
+    runs, skipped = [], []
+    for d, subdirs, files in os.walk(root):
+        subdirs.sort()
+        if exclude and os.path.abspath(d) == os.path.abspath(exclude):
+            subdirs[:] = []
+            continue
+        has_cfg, has_summ = "config.json" in files, "summary.json" in files
+        if not (has_cfg or has_summ):
+            continue
+        if not (has_cfg and has_summ):
+            skipped.append((d, NO_SUMMARY if has_cfg else "summary.json without config.json"))
+            continue
+        try:
+            run = load_run(d)
+            runs.append(load(run) if load else run)
+        except Skip as e:
+            skipped.append((d, str(e)))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            skipped.append((d, f"unreadable: {e}"))
+    return runs, skipped
+
+
+def report_skipped(prog, skipped):
+    for d, why in skipped:
+        print(f"{prog}: skipped {d}: {why}", file=sys.stderr)
+
+
+def summary_line(s):
+    """One line on a finished run, from its summary.json, for the experiment runners."""
+    if "max_prob" in s:  # widemax polarize
+        return (f"entropy {s['initial_entropy']:.4f} -> {s['entropy']:.4g} "
+                f"(log T {s['max_entropy']:.3f}), max_prob {s['max_prob']:.4f}, "
+                f"loss {s['final_loss']:.3g}")
+    if "score_rel_error" in s:  # widemax diffusion
+        return (f"score error {s['score_rel_error']:.4f}  SW {s['sliced_wasserstein']:.3f} "
+                f"(exact {s['sliced_wasserstein_exact']:.3f})  weight error "
+                f"{s['mode_weight_error']:.3f}  modes {s['modes_covered']}/{s['modes']}  "
+                f"{s['train_s']:.0f}+{s['sample_s']:.0f} s")
+    line = f"loss {s['initial_loss']:.3e} -> {s['final_loss']:.3e}"  # widemax train
+    if s.get("ntk_drift") is not None:
+        line += f"  ntk_drift {s['ntk_drift']:.3e}"
+    if s.get("entropy") is not None:
+        line += f"  entropy {s['entropy']:.4f}"
+    return line
+
+
+def main(argv):
+    p = argparse.ArgumentParser(
+        prog="python3 -m widemax_report.runs",
+        description="Print one line per finished widemax run directory (train: initial and "
+                    "final loss, NTK drift, hidden-softmax entropy; diffusion: score error, "
+                    "sliced Wasserstein, weight error, modes; polarize: entropy, max_prob, "
+                    "loss). Exits with status 1 if a directory has no readable summary.json.")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="a run directory")
+    rc = 0
+    for d in p.parse_args(argv).run_dirs:
+        try:
+            print(summary_line(load_json(os.path.join(d, "summary.json"))))
+        except (OSError, ValueError, KeyError) as e:
+            print(f"{d}: no readable summary.json ({e})", file=sys.stderr)
+            rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
