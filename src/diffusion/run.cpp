@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "widemax/comm/npy_io.hpp"
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/fs.hpp"
 #include "widemax/core/log.hpp"
@@ -88,8 +89,8 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   // The run directory first, so that an unwritable --out fails before any work.
   std::unique_ptr<train::RunDir> dir;
   if (write_outputs) {
-    dir = train::open_run_dir(c.net.out, "diffusion", grid.world());
-    c.net.out = dir->path().string();
+    dir = train::open_run_dir(c.run.out, "diffusion", grid.world());
+    c.run.out = dir->path().string();
   }
 
   // The mixture (the reference, and the data unless --data is given) and the points of --data.
@@ -110,7 +111,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const Mixture* mixp = mix ? &*mix : nullptr;
   // The baseline is part of the model: the Gaussian fit of the training data.
   std::optional<Mixture> base;
-  if (c.baseline == "gaussian")
+  if (c.baseline == Baseline::kGaussian)
     base = points.empty() ? gaussian_fit(*mix) : gaussian_fit(points, d);
   const Mixture* basep = base ? &*base : nullptr;
   const TimeSampler times = make_time_sampler(c.t_min, c.t_max, c.time_sampling);
@@ -138,14 +139,13 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   data.train.Y.resize(static_cast<std::size_t>(rows.size() * d));
   train_draws.fill(static_cast<std::uint64_t>(rows.begin), rows.size(), data.train.X.data(),
                    data.train.Y.data(), nullptr);
-  c.net.n = c.n;
-  c.net.d = din;
   c.net.d_out = d;
-  train::check_memory(c.net, grid, din, d, rows.size(), 0, threads);
+  train::check_memory(c.net, /*keeps_w0=*/false, grid, din, d, rows.size(), 0, threads);
   train::Trainer<T> tr(c.net, grid, data, threads);
-  const double lr = c.net.lr > 0                     ? c.net.lr
-                    : c.net.optimizer.kind == "adam" ? kDefaultAdamLr
-                                                     : train::default_lr(c.net, data, grid);
+  const double lr = c.net.lr.given() ? c.net.lr.value
+                    : c.net.optimizer.kind == train::OptimizerKind::kAdam
+                        ? kDefaultAdamLr
+                        : train::default_lr(c.net, /*batch=*/0, data, grid);
 
   // Held-out rows, their true scores and their baseline scores, drawn once.
   const model::Range erows = model::shard_range(c.eval_n, grid.p_data(), grid.data_index());
@@ -196,10 +196,11 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   log::info(cat("widemax diffusion: ", spec.empty() ? "" : "mixture " + spec + " ",
                 c.data.empty() ? "" : "data " + c.data + " ", "d=", d,
                 mix ? cat(" K=", mix->K) : std::string(), " m=", c.net.width, " inputs ", din,
-                " (x_t + ", c.time_features, "), baseline ", c.baseline, ", ", c.n,
-                " rows/step, t ", c.time_sampling, " in [", c.t_min, ", ", c.t_max, "], ",
-                c.net.optimizer.kind, " lr=", lr, " ", c.net.precision, " grid ", grid.p_data(),
-                "x", grid.p_width(), dir ? " -> " + dir->path().string() : std::string()));
+                " (x_t + ", c.time_features, "), baseline ", to_string(c.baseline), ", ", c.n,
+                " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max,
+                "], ", train::to_string(c.net.optimizer.kind), " lr=", lr, " ",
+                train::to_string(c.net.precision), " grid ", grid.p_data(), "x", grid.p_width(),
+                dir ? " -> " + dir->path().string() : std::string()));
 
   Result result;
   Stopwatch train_clock;
@@ -210,7 +211,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                         {"loss", loss},
                         {"mean_loss", loss / static_cast<double>(c.n)},
                         {"grad_norm", gn},
-                        {"lr", train::scheduled_lr(c.net.schedule, lr, step, c.net.steps)},
+                        {"lr", train::scheduled_lr(c.net.schedule, lr, step, c.steps)},
                         {"heldout_dsm_loss", number_or_null(se.mean_dsm_loss())}};
     if (mix) {
       j["score_rel_error"] = number_or_null(se.rel_error());
@@ -238,8 +239,8 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     tr.replace_train_rows(Xb, Yb);
   };
 
-  const std::int64_t steps = c.net.steps;
-  train::Progress progress(write_outputs && c.net.progress && rank0, steps);
+  const std::int64_t steps = c.steps;
+  train::Progress progress(write_outputs && c.run.progress && rank0, steps);
   std::vector<double> step_times;
   const double comm_before = tr.comm_seconds();
   nlohmann::json first_metrics;
@@ -248,7 +249,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     if (step > 0) draw_rows(step);  // step 0's rows are the trainer's initial ones
     const double loss = tr.compute_gradient();
     check_finite(loss, step);
-    const bool logged = step == 0 || (c.net.log_every > 0 && step % c.net.log_every == 0);
+    const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0);
     if (logged) {
       const auto logged_now = log_metrics(step, loss);
       if (step == 0) first_metrics = logged_now.first;
@@ -272,7 +273,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   // Sampling: each grid row integrates its share of the samples; the ranks of a row integrate the
   // same points together (the network's forward pass is collective over the row).
   Stopwatch sample_clock;
-  const SamplerKind kind = parse_sampler(c.sampler);
+  const SamplerKind kind = c.sampler;
   const std::vector<double> tgrid = sampler_grid(c.t_min, c.t_max, c.sample_steps);
   const model::Range srows = model::shard_range(c.samples, grid.p_data(), grid.data_index());
   const std::int64_t ns = srows.size();
@@ -378,7 +379,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
         write_file_atomic(dir->path() / "samples_exact.csv",
                           csv_text(result.exact_samples, d, names));
     }
-    if (c.net.save) {
+    if (c.run.save) {
       // The network, and every held-out row (regenerated whole on rank 0: rows are a pure
       // function of their index), so that another program can recompute the score error.
       const bool writes = grid.data_index() == 0;  // grid columns hold copies of the same neurons
@@ -418,7 +419,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"d", d},
       {"input_dim", din},
       {"time_features", c.time_features},
-      {"baseline", c.baseline},
+      {"baseline", to_string(c.baseline)},
       {"t_min", c.t_min},
       {"t_max", c.t_max},
       {"sampler", to_string(kind)},
@@ -428,7 +429,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"n", c.n},
       {"width", c.net.width},
       {"lr", lr},
-      {"optimizer", c.net.optimizer.kind},
+      {"optimizer", train::to_string(c.net.optimizer.kind)},
       {"initial_loss", result.losses.empty() ? final_loss : result.losses.front()},
       {"final_loss", final_loss},
       {"final_mean_loss", final_loss / static_cast<double>(c.n)},
@@ -443,7 +444,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"ranks", grid.world().size()},
       {"grid", std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width())},
       {"threads", threads},
-      {"precision", c.net.precision},
+      {"precision", train::to_string(c.net.precision)},
       {"block", tr.block()},
       {"hosts", hosts},
       {"runtime", runtime}});
@@ -470,15 +471,25 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
 }  // namespace
 
-train::Config default_net() {
-  train::Config c;
+namespace {
+constexpr EnumName<Baseline> kBaselines[] = {{Baseline::kGaussian, "gaussian"},
+                                             {Baseline::kNone, "none"}};
+}  // namespace
+
+Baseline parse_baseline(const std::string& s) {
+  return parse_enum(kBaselines, s, "--baseline", "baseline");
+}
+std::string to_string(Baseline b) {
+  return enum_name(kBaselines, b);
+}
+
+train::NetSpec default_net() {
+  train::NetSpec c;
   c.width = 4096;
-  c.scale = "sqrt-m";
-  c.init = "symmetric";
-  c.steps = 3000;
-  c.log_every = 100;
-  c.optimizer.kind = "adam";
-  c.schedule.kind = "cosine";
+  c.scale = model::Scale::kSqrtM;
+  c.init = model::InitKind::kSymmetric;
+  c.optimizer.kind = train::OptimizerKind::kAdam;
+  c.schedule.kind = train::ScheduleKind::kCosine;
   return c;
 }
 
@@ -489,58 +500,39 @@ std::string mixture_spec(const Config& c) {
 
 void validate(const Config& c) {
   train::validate(c.net);
+  WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
+  WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(c.n >= 1, "--n must be at least 1, got ", c.n);
   make_time_sampler(c.t_min, c.t_max, c.time_sampling);
   const TimeFeatures f(c.time_features, c.t_max);
-  WIDEMAX_CHECK_HINT(c.baseline == "gaussian" || c.baseline == "none", "choose gaussian or none",
-                     "--baseline: unknown baseline '", c.baseline, "'");
   WIDEMAX_CHECK(c.eval_n >= 1, "--eval-n must be at least 1, got ", c.eval_n);
   WIDEMAX_CHECK(c.time_buckets >= 1, "--time-buckets must be at least 1, got ", c.time_buckets);
-  parse_sampler(c.sampler);
   WIDEMAX_CHECK(c.sample_steps >= 1, "--sample-steps must be at least 1, got ", c.sample_steps);
   WIDEMAX_CHECK(c.samples >= 1, "--samples must be at least 1, got ", c.samples);
   WIDEMAX_CHECK(c.sw_directions >= 1, "--sw-directions must be at least 1, got ", c.sw_directions);
-  WIDEMAX_CHECK_HINT(c.net.activation == "softmax", "the score model is the softmax network",
+  WIDEMAX_CHECK_HINT(c.net.activation == model::Activation::kSoftmax,
+                     "the score model is the softmax network",
                      "widemax diffusion supports --activation softmax only");
 }
 
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j = train::to_json(c.net);
-  // The data and checkpoint fields of `widemax train` mean nothing here.
-  for (const char* k : {"data",
-                        "n",
-                        "d",
-                        "d_out",
-                        "labels",
-                        "data_seed",
-                        "target",
-                        "standardize",
-                        "standardize_target",
-                        "test_fraction",
-                        "test_data",
-                        "classes",
-                        "batch",
-                        "ntk_every",
-                        "ntk_samples",
-                        "lr_auto",
-                        "lr_auto_c",
-                        "checkpoint_every",
-                        "keep_checkpoints",
-                        "resume",
-                        "init_from"})
-    j.erase(k);
-  j.update(nlohmann::json{{"mixture", c.mixture},
+  j.update(nlohmann::json{{"out", c.run.out},
+                          {"save", c.run.save},
+                          {"steps", c.steps},
+                          {"log_every", c.log_every},
+                          {"mixture", c.mixture},
                           {"data", c.data},
                           {"n", c.n},
                           {"data_seed", c.data_seed},
                           {"t_min", c.t_min},
                           {"t_max", c.t_max},
-                          {"time_sampling", c.time_sampling},
+                          {"time_sampling", to_string(c.time_sampling)},
                           {"time_features", c.time_features},
-                          {"baseline", c.baseline},
+                          {"baseline", to_string(c.baseline)},
                           {"eval_n", c.eval_n},
                           {"time_buckets", c.time_buckets},
-                          {"sampler", c.sampler},
+                          {"sampler", to_string(c.sampler)},
                           {"sample_steps", c.sample_steps},
                           {"samples", c.samples},
                           {"sample_seed", c.sample_seed},
@@ -552,7 +544,8 @@ nlohmann::json to_json(const Config& c) {
 Result run_diffusion(const Config& c, const comm::Grid& grid, int threads,
                      const nlohmann::json& runtime, bool write_outputs) {
   validate(c);
-  if (c.net.precision == "fp32") return run_impl<float>(c, grid, threads, runtime, write_outputs);
+  if (c.net.precision == train::Precision::kFp32)
+    return run_impl<float>(c, grid, threads, runtime, write_outputs);
   return run_impl<double>(c, grid, threads, runtime, write_outputs);
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "widemax/comm/npy_io.hpp"
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/stats.hpp"
@@ -39,7 +40,7 @@ void check_finite(const std::vector<double>& v, const std::string& what) {
 
 // beta from --beta: the generator, or a .npy file of shape (d, 1) or (1, d). Sets c.d from a file.
 std::vector<double> load_beta(Config& c) {
-  if (c.beta == "random") return random_beta(c.d, c.beta_seed, c.beta_norm);
+  if (c.beta.empty()) return random_beta(c.d, c.beta_seed, c.beta_norm);
   const std::filesystem::path path(c.beta);
   WIDEMAX_CHECK_HINT(
       std::filesystem::is_regular_file(path),
@@ -100,10 +101,19 @@ void check_memory(const Config& c, const comm::Communicator& world) {
                      " GiB is available to each of the ", local, " ranks on this node");
 }
 
+constexpr EnumName<LrSchedule> kLrSchedules[] = {{LrSchedule::kConstant, "constant"},
+                                                 {LrSchedule::kInverseMaxProb, "inverse-max-prob"}};
+
 }  // namespace
 
+LrSchedule parse_lr_schedule(const std::string& s) {
+  return parse_enum(kLrSchedules, s, "--lr-schedule", "schedule");
+}
+std::string to_string(LrSchedule s) {
+  return enum_name(kLrSchedules, s);
+}
+
 void validate(const Config& c) {
-  parse_loss(c.loss);
   WIDEMAX_CHECK(c.T >= 1, "--T must be at least 1, got ", c.T);
   WIDEMAX_CHECK_HINT(c.d >= 1, "the value dimension is a positive integer",
                      "--d must be at least 1, got ", c.d);
@@ -111,11 +121,8 @@ void validate(const Config& c) {
                      "--lr: ", c.lr, " is not a finite positive learning rate");
   WIDEMAX_CHECK(std::isfinite(c.beta_norm) && c.beta_norm > 0, "--beta-norm: ", c.beta_norm,
                 " is not a finite positive number");
-  WIDEMAX_CHECK(c.beta == "random" || c.beta_norm == 1.0,
+  WIDEMAX_CHECK(c.beta.empty() || c.beta_norm == 1.0,
                 "--beta-norm applies to a random beta only; scale the --beta file instead");
-  WIDEMAX_CHECK_HINT(c.lr_schedule == "constant" || c.lr_schedule == "inverse-max-prob",
-                     "choose constant or inverse-max-prob", "--lr-schedule: unknown schedule '",
-                     c.lr_schedule, "'");
   WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
   WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(std::isfinite(c.v_scale) && c.v_scale >= 0, "--v-scale: ", c.v_scale,
@@ -123,35 +130,34 @@ void validate(const Config& c) {
   WIDEMAX_CHECK(std::isfinite(c.a_mean), "--a-mean: ", c.a_mean, " is not a finite number");
   WIDEMAX_CHECK(std::isfinite(c.a_noise) && c.a_noise >= 0, "--a-noise: ", c.a_noise,
                 " is not a finite number >= 0");
-  if (c.loss == "cross-entropy") ce_target({1.0}, c.ce_target);  // names --ce-target when unknown
   WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
 }
 
 nlohmann::json to_json(const Config& c) {
   return {{"command", "polarize"},
-          {"loss", c.loss},
+          {"loss", to_string(c.loss)},
           {"T", c.T},
           {"d", c.d},
-          {"beta", c.beta},
+          {"beta", c.beta.empty() ? "random" : c.beta},
           {"beta_seed", c.beta_seed},
           {"beta_norm", c.beta_norm},
-          {"ce_target", c.ce_target},
+          {"ce_target", to_string(c.ce_target)},
           {"v_scale", c.v_scale},
           {"a_mean", c.a_mean},
           {"a_noise", c.a_noise},
           {"seed", c.seed},
           {"init_from", c.init_from},
           {"lr", c.lr},
-          {"lr_schedule", c.lr_schedule},
+          {"lr_schedule", to_string(c.lr_schedule)},
           {"steps", c.steps},
           {"log_every", c.log_every},
-          {"out", c.out},
-          {"save", c.save},
+          {"out", c.run.out},
+          {"save", c.run.save},
           {"threads", c.threads}};
 }
 
 double step_lr(const Config& c, double max_prob) {
-  return c.lr_schedule == "inverse-max-prob" ? c.lr / max_prob : c.lr;
+  return c.lr_schedule == LrSchedule::kInverseMaxProb ? c.lr / max_prob : c.lr;
 }
 
 bool logged_step(std::int64_t step, std::int64_t log_every) {
@@ -172,8 +178,8 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   const bool rank0 = world.rank() == 0;
   std::unique_ptr<train::RunDir> dir;
   if (write_outputs) {
-    dir = train::open_run_dir(c.out, "polarize", world);
-    c.out = dir->path().string();
+    dir = train::open_run_dir(c.run.out, "polarize", world);
+    c.run.out = dir->path().string();
   }
 
   Problem p;
@@ -181,7 +187,7 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   check_memory(c, world);
   p.T = c.T;
   p.d = c.d;
-  p.loss = parse_loss(c.loss);
+  p.loss = c.loss;
   if (p.loss == Loss::kCrossEntropy) p.p_star = ce_target(p.beta, c.ce_target);
   ValueSoftmax m(p, world);
   if (c.init_from.empty())
@@ -198,16 +204,16 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
     dir->write_json("config.json", cfg);
     if (rank0) data::write_npy(dir->path() / "beta.npy", p.beta.data(), c.d, 1);
   }
-  log::info(cat("widemax polarize: ", c.loss, " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
-                c.lr_schedule == "constant" ? " " : " / max_prob ", c.steps, " steps on ",
-                world.size(), " rank", world.size() == 1 ? "" : "s",
+  log::info(cat("widemax polarize: ", to_string(c.loss), " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
+                c.lr_schedule == LrSchedule::kConstant ? " " : " / max_prob ", c.steps,
+                " steps on ", world.size(), " rank", world.size() == 1 ? "" : "s",
                 dir ? " -> " + dir->path().string() : std::string()));
 
   Result res;
   res.entropy.reserve(static_cast<std::size_t>(c.steps + 1));
   res.max_prob.reserve(static_cast<std::size_t>(c.steps + 1));
   res.loss.reserve(static_cast<std::size_t>(c.steps + 1));
-  train::Progress progress(write_outputs && c.progress && rank0, c.steps);
+  train::Progress progress(write_outputs && c.run.progress && rank0, c.steps);
   std::vector<double> step_times;
   step_times.reserve(static_cast<std::size_t>(c.steps));
   const double log_T = std::log(static_cast<double>(c.T));
@@ -270,7 +276,7 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   const nlohmann::json last = log_metrics(c.steps, fin);
   progress.finish();
 
-  if (dir && c.save) {
+  if (dir && c.run.save) {
     comm::write_npy_rows(world, dir->path() / "V.npy", m.V().data(), m.range().begin,
                          m.range().size(), c.T, c.d);
     comm::write_npy_rows(world, dir->path() / "a.npy", m.a().data(), m.range().begin,
@@ -278,11 +284,11 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   }
 
   const double med = median(step_times);
-  nlohmann::json s = {{"loss_name", c.loss},
+  nlohmann::json s = {{"loss_name", to_string(c.loss)},
                       {"T", c.T},
                       {"d", c.d},
                       {"lr", c.lr},
-                      {"lr_schedule", c.lr_schedule},
+                      {"lr_schedule", to_string(c.lr_schedule)},
                       {"steps", c.steps},
                       {"flow_time", flow_time},
                       {"initial_loss", res.loss.front()},

@@ -98,11 +98,11 @@ fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::
   try {
     for (const auto& s : slots_of(tr, W0)) {
       const fs::path file = tmp / (s.name + ".npy");
-      comm::write_npy_rows(grid.world(), file, s.data, r.begin, writes ? r.size() : 0, c.width,
+      comm::write_npy_rows(grid.world(), file, s.data, r.begin, writes ? r.size() : 0, c.net.width,
                            s.cols);
       tensors[s.name] = {
           {"file", s.name + ".npy"},
-          {"shape", {c.width, s.cols}},
+          {"shape", {c.net.width, s.cols}},
           {"checksum", hex(global_checksum(grid, s.data, r.begin, r.size(), s.cols))}};
     }
   } catch (const Error&) {
@@ -115,17 +115,17 @@ fs::path write_checkpoint(const comm::Grid& grid, const fs::path& run_dir, std::
     nlohmann::json m = extra;
     m["format"] = kFormat;
     m["step"] = step;
-    m["width"] = c.width;
+    m["width"] = c.net.width;
     m["d"] = tr.shape().d;
     m["d_out"] = tr.shape().d_out;
-    m["precision"] = c.precision;
-    m["optimizer"] = c.optimizer.kind;
-    m["train_a"] = c.train_a;
+    m["precision"] = to_string(c.net.precision);
+    m["optimizer"] = to_string(c.net.optimizer.kind);
+    m["train_a"] = c.net.train_a;
     m["ranks"] = grid.world().size();
     m["grid"] = std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width());
     m["config"] = to_json(c);
     m["tensors"] = tensors;
-    m["data_order"] = {{"data_seed", c.data_seed},
+    m["data_order"] = {{"data_seed", c.data.data_seed},
                        {"batch", c.batch},
                        {"note", "batches are a pure function of (data seed, step)"}};
     m["written"] = static_cast<std::int64_t>(std::time(nullptr));
@@ -166,7 +166,7 @@ std::optional<fs::path> find_checkpoint(const fs::path& where) {
 
 template <class T>
 nlohmann::json read_checkpoint(const comm::Grid& grid, const fs::path& ckpt, Trainer<T>& tr,
-                               const Config& c, std::vector<T>* W0) {
+                               const NetSpec& c, std::vector<T>* W0) {
   nlohmann::json m;
   try {
     m = nlohmann::json::parse(read_text_file(ckpt / "manifest.json"));
@@ -183,11 +183,12 @@ nlohmann::json read_checkpoint(const comm::Grid& grid, const fs::path& ckpt, Tra
                      "--resume: checkpoint ", ckpt.string(), " is for a model of shape (width ", mw,
                      ", d ", md, ", d_out ", mo, "), but this run has (width ", c.width, ", d ",
                      tr.shape().d, ", d_out ", tr.shape().d_out, ")");
-  WIDEMAX_CHECK_HINT(
-      m.value("optimizer", "") == c.optimizer.kind && m.value("train_a", false) == c.train_a, hint,
-      "--resume: checkpoint ", ckpt.string(), " was written with --optimizer ",
-      m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
-      ", but this run uses --optimizer ", c.optimizer.kind, c.train_a ? " --train-a" : "");
+  WIDEMAX_CHECK_HINT(m.value("optimizer", "") == to_string(c.optimizer.kind) &&
+                         m.value("train_a", false) == c.train_a,
+                     hint, "--resume: checkpoint ", ckpt.string(), " was written with --optimizer ",
+                     m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
+                     ", but this run uses --optimizer ", to_string(c.optimizer.kind),
+                     c.train_a ? " --train-a" : "");
   const model::Range r = tr.params().neurons;
   std::vector<T>* w0 = W0;
   if (w0) {
@@ -220,7 +221,7 @@ nlohmann::json read_checkpoint(const comm::Grid& grid, const fs::path& ckpt, Tra
                                         const Trainer<T>&, const Config&, const nlohmann::json&, \
                                         const std::vector<T>*, int);                             \
   template nlohmann::json read_checkpoint<T>(const comm::Grid&, const fs::path&, Trainer<T>&,    \
-                                             const Config&, std::vector<T>*);
+                                             const NetSpec&, std::vector<T>*);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)
 #undef WIDEMAX_INSTANTIATE

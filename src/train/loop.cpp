@@ -38,35 +38,38 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   // The run directory first, so that an unwritable --out fails before any work.
   std::unique_ptr<RunDir> dir;
   if (write_outputs) {
-    dir = open_run_dir(c.out, "train", grid.world());
-    c.out = dir->path().string();
+    dir = open_run_dir(c.run.out, "train", grid.world());
+    c.run.out = dir->path().string();
   }
 
-  const LocalData data = load_data(c, grid);
-  c.n = data.train.n_global;
-  c.d = data.d;
-  c.d_out = data.d_out;
+  const LocalData data = load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+  c.data.n = data.train.n_global;
+  c.data.d = data.d;
+  c.net.d_out = data.d_out;
   RunResult result;
-  const bool ntk_on = c.ntk_every > 0 || c.lr_auto;
+  const bool ntk_on = c.ntk_every > 0 || c.net.lr.automatic;
   const std::vector<std::int64_t> ntk_ids =
-      ntk_on ? ntk_sample_ids(c, data.train_ids_global, data.d_out) : std::vector<std::int64_t>{};
-  check_memory(c, grid, data.d, data.d_out, std::max(data.train.size(), data.test.size()),
+      ntk_on ? ntk_sample_ids(c.ntk_samples, c.data.data_seed, data.train_ids_global, data.d_out)
+             : std::vector<std::int64_t>{};
+  check_memory(c.net, ntk_on, grid, data.d, data.d_out,
+               std::max(data.train.size(), data.test.size()),
                static_cast<std::int64_t>(ntk_ids.size()), threads);
 
-  Trainer<T> tr(c, grid, data, threads);
+  Trainer<T> tr(c.net, grid, data, threads);
   std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
   if (ntk_on) tr.set_ntk_samples(ntk_ids);
 
   // Resume: parameters, optimiser state and W_0 from the newest complete checkpoint.
   std::int64_t s0 = 0;
   nlohmann::json resumed;
-  if (!c.resume.empty()) {
-    const std::string where = c.resume == "auto" ? c.out : c.resume;
+  if (c.run.resume.requested()) {
+    const bool resume_auto = c.run.resume.mode == run::Resume::Mode::kAuto;
+    const std::string where = resume_auto ? c.run.out : c.run.resume.path;
     const auto ckpt = find_checkpoint(where);
-    WIDEMAX_CHECK_HINT(ckpt || c.resume == "auto", "give a run directory or a checkpoint directory",
+    WIDEMAX_CHECK_HINT(ckpt || resume_auto, "give a run directory or a checkpoint directory",
                        "--resume: no complete checkpoint in '", where, "'");
     if (ckpt) {
-      resumed = read_checkpoint(grid, *ckpt, tr, c, ntk_on ? &W0 : nullptr);
+      resumed = read_checkpoint(grid, *ckpt, tr, c.net, ntk_on ? &W0 : nullptr);
       s0 = resumed["step"].get<std::int64_t>();
       log::info(cat("resuming from ", ckpt->string(), " at step ", s0, " (written by ",
                     resumed.value("ranks", 0), " ranks on grid ", resumed.value("grid", "?"), ")"));
@@ -93,29 +96,29 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (!resumed.empty()) {
     result.lr = resumed.value("lr", 0.0);  // exactly the rate of the interrupted run
     result.initial_loss = resumed.value("initial_loss", 0.0);
-  } else if (c.lr_auto) {
+  } else if (c.net.lr.automatic) {
     // lambda_max grows with the number of samples (its top eigenvector is nearly constant), so
     // a subset's value is scaled to the training set.
     const double scale =
         static_cast<double>(data.train.n_global) / static_cast<double>(ntk_ids.size());
     const double lmax = ntk0["lambda_max_0"].get<double>() * scale;
-    result.lr = c.lr_auto_c / lmax;
-    log::info(cat("--lr auto: lr = ", c.lr_auto_c, " / lambda_max(H_0) = ", c.lr_auto_c, " / ",
-                  lmax, " = ", result.lr,
+    result.lr = c.net.lr.auto_c / lmax;
+    log::info(cat("--lr auto: lr = ", c.net.lr.auto_c, " / lambda_max(H_0) = ", c.net.lr.auto_c,
+                  " / ", lmax, " = ", result.lr,
                   scale != 1 ? cat(" (lambda_max of ", ntk_ids.size(), " samples x ", scale, ")")
                              : std::string()));
   } else {
-    result.lr = c.lr > 0 ? c.lr : default_lr(c, data, grid);
+    result.lr = c.net.lr.given() ? c.net.lr.value : default_lr(c.net, c.batch, data, grid);
   }
   const double lr = result.lr;
   const std::int64_t neuron_samples =
-      (c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global) * c.width;
+      (c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global) * c.net.width;
   if (dir) {
     nlohmann::json cfg = to_json(c);
     cfg["lr"] = lr;
-    cfg["lr_source"] = c.lr_auto     ? "--lr auto: c / lambda_max(H_0)"
-                       : c_in.lr > 0 ? "--lr"
-                       : c.optimizer.kind == "adam"
+    cfg["lr_source"] = c.net.lr.automatic    ? "--lr auto: c / lambda_max(H_0)"
+                       : c_in.net.lr.given() ? "--lr"
+                       : c.net.optimizer.kind == OptimizerKind::kAdam
                            ? "default for adam"
                            : "default: 1 / estimated trace of the NTK at init";
     cfg["block_resolved"] = tr.block();
@@ -124,11 +127,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     cfg["threads_resolved"] = threads;
     dir->write_json("config.json", cfg);
   }
-  log::info(cat("widemax train: ", c.activation, " m=", c.width, " n=", c.n, " d=", c.d,
-                " d_out=", c.d_out, " ", c.precision, " lr=", lr,
-                c.lr_auto     ? " (--lr auto)"
-                : c_in.lr > 0 ? ""
-                              : " (default)",
+  log::info(cat("widemax train: ", model::to_string(c.net.activation), " m=", c.net.width,
+                " n=", c.data.n, " d=", c.data.d, " d_out=", c.net.d_out, " ",
+                to_string(c.net.precision), " lr=", lr,
+                c.net.lr.automatic    ? " (--lr auto)"
+                : c_in.net.lr.given() ? ""
+                                      : " (default)",
                 " grid ", grid.p_data(), "x", grid.p_width(), " block=", tr.block(),
                 tr.logit_cache_on() ? " logit-cache" : "",
                 dir ? " -> " + dir->path().string() : std::string()));
@@ -138,10 +142,10 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     if (!dir) return;
     const auto path = write_checkpoint(grid, dir->path(), step, tr, c,
                                        {{"lr", lr}, {"initial_loss", result.initial_loss}},
-                                       ntk_on ? &W0 : nullptr, c.keep_checkpoints);
+                                       ntk_on ? &W0 : nullptr, c.run.keep_checkpoints);
     log::info(cat("checkpoint: ", path.string()));
   };
-  Progress progress(write_outputs && c.progress && rank0, c.steps);
+  Progress progress(write_outputs && c.run.progress && rank0, c.steps);
   std::vector<double> step_times;
   step_times.reserve(static_cast<std::size_t>(c.steps));
   result.losses.reserve(static_cast<std::size_t>(c.steps + 1));
@@ -155,17 +159,17 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     WIDEMAX_CHECK_HINT(c.batch >= grid.p_data(), "use a larger --batch or fewer grid rows",
                        "--batch ", c.batch, " is smaller than the ", grid.p_data(),
                        " grid rows (P_data) that split each batch");
-    batches = std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data_seed);
+    batches = std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data.data_seed);
   }
   const bool has_test = data.test.n_global > 0;
-  const bool classes = c.classes > 0;
+  const bool classes = c.data.classes > 0;
   Evaluation last_test;
 
   // Every rank runs this at the same steps: it issues collectives.
   auto log_metrics = [&](std::int64_t step, double step_loss, bool full) {
     const double gn = tr.grad_norm();
     nlohmann::json j = {
-        {"step", step}, {"grad_norm", gn}, {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
+        {"step", step}, {"grad_norm", gn}, {"lr", scheduled_lr(c.net.schedule, lr, step, c.steps)}};
     Evaluation train_eval{step_loss, 0, data.train.n_global};
     if (!full || classes) train_eval = tr.evaluate_train();
     j["loss"] = train_eval.loss;
@@ -213,7 +217,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     grid.world().allreduce_max(std::span<int>(flags));
     WIDEMAX_CHECK_HINT(!flags[1], "lower --lr (or check the data's scale)",
                        "training diverged: the gradient has NaN or Inf entries at step ", step);
-    const bool due = c.checkpoint_every > 0 && step > s0 && step % c.checkpoint_every == 0;
+    const bool due = c.run.checkpoint_every > 0 && step > s0 && step % c.run.checkpoint_every == 0;
     if (due || flags[0]) {
       WIDEMAX_CHECK_HINT(dir, "give --out", "preempted at step ", step,
                          " but there is no run directory to checkpoint into");
@@ -233,7 +237,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       const nlohmann::json j = log_metrics(step, loss, !mini);
       if (step == 0) result.initial_loss = j["loss"].get<double>();  // over all training samples
     }
-    tr.apply_update(scheduled_lr(c.schedule, lr, step, c.steps), step);
+    tr.apply_update(scheduled_lr(c.net.schedule, lr, step, c.steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
     progress.update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
@@ -244,20 +248,20 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   tr.use_full_batch();
   const double final_loss = tr.compute_gradient();  // gradient too, for the final grad_norm
   check_finite(final_loss, c.steps);
-  if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
+  if (c.run.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const nlohmann::json final_metrics = log_metrics(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
   if (c.steps == 0) result.initial_loss = final_loss;
   progress.finish();
 
-  if (dir && c.save) {
+  if (dir && c.run.save) {
     const bool writes = grid.data_index() == 0;  // grid columns hold copies of the same neurons
     const auto& p = tr.params();
     const std::int64_t rows = writes ? p.neurons.size() : 0;
     comm::write_npy_rows(grid.world(), dir->path() / "W.npy", p.W.data(), p.neurons.begin, rows,
-                         c.width, c.d);
+                         c.net.width, c.data.d);
     comm::write_npy_rows(grid.world(), dir->path() / "A.npy", p.A.data(), p.neurons.begin, rows,
-                         c.width, c.d_out);
+                         c.net.width, c.net.d_out);
   }
 
   const std::vector<std::string> hosts = grid.world().allgather(hostname());
@@ -266,11 +270,11 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   nlohmann::json s = {
       {"initial_loss", result.initial_loss},
       {"final_loss", final_loss},
-      {"final_mean_loss", final_loss / static_cast<double>(c.n)},
+      {"final_mean_loss", final_loss / static_cast<double>(c.data.n)},
       {"loss_reduction", result.initial_loss / final_loss},
       {"steps", c.steps},
       {"lr", lr},
-      {"optimizer", c.optimizer.kind},
+      {"optimizer", to_string(c.net.optimizer.kind)},
       {"batch", c.batch > 0 ? std::min(c.batch, data.train.n_global) : data.train.n_global},
       {"epochs", mini ? static_cast<double>(c.steps) / batches->batches_per_epoch()
                       : static_cast<double>(c.steps)},
@@ -286,12 +290,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"ranks", grid.world().size()},
       {"grid", std::to_string(grid.p_data()) + "x" + std::to_string(grid.p_width())},
       {"threads", threads},
-      {"width", c.width},
-      {"n", c.n},
-      {"d", c.d},
-      {"d_out", c.d_out},
-      {"activation", c.activation},
-      {"precision", c.precision},
+      {"width", c.net.width},
+      {"n", c.data.n},
+      {"d", c.data.d},
+      {"d_out", c.net.d_out},
+      {"activation", model::to_string(c.net.activation)},
+      {"precision", to_string(c.net.precision)},
       {"block", tr.block()},
       {"logit_cache", tr.logit_cache_on()},
       {"workspace_bytes_per_rank", tr.workspace_bytes()},
@@ -322,17 +326,16 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
 }  // namespace
 
-std::vector<std::int64_t> ntk_sample_ids(const Config& c,
+std::vector<std::int64_t> ntk_sample_ids(std::int64_t ntk_samples, std::uint64_t data_seed,
                                          const std::vector<std::int64_t>& train_ids,
                                          std::int64_t d_out) {
   const auto n = static_cast<std::int64_t>(train_ids.size());
-  WIDEMAX_CHECK_HINT(c.ntk_samples <= n, "choose at most the number of training samples",
-                     "--ntk-samples ", c.ntk_samples, " is larger than the ", n,
-                     " training samples");
-  std::int64_t k = c.ntk_samples;
+  WIDEMAX_CHECK_HINT(ntk_samples <= n, "choose at most the number of training samples",
+                     "--ntk-samples ", ntk_samples, " is larger than the ", n, " training samples");
+  std::int64_t k = ntk_samples;
   if (k == 0) k = n * d_out <= 1024 ? n : std::max<std::int64_t>(1, 1024 / d_out);
   if (k == n) return train_ids;
-  const auto perm = epoch_permutation(n, c.data_seed, -1);
+  const auto perm = epoch_permutation(n, data_seed, -1);
   std::vector<std::int64_t> ids;
   for (std::int64_t q = 0; q < k; ++q) ids.push_back(train_ids[perm[q]]);
   std::sort(ids.begin(), ids.end());
@@ -342,7 +345,8 @@ std::vector<std::int64_t> ntk_sample_ids(const Config& c,
 RunResult run_training(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime, bool write_outputs) {
   validate(c);
-  if (c.precision == "fp32") return run_impl<float>(c, grid, threads, runtime, write_outputs);
+  if (c.net.precision == Precision::kFp32)
+    return run_impl<float>(c, grid, threads, runtime, write_outputs);
   return run_impl<double>(c, grid, threads, runtime, write_outputs);
 }
 

@@ -24,9 +24,9 @@ std::string error_of(const std::vector<std::string>& args) {
 
 TEST(TrainArgs, ParsesWidthForms) {
   std::string help;
-  EXPECT_EQ(parse_train_args({"--width", "2^20"}, help)->width, 1 << 20);
-  EXPECT_EQ(parse_train_args({"--width", "1e6"}, help)->width, 1000000);
-  EXPECT_EQ(parse_train_args({"--width", "65536"}, help)->width, 65536);
+  EXPECT_EQ(parse_train_args({"--width", "2^20"}, help)->net.width, 1 << 20);
+  EXPECT_EQ(parse_train_args({"--width", "1e6"}, help)->net.width, 1000000);
+  EXPECT_EQ(parse_train_args({"--width", "65536"}, help)->net.width, 65536);
 }
 
 TEST(TrainArgs, HelpListsEveryOption) {
@@ -49,9 +49,9 @@ TEST(TrainArgs, ConfigFileAndCommandLineWins) {
   }
   std::string help;
   const auto c = parse_train_args({"--config", path.string(), "--steps", "9"}, help);
-  EXPECT_EQ(c->width, 512);
+  EXPECT_EQ(c->net.width, 512);
   EXPECT_EQ(c->steps, 9);
-  EXPECT_EQ(c->activation, "relu");
+  EXPECT_EQ(c->net.activation, widemax::model::Activation::kRelu);
   std::filesystem::remove(path);
 }
 

@@ -19,7 +19,8 @@
 
 namespace widemax::train {
 
-// Collective over the grid. `extra` is merged into the manifest (for example initial_loss).
+// Collective over the grid. `extra` is merged into the manifest (for example initial_loss); `c`,
+// the whole request, is recorded there too (the batch order depends on its data seed and batch).
 // Returns the checkpoint's directory.
 template <class T>
 std::filesystem::path write_checkpoint(const comm::Grid& grid, const std::filesystem::path& run_dir,
@@ -37,6 +38,6 @@ std::optional<std::filesystem::path> find_checkpoint(const std::filesystem::path
 // Throws an Error naming the checkpoint and what is wrong. Returns the manifest.
 template <class T>
 nlohmann::json read_checkpoint(const comm::Grid& grid, const std::filesystem::path& ckpt,
-                               Trainer<T>& tr, const Config& c, std::vector<T>* W0);
+                               Trainer<T>& tr, const NetSpec& net, std::vector<T>* W0);
 
 }  // namespace widemax::train
