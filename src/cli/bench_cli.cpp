@@ -48,11 +48,12 @@ namespace {
 
 struct BenchArgs {
   std::int64_t n = 512, d = 64, d_out = 1, m = 65536, block = 0;
-  std::string precision = "fp64";
+  train::Precision precision = train::Precision::kFp64;
   int threads = 0, repeats = 5;
   // --predict
   bool predict = false;
-  std::string grid = "1xP", logit_cache = "auto";
+  std::string grid = "1xP";  // PdxPw
+  train::LogitCacheMode logit_cache = train::LogitCacheMode::kAuto;
   double cluster_latency_us = 2.0, cluster_bandwidth_gbs = 12.5;
   int node_cores = 0, max_nodes = 1024;
 };
@@ -61,21 +62,26 @@ struct BenchArgs {
 template <class T>
 std::pair<double, double> measure_real_step(const BenchArgs& a, const comm::Grid& grid, int threads,
                                             bool& cache_on) {
-  train::Config c;
-  c.n = a.n, c.d = a.d, c.d_out = a.d_out, c.width = a.m, c.precision = a.precision;
-  c.block = a.block, c.logit_cache = a.logit_cache, c.lr = 1e-12;
-  const auto data = train::load_data(c, grid);
-  train::Trainer<T> tr(c, grid, data, threads);
+  // The synthetic data and the network of `widemax train` at these sizes; a rate so small that the
+  // steps leave the parameters where they are.
+  constexpr double kLr = 1e-12;
+  train::NetSpec net;
+  net.width = a.m, net.d_out = a.d_out, net.precision = a.precision;
+  net.block = a.block, net.logit_cache = a.logit_cache;
+  train::DataSpec spec;
+  spec.n = a.n, spec.d = a.d;
+  const auto data = train::load_data(spec, a.d_out, /*d_out_given=*/false, grid);
+  train::Trainer<T> tr(net, grid, data, threads);
   cache_on = tr.logit_cache_on();
   tr.compute_gradient();  // warm-up: first touches, MPI connections
-  tr.apply_update(c.lr, 0);
+  tr.apply_update(kLr, 0);
   std::vector<double> times;
   const double comm0 = tr.comm_seconds();
   Stopwatch all;
   for (int q = 0; q < a.repeats; ++q) {
     Stopwatch sw;
     tr.compute_gradient();
-    tr.apply_update(c.lr, q + 1);
+    tr.apply_update(kLr, q + 1);
     times.push_back(grid.world().allreduce_max(sw.seconds()));
   }
   const double comm_share =
@@ -91,7 +97,7 @@ int predict(const BenchArgs& a, int threads) {
   // then calibrated on the same path.
   comm::Grid grid(MPI_COMM_WORLD, pd, pw);
   bool cache_on = false;
-  const auto [step_s, comm_share] = a.precision == "fp32"
+  const auto [step_s, comm_share] = a.precision == train::Precision::kFp32
                                         ? measure_real_step<float>(a, grid, threads, cache_on)
                                         : measure_real_step<double>(a, grid, threads, cache_on);
   // Compute per (sample, neuron) on one core, from the rates measured on rank 0 alone.
@@ -103,7 +109,7 @@ int predict(const BenchArgs& a, int threads) {
   const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   comm::StepShape s;
   s.n = a.n, s.m = a.m, s.d = a.d, s.d_out = a.d_out;
-  s.elem_bytes = a.precision == "fp32" ? 4 : 8;
+  s.elem_bytes = train::element_bytes(a.precision);
   s.seconds_per_pair = train::seconds_per_pair(rates, a.d, cache_on);
   s.cores_per_rank = threads * std::min(1.0, double(cpus) / (double(local) * threads));
   const comm::GridCost here = comm::grid_cost(s, net, pd, pw);
@@ -112,8 +118,9 @@ int predict(const BenchArgs& a, int threads) {
   std::printf(
       "widemax bench --predict: n=%lld d=%lld d_out=%lld m=%lld %s, %d rank(s) as %dx%d, %d "
       "thread(s) per rank, %d rank(s) on this node of %d CPUs, logit cache %s\n",
-      (long long)a.n, (long long)a.d, (long long)a.d_out, (long long)a.m, a.precision.c_str(),
-      world.size(), pd, pw, threads, local, cpus, cache_on ? "on" : "off");
+      (long long)a.n, (long long)a.d, (long long)a.d_out, (long long)a.m,
+      train::to_string(a.precision).c_str(), world.size(), pd, pw, threads, local, cpus,
+      cache_on ? "on" : "off");
   std::printf(
       "  measured rates (one core): logits GEMM %.1f GFLOP/s, gradient GEMM %.1f GFLOP/s, "
       "exp %.2f Gelem/s, rest of the fused sweep %.2f ns/pair -> %.2f ns per sample-neuron\n",
@@ -230,8 +237,8 @@ void bench(const BenchArgs& a, int threads) {
   std::printf(
       "widemax bench: n=%lld d=%lld d_out=%lld m=%lld %s, %d thread(s), block %lld, "
       "median of %d\n",
-      (long long)n, (long long)d, (long long)d_out, (long long)m, a.precision.c_str(), threads,
-      (long long)block, a.repeats);
+      (long long)n, (long long)d, (long long)d_out, (long long)m,
+      train::to_string(a.precision).c_str(), threads, (long long)block, a.repeats);
   std::printf("  exp (SLEEF %s)        %8.2f Gelem/s\n", model::vec_exp_isa(), r_exp / 1e9);
   std::printf("  GEMM X W_blk^T        %8.1f GFLOP/s  (%.1f ms)\n", flops / t_logits / 1e9,
               t_logits * 1e3);
@@ -260,7 +267,7 @@ int run_bench(const std::vector<std::string>& args) {
       "d", po::value(&a.d)->default_value(a.d), "input dimension")(
       "d-out", po::value(&a.d_out)->default_value(a.d_out), "outputs")(
       "width", po::value(&width)->default_value(width), "neurons: 65536, 1e6, 2^20")(
-      "precision", po::value(&a.precision)->default_value(a.precision), "fp64 | fp32")(
+      "precision", typed_value(a.precision, train::parse_precision), "fp64 | fp32")(
       "threads", po::value(&a.threads)->default_value(a.threads),
       "OpenMP/BLAS threads (0: as for train)")("block", po::value(&a.block)->default_value(a.block),
                                                "neurons per block (0: automatic)")(
@@ -270,7 +277,7 @@ int run_bench(const std::vector<std::string>& args) {
       "it against real steps on this world (run it under mpirun -np P), and tabulate predicted "
       "strong and weak scaling to --max-nodes nodes")(
       "grid", po::value(&a.grid)->default_value(a.grid), "predict: grid of the real steps, PdxPw")(
-      "logit-cache", po::value(&a.logit_cache)->default_value(a.logit_cache),
+      "logit-cache", typed_value(a.logit_cache, train::parse_logit_cache),
       "predict: as for train (auto | on | off)")(
       "net-latency", po::value(&a.cluster_latency_us)->default_value(a.cluster_latency_us),
       "predict: the cluster table's all-reduce latency, microseconds")(
@@ -298,8 +305,6 @@ int run_bench(const std::vector<std::string>& args) {
   a.m = parse_count(width, "--width");
   WIDEMAX_CHECK(a.n >= 1 && a.d >= 1 && a.d_out >= 1 && a.repeats >= 1,
                 "--n, --d, --d-out and --repeats must be >= 1");
-  WIDEMAX_CHECK_HINT(a.precision == "fp64" || a.precision == "fp32", "choose fp64 or fp32",
-                     "--precision: unknown precision '", a.precision, "'");
   WIDEMAX_CHECK(a.max_nodes >= 1 && a.node_cores >= 0 && a.cluster_latency_us >= 0 &&
                     a.cluster_bandwidth_gbs > 0,
                 "--max-nodes must be >= 1, --node-cores >= 0, --net-latency >= 0 and "
@@ -308,7 +313,7 @@ int run_bench(const std::vector<std::string>& args) {
   const int threads = resolve_threads(a.threads, world);
   if (a.predict) return predict(a, threads);
   if (rank != 0) return 0;  // a rank-local benchmark: rank 0 measures
-  if (a.precision == "fp32")
+  if (a.precision == train::Precision::kFp32)
     bench<float>(a, threads);
   else
     bench<double>(a, threads);

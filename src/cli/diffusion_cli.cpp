@@ -25,7 +25,7 @@ struct Texts {
 };
 
 po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
-  train::Config& m = c.net;
+  train::NetSpec& m = c.net;
   po::options_description data("Data and the forward process (DESIGN 1.3)");
   data.add_options()(
       "mixture", po::value(&c.mixture),
@@ -43,7 +43,7 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "smallest time of training and sampling")(
       "t-max", po::value(&c.t_max)->default_value(c.t_max),
       "T: largest time; sampling starts from N(0, I) there")(
-      "time-sampling", po::value(&c.time_sampling)->default_value(c.time_sampling),
+      "time-sampling", typed_value(c.time_sampling, diffusion::parse_time_sampling),
       "distribution of t in [t-min, t-max]: uniform | log (uniform in log t)")(
       "time-features", po::value(&c.time_features)->default_value(c.time_features),
       "phi(t) appended to x_t: comma-separated one (constant 1), t (t/T), sigma, log-sigma, "
@@ -52,10 +52,10 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
   po::options_description model("Model (DESIGN 1.1; d_out = d)");
   model.add_options()("width", po::value(&s.width)->default_value(std::to_string(m.width)),
                       "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
-      "scale", po::value(&m.scale)->default_value(m.scale), "c_m: m (the paper's) | sqrt-m (NTK)")(
-      "init", po::value(&m.init)->default_value(m.init),
+      "scale", typed_value(m.scale, model::parse_scale), "c_m: m (the paper's) | sqrt-m (NTK)")(
+      "init", typed_value(m.init, model::parse_init),
       "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
-      "baseline", po::value(&c.baseline)->default_value(c.baseline),
+      "baseline", typed_value(c.baseline, diffusion::parse_baseline),
       "gaussian (s = s_b - F / sigma_t, s_b the score of the data's Gaussian fit: pulls samples "
       "that stray from the data back) | none (s = -F / sigma_t)")(
       "sigma", po::value(&m.sigma)->default_value(m.sigma), "w_r ~ N(0, sigma^2 I)")(
@@ -63,18 +63,17 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "train-a", po::bool_switch(&m.train_a), "train A too (default: only W, as in the paper)");
 
   po::options_description opt("Optimisation");
-  opt.add_options()("steps", po::value(&s.steps)->default_value(std::to_string(m.steps)),
+  opt.add_options()("steps", po::value(&s.steps)->default_value(std::to_string(c.steps)),
                     "gradient steps")(
       "lr", po::value(&s.lr),
       "learning rate (default: 1e-2 for adam, else 1 / (an estimate of "
       "the trace of the NTK of a step's rows at init))")(
-      "optimizer", po::value(&m.optimizer.kind)->default_value(m.optimizer.kind),
-      "gd | momentum | adam")("momentum",
-                              po::value(&m.optimizer.momentum)->default_value(m.optimizer.momentum),
-                              "momentum: v = mu v + g, w -= lr v")(
+      "optimizer", typed_value(m.optimizer.kind, train::parse_optimizer), "gd | momentum | adam")(
+      "momentum", po::value(&m.optimizer.momentum)->default_value(m.optimizer.momentum),
+      "momentum: v = mu v + g, w -= lr v")(
       "beta1", po::value(&m.optimizer.beta1)->default_value(m.optimizer.beta1), "adam beta1")(
       "beta2", po::value(&m.optimizer.beta2)->default_value(m.optimizer.beta2), "adam beta2")(
-      "lr-schedule", po::value(&m.schedule.kind)->default_value(m.schedule.kind),
+      "lr-schedule", typed_value(m.schedule.kind, train::parse_schedule),
       "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
       "--lr-step-every steps)")("lr-min",
                                 po::value(&m.schedule.lr_min)->default_value(m.schedule.lr_min),
@@ -83,8 +82,8 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "step: steps between decays")("lr-gamma",
                                     po::value(&m.schedule.gamma)->default_value(m.schedule.gamma),
                                     "step: decay factor")(
-      "precision", po::value(&m.precision)->default_value(m.precision), "fp64 | fp32")(
-      "log-every", po::value(&m.log_every)->default_value(m.log_every),
+      "precision", typed_value(m.precision, train::parse_precision), "fp64 | fp32")(
+      "log-every", po::value(&c.log_every)->default_value(c.log_every),
       "log the held-out score error to metrics.jsonl every K steps (0: first and last only)");
 
   po::options_description eval("Evaluation and sampling");
@@ -92,7 +91,7 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
                      "held-out (x_t, t) rows of the relative score error")(
       "time-buckets", po::value(&c.time_buckets)->default_value(c.time_buckets),
       "time buckets of equal probability for the score error by t")(
-      "sampler", po::value(&c.sampler)->default_value(c.sampler),
+      "sampler", typed_value(c.sampler, diffusion::parse_sampler),
       "sde (reverse-time SDE, Euler-Maruyama) | ode (probability flow, Heun)")(
       "sample-steps", po::value(&s.sample_steps)->default_value(std::to_string(c.sample_steps)),
       "sampler steps from T to t-min (geometric in t)")(
@@ -105,22 +104,22 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "no-exact-reference", "do not also sample with the exact score of the mixture");
 
   po::options_description run("Execution and output");
-  run.add_options()("grid", po::value(&m.grid)->default_value(m.grid),
+  run.add_options()("grid", typed_value(m.grid, train::parse_grid_request),
                     "process grid PdxPw: Pd rows split the rows and samples, Pw columns split "
                     "the neurons (1xP: all ranks on the width)")(
       "threads", po::value(&m.threads)->default_value(m.threads),
       "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
       "block", po::value(&m.block)->default_value(m.block),
       "neurons per block of the streaming passes (0: automatic)")(
-      "out", po::value(&m.out), "run directory (default: runs/diffusion-<date>-<time>)")(
-      "save", po::bool_switch(&m.save),
+      "out", po::value(&c.run.out), "run directory (default: runs/diffusion-<date>-<time>)")(
+      "save", po::bool_switch(&c.run.save),
       "also write W.npy, A.npy and heldout.csv (the held-out rows) into the run directory")(
-      "checkpoint-every", po::value(&m.checkpoint_every)->default_value(m.checkpoint_every),
+      "checkpoint-every", po::value(&c.run.checkpoint_every)->default_value(c.run.checkpoint_every),
       "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
       "preemption signal checkpoints anyway)")(
-      "keep-checkpoints", po::value(&m.keep_checkpoints)->default_value(m.keep_checkpoints),
+      "keep-checkpoints", po::value(&c.run.keep_checkpoints)->default_value(c.run.keep_checkpoints),
       "keep the newest N checkpoints")(
-      "resume", po::value(&m.resume),
+      "resume", typed_value_no_default(c.run.resume, run::parse_resume),
       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
       "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
       "help,h", "this help");
@@ -150,20 +149,20 @@ std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::str
     return std::nullopt;
   c.net.width = parse_count(s.width, "--width");
   c.n = parse_count(s.n, "--n");
-  c.net.steps = s.steps == "0" ? 0 : parse_count(s.steps, "--steps");
+  c.steps = s.steps == "0" ? 0 : parse_count(s.steps, "--steps");
   c.eval_n = parse_count(s.eval_n, "--eval-n");
   c.samples = parse_count(s.samples, "--samples");
   c.sample_steps = parse_count(s.sample_steps, "--sample-steps");
   if (!s.lr.empty()) {
     char* end = nullptr;
-    c.net.lr = std::strtod(s.lr.c_str(), &end);
-    WIDEMAX_CHECK(end == s.lr.c_str() + s.lr.size() && c.net.lr > 0, "--lr: '", s.lr,
+    c.net.lr.value = std::strtod(s.lr.c_str(), &end);
+    WIDEMAX_CHECK(end == s.lr.c_str() + s.lr.size() && c.net.lr.value > 0, "--lr: '", s.lr,
                   "' is not a positive number");
   }
   c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
-  c.net.progress = !vm.count("quiet");
+  c.run.progress = !vm.count("quiet");
   c.exact_reference = !vm.count("no-exact-reference");
-  WIDEMAX_CHECK_HINT(c.net.grid != "auto", "give --grid PdxPw (1xP puts every rank on the width)",
+  WIDEMAX_CHECK_HINT(!c.net.grid.automatic, "give --grid PdxPw (1xP puts every rank on the width)",
                      "--grid auto is not available for widemax diffusion");
   diffusion::validate(c);
   return c;
@@ -178,14 +177,14 @@ int run_diffusion(const std::vector<std::string>& args) {
     if (rank == 0) std::cout << help;
     return 0;
   }
-  const auto [p_data, p_width] = train::parse_grid(c->net.grid, [] {
+  const auto [p_data, p_width] = train::parse_grid(c->net.grid.text, [] {
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     return size;
   }());
   const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
   const int threads = resolve_threads(c->net.threads, grid.world());
-  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->net.progress);
+  const nlohmann::json runtime = describe_runtime(grid.world(), threads, c->run.progress);
   install_preemption_handlers();
   const diffusion::Result r =
       diffusion::run_diffusion(*c, grid, threads, runtime, /*write_outputs=*/true);

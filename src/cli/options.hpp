@@ -33,4 +33,25 @@ inline bool parse_options(const std::vector<std::string>& args,
   return true;
 }
 
+// An option given as text and kept as a typed value: `parse` turns the text into `field` when the
+// options are notified (so a bad name is refused during parsing, naming the option), and --help
+// shows `shown` as the default. The field must outlive the parse.
+template <class T, class Parse>
+boost::program_options::typed_value<std::string>* typed_value(T& field, Parse parse,
+                                                              const std::string& shown) {
+  return boost::program_options::value<std::string>()->default_value(shown)->notifier(
+      [&field, parse](const std::string& text) { field = parse(text); });
+}
+// The same with the field's current value, by its name, as the default.
+template <class T, class Parse>
+boost::program_options::typed_value<std::string>* typed_value(T& field, Parse parse) {
+  return typed_value(field, parse, to_string(field));
+}
+// An option without a default, parsed into `field` only when given.
+template <class T, class Parse>
+boost::program_options::typed_value<std::string>* typed_value_no_default(T& field, Parse parse) {
+  return boost::program_options::value<std::string>()->notifier(
+      [&field, parse](const std::string& text) { field = parse(text); });
+}
+
 }  // namespace widemax::cli

@@ -18,23 +18,30 @@ namespace widemax::cli {
 
 namespace {
 
+// --beta: the word "random", else a .npy file.
+std::string parse_beta(const std::string& text) {
+  WIDEMAX_CHECK_HINT(!text.empty(), "give 'random' or a .npy file of shape (d, 1)",
+                     "--beta: no such file ''");
+  return text == "random" ? std::string() : text;
+}
+
 po::options_description polarize_options(polarize::Config& c, std::string& T, std::string& steps,
                                          std::string& lr) {
   po::options_description model("Model and loss (DESIGN 1.2)");
-  model.add_options()("loss", po::value(&c.loss)->default_value(c.loss),
+  model.add_options()("loss", typed_value(c.loss, polarize::parse_loss),
                       "logistic: log(1 + exp(-<beta, y>)) | square: 1/2 ||y - beta||^2 | "
                       "cross-entropy: -sum_k p*_k log softmax(y)_k, where y = V softmax(a)")(
       "T", po::value(&T)->default_value(std::to_string(c.T)),
       "softmax length T, split over the ranks: 8, 1e6, 2^20")(
       "d", po::value(&c.d)->default_value(c.d),
       "value dimension d (rows of V; taken from --beta when it is a file)")(
-      "beta", po::value(&c.beta)->default_value(c.beta),
+      "beta", typed_value(c.beta, parse_beta, "random"),
       "'random' (N(0, I_d) from --beta-seed, scaled to ||beta|| = 1) or a .npy file of d numbers, "
       "shape (d, 1) or (1, d)")("beta-seed", po::value(&c.beta_seed)->default_value(c.beta_seed),
                                 "seed of a random beta")(
       "beta-norm", po::value(&c.beta_norm)->default_value(c.beta_norm),
       "||beta|| of a random beta (the square loss's target norm)")(
-      "ce-target", po::value(&c.ce_target)->default_value(c.ce_target),
+      "ce-target", typed_value(c.ce_target, polarize::parse_ce_target),
       "cross-entropy p*: argmax (one-hot at argmax_k beta_k) | softmax (softmax(beta))");
 
   po::options_description init(
@@ -51,7 +58,7 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
 
   po::options_description opt("Optimisation (plain full gradient descent)");
   opt.add_options()("lr", po::value(&lr)->default_value("0.1"), "learning rate")(
-      "lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule),
+      "lr-schedule", typed_value(c.lr_schedule, polarize::parse_lr_schedule),
       "constant | inverse-max-prob: step t uses lr / max_prob_t, the same gradient-flow path on "
       "another clock (flow_time = sum of the steps), ~T times faster while alpha is spread")(
       "steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")(
@@ -62,14 +69,14 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
   po::options_description run("Execution and output");
   run.add_options()("threads", po::value(&c.threads)->default_value(c.threads),
                     "OpenMP threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
-      "out", po::value(&c.out), "run directory (default: runs/polarize-<date>-<time>)")(
+      "out", po::value(&c.run.out), "run directory (default: runs/polarize-<date>-<time>)")(
       "no-save", "do not write V.npy and a.npy (written by default)")(
-      "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+      "checkpoint-every", po::value(&c.run.checkpoint_every)->default_value(c.run.checkpoint_every),
       "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
       "preemption signal checkpoints anyway)")(
-      "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+      "keep-checkpoints", po::value(&c.run.keep_checkpoints)->default_value(c.run.keep_checkpoints),
       "keep the newest N checkpoints")(
-      "resume", po::value(&c.resume),
+      "resume", typed_value_no_default(c.run.resume, run::parse_resume),
       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
       "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
       "help,h", "this help");
@@ -101,8 +108,8 @@ std::optional<polarize::Config> parse_polarize_args(const std::vector<std::strin
   c.lr = std::strtod(lr.c_str(), &end);
   WIDEMAX_CHECK(!lr.empty() && end == lr.c_str() + lr.size(), "--lr: '", lr, "' is not a number");
   c.d_given = vm.count("d") && !vm["d"].defaulted();
-  c.save = !vm.count("no-save");
-  c.progress = !vm.count("quiet");
+  c.run.save = !vm.count("no-save");
+  c.run.progress = !vm.count("quiet");
   polarize::validate(c);
   return c;
 }
@@ -116,7 +123,7 @@ int run_polarize(const std::vector<std::string>& args) {
     return 0;
   }
   const int threads = resolve_threads(c->threads, world);
-  const nlohmann::json runtime = describe_runtime(world, threads, c->progress);
+  const nlohmann::json runtime = describe_runtime(world, threads, c->run.progress);
   install_preemption_handlers();
   const polarize::Result r =
       polarize::run_polarize(*c, world, threads, runtime, /*write_outputs=*/true);

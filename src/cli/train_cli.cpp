@@ -21,19 +21,28 @@ namespace widemax::cli {
 
 namespace {
 
-po::options_description train_options(train::Config& c, std::string& width, std::string& n,
+// --data: the word "synthetic", else a CSV file.
+std::string parse_data_source(const std::string& text) {
+  WIDEMAX_CHECK_HINT(!text.empty(), "give 'synthetic' or a CSV file", "--data: empty file name");
+  return text == "synthetic" ? std::string() : text;
+}
+
+po::options_description train_options(train::Config& cfg, std::string& width, std::string& n,
                                       std::string& steps, std::string& target, std::string& lr,
                                       double& net_latency_us, double& net_bandwidth_gbs) {
+  train::NetSpec& c = cfg.net;
+  train::DataSpec& dat = cfg.data;
+  run::RunSpec& r = cfg.run;
   po::options_description model("Model (DESIGN 1.1)");
-  model.add_options()("activation", po::value(&c.activation)->default_value(c.activation),
+  model.add_options()("activation", typed_value(c.activation, model::parse_activation),
                       "hidden layer: softmax | exp | relu")(
-      "scale", po::value(&c.scale)->default_value(c.scale),
+      "scale", typed_value(c.scale, model::parse_scale),
       "c_m of softmax: m (the paper's) | sqrt-m (NTK); exp and relu always use m^-1/2")(
       "width", po::value(&width)->default_value(std::to_string(c.width)),
       "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
       "d-out", po::value(&c.d_out)->default_value(c.d_out),
       "output dimension (for CSV data: the number of --target columns)")(
-      "init", po::value(&c.init)->default_value(c.init),
+      "init", typed_value(c.init, model::parse_init),
       "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
       "sigma", po::value(&c.sigma)->default_value(c.sigma), "w_r ~ N(0, sigma^2 I)")(
       "seed", po::value(&c.seed)->default_value(c.seed), "seed of the weight initialisation")(
@@ -47,19 +56,18 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       "learning rate, or 'auto' for --lr-auto-c / lambda_max(H_0) from the NTK (default for "
       "gd/momentum: 1 / (an estimate of the trace of the NTK of a batch at init), stable for "
       "gradient descent; for adam: 1e-3)")("lr-auto-c",
-                                           po::value(&c.lr_auto_c)->default_value(c.lr_auto_c),
+                                           po::value(&c.lr.auto_c)->default_value(c.lr.auto_c),
                                            "--lr auto: the c of c / lambda_max(H_0)")(
-      "optimizer", po::value(&c.optimizer.kind)->default_value(c.optimizer.kind),
-      "gd | momentum | adam")("momentum",
-                              po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
-                              "momentum: v = mu v + g, w -= lr v")(
+      "optimizer", typed_value(c.optimizer.kind, train::parse_optimizer), "gd | momentum | adam")(
+      "momentum", po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
+      "momentum: v = mu v + g, w -= lr v")(
       "beta1", po::value(&c.optimizer.beta1)->default_value(c.optimizer.beta1), "adam beta1")(
       "beta2", po::value(&c.optimizer.beta2)->default_value(c.optimizer.beta2), "adam beta2")(
       "eps", po::value(&c.optimizer.eps)->default_value(c.optimizer.eps), "adam epsilon")(
-      "batch", po::value(&c.batch)->default_value(c.batch),
+      "batch", po::value(&cfg.batch)->default_value(cfg.batch),
       "global mini-batch size (0: full batch); batches reshuffled every epoch from --data-seed, "
       "the same on every grid")(
-      "lr-schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind),
+      "lr-schedule", typed_value(c.schedule.kind, train::parse_schedule),
       "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
       "--lr-step-every steps)")("lr-min",
                                 po::value(&c.schedule.lr_min)->default_value(c.schedule.lr_min),
@@ -68,46 +76,46 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       "step: steps between decays")("lr-gamma",
                                     po::value(&c.schedule.gamma)->default_value(c.schedule.gamma),
                                     "step: decay factor")(
-      "steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")(
-      "precision", po::value(&c.precision)->default_value(c.precision), "fp64 | fp32")(
-      "log-every", po::value(&c.log_every)->default_value(c.log_every),
+      "steps", po::value(&steps)->default_value(std::to_string(cfg.steps)), "gradient steps")(
+      "precision", typed_value(c.precision, train::parse_precision), "fp64 | fp32")(
+      "log-every", po::value(&cfg.log_every)->default_value(cfg.log_every),
       "log to metrics.jsonl every K steps (0: first and last only)");
 
   po::options_description data("Data");
   data.add_options()(
-      "data", po::value(&c.data)->default_value(c.data),
+      "data", typed_value(dat.csv, parse_data_source, "synthetic"),
       "'synthetic' (the paper's setting: ||x|| = 1, targets in [-1, 1]) or a CSV file with a "
-      "header")("n", po::value(&n)->default_value(std::to_string(c.n)),
-                "synthetic: number of samples")("d", po::value(&c.d)->default_value(c.d),
+      "header")("n", po::value(&n)->default_value(std::to_string(dat.n)),
+                "synthetic: number of samples")("d", po::value(&dat.d)->default_value(dat.d),
                                                 "synthetic: input dimension")(
-      "labels", po::value(&c.labels)->default_value(c.labels),
+      "labels", typed_value(dat.labels, data::parse_labels),
       "synthetic targets: teacher (y = tanh(2 <v, x>)) | random (uniform in [-1, 1])")(
-      "data-seed", po::value(&c.data_seed)->default_value(c.data_seed),
+      "data-seed", po::value(&dat.data_seed)->default_value(dat.data_seed),
       "seed of the synthetic data")(
       "target", po::value(&target),
       "CSV: target column(s), comma-separated; the rest are features")(
-      "standardize", po::bool_switch(&c.standardize),
+      "standardize", po::bool_switch(&dat.standardize),
       "CSV: rescale features to mean 0, variance 1")("standardize-target",
-                                                     po::bool_switch(&c.standardize_target),
+                                                     po::bool_switch(&dat.standardize_target),
                                                      "rescale targets to mean 0, variance 1")(
-      "test-fraction", po::value(&c.test_fraction)->default_value(c.test_fraction),
+      "test-fraction", po::value(&dat.test_fraction)->default_value(dat.test_fraction),
       "hold out this fraction of the rows (chosen by a hash of --data-seed and the row, so the "
-      "same on every grid); test loss logged")("test-data", po::value(&c.test_data),
+      "same on every grid); test loss logged")("test-data", po::value(&dat.test_data),
                                                "CSV of held-out samples with the same columns")(
-      "classes", po::value(&c.classes)->default_value(c.classes),
+      "classes", po::value(&dat.classes)->default_value(dat.classes),
       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
       "accuracy (argmax) logged");
 
   po::options_description ntk("NTK diagnostics (DESIGN 3)");
   ntk.add_options()(
-      "ntk-every", po::value(&c.ntk_every)->default_value(c.ntk_every),
+      "ntk-every", po::value(&cfg.ntk_every)->default_value(cfg.ntk_every),
       "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
       "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)")(
-      "ntk-samples", po::value(&c.ntk_samples)->default_value(c.ntk_samples),
+      "ntk-samples", po::value(&cfg.ntk_samples)->default_value(cfg.ntk_samples),
       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
 
   po::options_description run("Execution and output");
-  run.add_options()("grid", po::value(&c.grid)->default_value(c.grid),
+  run.add_options()("grid", typed_value(c.grid, train::parse_grid_request),
                     "process grid PdxPw: Pd rows split the samples, Pw columns split the neurons "
                     "(1xP: all ranks on the width; auto: chosen by a cost model)")(
       "net-latency", po::value(&net_latency_us),
@@ -118,21 +126,21 @@ po::options_description train_options(train::Config& c, std::string& width, std:
       "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
       "block", po::value(&c.block)->default_value(c.block),
       "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)")(
-      "logit-cache", po::value(&c.logit_cache)->default_value(c.logit_cache),
+      "logit-cache", typed_value(c.logit_cache, train::parse_logit_cache),
       "keep pass 1's exponentials (n x m/P numbers per rank) so that pass 2 skips a GEMM and an "
       "exp, ~30% faster: on | off | auto (on when it needs at most 1/4 of the rank's free "
-      "memory)")("out", po::value(&c.out), "run directory (default: runs/train-<date>-<time>)")(
-      "save", po::bool_switch(&c.save), "write W.npy and A.npy into the run directory at the end")(
-      "checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+      "memory)")("out", po::value(&r.out), "run directory (default: runs/train-<date>-<time>)")(
+      "save", po::bool_switch(&r.save), "write W.npy and A.npy into the run directory at the end")(
+      "checkpoint-every", po::value(&r.checkpoint_every)->default_value(r.checkpoint_every),
       "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
       "preemption signal checkpoints anyway)")(
-      "keep-checkpoints", po::value(&c.keep_checkpoints)->default_value(c.keep_checkpoints),
+      "keep-checkpoints", po::value(&r.keep_checkpoints)->default_value(r.keep_checkpoints),
       "keep the newest N checkpoints")(
-      "resume", po::value(&c.resume),
+      "resume", typed_value_no_default(r.resume, run::parse_resume),
       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
       "none) or a run or checkpoint directory; any number of ranks and grid")("quiet",
                                                                               "no progress output")(
-      "config", po::value(&c.config_file),
+      "config", po::value(&cfg.config_file),
       "INI file with the same keys (key = value); the command line wins")("help,h", "this help");
 
   po::options_description all;
@@ -176,27 +184,27 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
           "--config ", file, ": ", e.what());
     }
   }
-  c.width = parse_count(width, "--width");
-  c.n = parse_count(n, "--n");
+  c.net.width = parse_count(width, "--width");
+  c.data.n = parse_count(n, "--n");
   c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
-  if (!target.empty()) c.target = split_list(target, "--target");
+  if (!target.empty()) c.data.target = split_list(target, "--target");
   if (lr == "auto") {
-    c.lr_auto = true;
+    c.net.lr.automatic = true;
   } else if (!lr.empty()) {
     char* end = nullptr;
-    c.lr = std::strtod(lr.c_str(), &end);
-    WIDEMAX_CHECK(end == lr.c_str() + lr.size() && c.lr > 0, "--lr: '", lr,
+    c.net.lr.value = std::strtod(lr.c_str(), &end);
+    WIDEMAX_CHECK(end == lr.c_str() + lr.size() && c.net.lr.value > 0, "--lr: '", lr,
                   "' is neither a positive number nor 'auto'");
   }
-  c.scale_given = vm.count("scale") && !vm["scale"].defaulted();
-  c.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
-  c.progress = !vm.count("quiet");
+  c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
+  c.net.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
+  c.run.progress = !vm.count("quiet");
   if (vm.count("net-latency") || vm.count("net-bandwidth")) {
     WIDEMAX_CHECK(vm.count("net-latency") && vm.count("net-bandwidth"),
                   "give both --net-latency and --net-bandwidth (or neither, to measure them)");
-    c.network = comm::Network{net_latency_us * 1e-6, net_bandwidth_gbs * 1e9,
-                              "--net-latency/--net-bandwidth"};
-    c.network_given = true;
+    c.net.grid.network = comm::Network{net_latency_us * 1e-6, net_bandwidth_gbs * 1e9,
+                                       "--net-latency/--net-bandwidth"};
+    c.net.grid.network_given = true;
   }
   train::validate(c);
   return c;
@@ -226,10 +234,11 @@ std::optional<Session> start_session(const std::vector<std::string>& args,
   Session s;
   s.config = std::move(*c);
   const comm::Communicator world(MPI_COMM_WORLD);
-  s.threads = resolve_threads(s.config.threads, world);
-  const auto [p_data, p_width] = train::resolve_grid(s.config, world, s.threads);
+  s.threads = resolve_threads(s.config.net.threads, world);
+  const auto [p_data, p_width] =
+      train::resolve_grid(s.config.net, s.config.data, s.config.batch, world, s.threads);
   s.grid = std::make_unique<comm::Grid>(MPI_COMM_WORLD, p_data, p_width);
-  s.runtime = describe_runtime(s.grid->world(), s.threads, s.config.progress);
+  s.runtime = describe_runtime(s.grid->world(), s.threads, s.config.run.progress);
   return s;
 }
 

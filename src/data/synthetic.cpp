@@ -5,6 +5,7 @@
 // cheap and keeps the dataset a pure function of the spec.
 #include <cmath>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
 #include "widemax/data/dataset.hpp"
@@ -26,16 +27,23 @@ void unit_normal_vector(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
   for (std::int64_t j = 0; j < d; ++j) out[j] *= inv;
 }
 
+constexpr EnumName<Labels> kLabels[] = {{Labels::kTeacher, "teacher"}, {Labels::kRandom, "random"}};
+
 }  // namespace
+
+Labels parse_labels(const std::string& s) {
+  return parse_enum(kLabels, s, "--labels", "label kind");
+}
+std::string to_string(Labels l) {
+  return enum_name(kLabels, l);
+}
 
 Dataset make_synthetic(const SyntheticSpec& spec, std::int64_t row_begin, std::int64_t row_end) {
   WIDEMAX_CHECK(spec.n >= 1, "--n: the number of samples must be >= 1 (got ", spec.n, ")");
   WIDEMAX_CHECK(spec.d >= 1, "--d: the input dimension must be >= 1 (got ", spec.d, ")");
   WIDEMAX_CHECK(spec.d_out >= 1, "--d-out: the output dimension must be >= 1 (got ", spec.d_out,
                 ")");
-  const bool teacher = spec.labels == "teacher";
-  WIDEMAX_CHECK_HINT(teacher || spec.labels == "random", "use --labels teacher or --labels random",
-                     "--labels: unknown label kind '", spec.labels, "'");
+  const bool teacher = spec.labels == Labels::kTeacher;
   if (row_end < 0) row_end = spec.n;
   WIDEMAX_CHECK(row_begin >= 0 && row_begin <= row_end && row_end <= spec.n,
                 "synthetic data: row range [", row_begin, ", ", row_end, ") is outside [0, ",

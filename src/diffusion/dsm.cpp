@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/diffusion/streams.hpp"
 
@@ -20,15 +21,25 @@ double TimeSampler::cdf(double t) const {
   return std::min(1.0, std::max(0.0, c));
 }
 
-TimeSampler make_time_sampler(double t_min, double t_max, const std::string& kind) {
+namespace {
+constexpr EnumName<TimeSampling> kTimeSamplings[] = {{TimeSampling::kUniform, "uniform"},
+                                                     {TimeSampling::kLog, "log"}};
+}  // namespace
+
+TimeSampling parse_time_sampling(const std::string& s) {
+  return parse_enum(kTimeSamplings, s, "--time-sampling", "distribution");
+}
+std::string to_string(TimeSampling k) {
+  return enum_name(kTimeSamplings, k);
+}
+
+TimeSampler make_time_sampler(double t_min, double t_max, TimeSampling kind) {
   WIDEMAX_CHECK_HINT(std::isfinite(t_min) && t_min > 0, "sigma_t vanishes at t = 0; try 1e-3",
                      "--t-min must be positive, got ", t_min);
   WIDEMAX_CHECK_HINT(std::isfinite(t_max) && t_max > t_min,
                      "the forward process runs from t_min up to T", "--t-min ", t_min,
                      " must be below --t-max ", t_max);
-  WIDEMAX_CHECK_HINT(kind == "uniform" || kind == "log", "choose uniform or log",
-                     "--time-sampling: unknown distribution '", kind, "'");
-  return TimeSampler{t_min, t_max, kind == "log"};
+  return TimeSampler{t_min, t_max, kind == TimeSampling::kLog};
 }
 
 TimeFeatures::TimeFeatures(const std::string& spec, double t_max) : spec_(spec), t_max_(t_max) {

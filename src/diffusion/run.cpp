@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "widemax/comm/npy_io.hpp"
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/fs.hpp"
 #include "widemax/core/log.hpp"
@@ -106,7 +107,7 @@ struct Problem {
       d = ds.d;
       points = std::move(ds.X);
     }
-    if (c.baseline == "gaussian")
+    if (c.baseline == Baseline::kGaussian)
       base = points.empty() ? gaussian_fit(*mix) : gaussian_fit(points, d);
     din = d + features.size();
   }
@@ -171,7 +172,7 @@ template <class T>
 nlohmann::json sample_and_measure(const Problem& p, const Config& c, const comm::Grid& grid,
                                   train::Trainer<T>& tr, Result& result) {
   const std::int64_t d = p.d;
-  const SamplerKind kind = parse_sampler(c.sampler);
+  const SamplerKind kind = c.sampler;
   const std::vector<double> tgrid = sampler_grid(c.t_min, c.t_max, c.sample_steps);
   const model::Range srows = model::shard_range(c.samples, grid.p_data(), grid.data_index());
   const std::int64_t ns = srows.size();
@@ -275,7 +276,7 @@ void write_samples(const run::Run& run, const Problem& p, const Config& c, const
     if (!result.exact_samples.empty())
       write_file_atomic(run.path() / "samples_exact.csv", csv_text(result.exact_samples, d, names));
   }
-  if (!c.net.save) return;
+  if (!c.run.save) return;
   train::save_parameters(run, grid, tr);
   if (!rank0) return;
   std::vector<double> X(static_cast<std::size_t>(c.eval_n * din)),
@@ -302,9 +303,8 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                 const nlohmann::json& runtime, bool write_outputs) {
   Config c = c_in;
   Stopwatch wall;
-  run::Run run(train::run_spec(c.net), "diffusion", grid.world(), runtime, write_outputs,
-               c.net.steps);
-  if (run.writes()) c.net.out = run.path().string();
+  run::Run run(c.run, "diffusion", grid.world(), runtime, write_outputs, c.steps);
+  if (run.writes()) c.run.out = run.path().string();
 
   const Problem p(c);
   const std::int64_t d = p.d, din = p.din;
@@ -331,10 +331,8 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   data.train.Y.resize(static_cast<std::size_t>(rows.size() * d));
   train_draws.fill(static_cast<std::uint64_t>(rows.begin), rows.size(), data.train.X.data(),
                    data.train.Y.data(), nullptr);
-  c.net.n = c.n;
-  c.net.d = din;
   c.net.d_out = d;
-  train::check_memory(c.net, grid, din, d, rows.size(), 0, threads);
+  train::check_memory(c.net, /*keeps_w0=*/false, grid, din, d, rows.size(), 0, threads);
   train::Trainer<T> tr(c.net, grid, data, threads);
   HeldOut<T> held(p, held_draws, model::shard_range(c.eval_n, grid.p_data(), grid.data_index()));
 
@@ -349,10 +347,11 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     run.resumed(*ckpt, resumed, s0);
   }
   // On resume exactly the interrupted run's rate (the default is a sum over ranks).
-  const double lr = !resumed.empty()                 ? resumed.value("lr", 0.0)
-                    : c.net.lr > 0                   ? c.net.lr
-                    : c.net.optimizer.kind == "adam" ? kDefaultAdamLr
-                                                     : train::default_lr(c.net, data, grid);
+  const double lr = !resumed.empty()   ? resumed.value("lr", 0.0)
+                    : c.net.lr.given() ? c.net.lr.value
+                    : c.net.optimizer.kind == train::OptimizerKind::kAdam
+                        ? kDefaultAdamLr
+                        : train::default_lr(c.net, /*batch=*/0, data, grid);
 
   nlohmann::json plan = to_json(c);
   plan["mixture_resolved"] = p.spec;
@@ -367,13 +366,14 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   log::info(cat("widemax diffusion: ", p.spec.empty() ? "" : "mixture " + p.spec + " ",
                 c.data.empty() ? "" : "data " + c.data + " ", "d=", d,
                 p.mix ? cat(" K=", p.mix->K) : std::string(), " m=", c.net.width, " inputs ", din,
-                " (x_t + ", c.time_features, "), baseline ", c.baseline, ", ", c.n,
-                " rows/step, t ", c.time_sampling, " in [", c.t_min, ", ", c.t_max, "], ",
-                c.net.optimizer.kind, " lr=", lr, " ", c.net.precision, " grid ", grid.name(),
+                " (x_t + ", c.time_features, "), baseline ", to_string(c.baseline), ", ", c.n,
+                " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max,
+                "], ", train::to_string(c.net.optimizer.kind), " lr=", lr, " ",
+                train::to_string(c.net.precision), " grid ", grid.name(),
                 run.writes() ? " -> " + run.path().string() : std::string()));
 
   Stopwatch train_clock;
-  const std::int64_t steps = c.net.steps;
+  const std::int64_t steps = c.steps;
   auto log_metrics = [&](std::int64_t step, double loss) {
     const double gn = tr.grad_norm();  // of the last compute_gradient(): before the update
     const ScoreError se = held.evaluate(tr, grid, c, p.times, p.mix.has_value());
@@ -406,10 +406,12 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     return result.losses.empty() ? this_step : result.losses.front();
   };
   auto checkpoint = [&](std::int64_t step, double loss) {
-    train::save_network<T>(
-        run, grid, step, tr, c.net,
-        {{"lr", lr}, {"initial_loss", initial_loss(loss)}, {"first_metrics", first_metrics}},
-        nullptr);
+    train::save_network<T>(run, grid, step, tr, c.net,
+                           {{"lr", lr},
+                            {"initial_loss", initial_loss(loss)},
+                            {"first_metrics", first_metrics},
+                            {"config", to_json(c)}},
+                           nullptr);
   };
 
   std::vector<double> step_times;
@@ -426,7 +428,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       result.preempted = true;
       return result;
     }
-    const bool logged = step == 0 || (c.net.log_every > 0 && step % c.net.log_every == 0);
+    const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0);
     if (logged) {
       const auto logged_now = log_metrics(step, loss);
       if (step == 0) first_metrics = logged_now.first;
@@ -444,7 +446,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const double final_loss = tr.compute_gradient();
   run::check_loss(final_loss, steps, "lower --lr");
   run.agree(steps, std::isfinite(tr.local_grad_sq()), "lower --lr");
-  if (c.net.checkpoint_every > 0 && steps > s0) checkpoint(steps, final_loss);
+  if (c.run.checkpoint_every > 0 && steps > s0) checkpoint(steps, final_loss);
   const auto [final_metrics, final_se] = log_metrics(steps, final_loss);
   if (steps == 0) first_metrics = final_metrics;
   run.progress().finish();
@@ -469,17 +471,17 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"d", d},
       {"input_dim", din},
       {"time_features", c.time_features},
-      {"baseline", c.baseline},
+      {"baseline", to_string(c.baseline)},
       {"t_min", c.t_min},
       {"t_max", c.t_max},
-      {"sampler", to_string(parse_sampler(c.sampler))},
+      {"sampler", to_string(c.sampler)},
       {"sample_steps", c.sample_steps},
       {"samples", c.samples},
       {"steps", steps},
       {"n", c.n},
       {"width", c.net.width},
       {"lr", lr},
-      {"optimizer", c.net.optimizer.kind},
+      {"optimizer", train::to_string(c.net.optimizer.kind)},
       {"initial_loss", initial_loss(final_loss)},
       {"final_loss", final_loss},
       {"final_mean_loss", final_loss / static_cast<double>(c.n)},
@@ -493,7 +495,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"neuron_samples_per_s", med > 0 ? static_cast<double>(c.n * c.net.width) / med : 0.0},
       {"grid", grid.name()},
       {"threads", threads},
-      {"precision", c.net.precision},
+      {"precision", train::to_string(c.net.precision)},
       {"block", tr.block()}});
   result.summary = run.finish(std::move(s));
   if (run.writes()) result.run_dir = run.path().string();
@@ -511,15 +513,25 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
 }  // namespace
 
-train::Config default_net() {
-  train::Config c;
+namespace {
+constexpr EnumName<Baseline> kBaselines[] = {{Baseline::kGaussian, "gaussian"},
+                                             {Baseline::kNone, "none"}};
+}  // namespace
+
+Baseline parse_baseline(const std::string& s) {
+  return parse_enum(kBaselines, s, "--baseline", "baseline");
+}
+std::string to_string(Baseline b) {
+  return enum_name(kBaselines, b);
+}
+
+train::NetSpec default_net() {
+  train::NetSpec c;
   c.width = 4096;
-  c.scale = "sqrt-m";
-  c.init = "symmetric";
-  c.steps = 3000;
-  c.log_every = 100;
-  c.optimizer.kind = "adam";
-  c.schedule.kind = "cosine";
+  c.scale = model::Scale::kSqrtM;
+  c.init = model::InitKind::kSymmetric;
+  c.optimizer.kind = train::OptimizerKind::kAdam;
+  c.schedule.kind = train::ScheduleKind::kCosine;
   return c;
 }
 
@@ -530,58 +542,39 @@ std::string mixture_spec(const Config& c) {
 
 void validate(const Config& c) {
   train::validate(c.net);
+  WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
+  WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(c.n >= 1, "--n must be at least 1, got ", c.n);
   make_time_sampler(c.t_min, c.t_max, c.time_sampling);
   const TimeFeatures f(c.time_features, c.t_max);
-  WIDEMAX_CHECK_HINT(c.baseline == "gaussian" || c.baseline == "none", "choose gaussian or none",
-                     "--baseline: unknown baseline '", c.baseline, "'");
   WIDEMAX_CHECK(c.eval_n >= 1, "--eval-n must be at least 1, got ", c.eval_n);
   WIDEMAX_CHECK(c.time_buckets >= 1, "--time-buckets must be at least 1, got ", c.time_buckets);
-  parse_sampler(c.sampler);
   WIDEMAX_CHECK(c.sample_steps >= 1, "--sample-steps must be at least 1, got ", c.sample_steps);
   WIDEMAX_CHECK(c.samples >= 1, "--samples must be at least 1, got ", c.samples);
   WIDEMAX_CHECK(c.sw_directions >= 1, "--sw-directions must be at least 1, got ", c.sw_directions);
-  WIDEMAX_CHECK_HINT(c.net.activation == "softmax", "the score model is the softmax network",
+  WIDEMAX_CHECK_HINT(c.net.activation == model::Activation::kSoftmax,
+                     "the score model is the softmax network",
                      "widemax diffusion supports --activation softmax only");
 }
 
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j = train::to_json(c.net);
-  // The data and checkpoint fields of `widemax train` mean nothing here.
-  for (const char* k : {"data",
-                        "n",
-                        "d",
-                        "d_out",
-                        "labels",
-                        "data_seed",
-                        "target",
-                        "standardize",
-                        "standardize_target",
-                        "test_fraction",
-                        "test_data",
-                        "classes",
-                        "batch",
-                        "ntk_every",
-                        "ntk_samples",
-                        "lr_auto",
-                        "lr_auto_c",
-                        "checkpoint_every",
-                        "keep_checkpoints",
-                        "resume",
-                        "init_from"})
-    j.erase(k);
-  j.update(nlohmann::json{{"mixture", c.mixture},
+  j.update(nlohmann::json{{"out", c.run.out},
+                          {"save", c.run.save},
+                          {"steps", c.steps},
+                          {"log_every", c.log_every},
+                          {"mixture", c.mixture},
                           {"data", c.data},
                           {"n", c.n},
                           {"data_seed", c.data_seed},
                           {"t_min", c.t_min},
                           {"t_max", c.t_max},
-                          {"time_sampling", c.time_sampling},
+                          {"time_sampling", to_string(c.time_sampling)},
                           {"time_features", c.time_features},
-                          {"baseline", c.baseline},
+                          {"baseline", to_string(c.baseline)},
                           {"eval_n", c.eval_n},
                           {"time_buckets", c.time_buckets},
-                          {"sampler", c.sampler},
+                          {"sampler", to_string(c.sampler)},
                           {"sample_steps", c.sample_steps},
                           {"samples", c.samples},
                           {"sample_seed", c.sample_seed},
@@ -593,7 +586,8 @@ nlohmann::json to_json(const Config& c) {
 Result run_diffusion(const Config& c, const comm::Grid& grid, int threads,
                      const nlohmann::json& runtime, bool write_outputs) {
   validate(c);
-  if (c.net.precision == "fp32") return run_impl<float>(c, grid, threads, runtime, write_outputs);
+  if (c.net.precision == train::Precision::kFp32)
+    return run_impl<float>(c, grid, threads, runtime, write_outputs);
   return run_impl<double>(c, grid, threads, runtime, write_outputs);
 }
 

@@ -3,20 +3,25 @@
 
 #include <cmath>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/diffusion/streams.hpp"
 
 namespace widemax::diffusion {
 
+namespace {
+constexpr EnumName<SamplerKind> kSamplers[] = {{SamplerKind::kSde, "sde"},
+                                               {SamplerKind::kOde, "ode"}};
+}  // namespace
+
 SamplerKind parse_sampler(const std::string& name) {
-  if (name == "sde") return SamplerKind::kSde;
-  if (name == "ode") return SamplerKind::kOde;
-  WIDEMAX_FAIL_HINT("choose sde (reverse-time SDE, Euler-Maruyama) or ode (probability flow, Heun)",
-                    "--sampler: unknown sampler '", name, "'");
+  return parse_enum(
+      kSamplers, name, "--sampler", "sampler",
+      "choose sde (reverse-time SDE, Euler-Maruyama) or ode (probability flow, Heun)");
 }
 
 std::string to_string(SamplerKind k) {
-  return k == SamplerKind::kSde ? "sde" : "ode";
+  return enum_name(kSamplers, k);
 }
 
 std::vector<double> sampler_grid(double t_min, double t_max, std::int64_t steps) {

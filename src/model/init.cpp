@@ -2,41 +2,43 @@
 // neuron index, coordinate), so a run on any number of ranks starts from the same point.
 #include <cmath>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
 #include "widemax/model/model.hpp"
 
 namespace widemax::model {
 
+namespace {
+constexpr EnumName<Activation> kActivations[] = {
+    {Activation::kSoftmax, "softmax"}, {Activation::kExp, "exp"}, {Activation::kRelu, "relu"}};
+constexpr EnumName<Scale> kScales[] = {{Scale::kM, "m"}, {Scale::kSqrtM, "sqrt-m"}};
+constexpr EnumName<InitKind> kInits[] = {{InitKind::kGaussian, "gaussian"},
+                                         {InitKind::kSymmetric, "symmetric"}};
+}  // namespace
+
 Activation parse_activation(const std::string& s) {
-  if (s == "softmax") return Activation::kSoftmax;
-  if (s == "exp") return Activation::kExp;
-  if (s == "relu") return Activation::kRelu;
-  WIDEMAX_FAIL_HINT("choose one of softmax, exp, relu", "--activation: unknown activation '", s,
-                    "'");
+  return parse_enum(kActivations, s, "--activation", "activation",
+                    "choose one of softmax, exp, relu");
 }
 
 Scale parse_scale(const std::string& s) {
-  if (s == "m") return Scale::kM;
-  if (s == "sqrt-m") return Scale::kSqrtM;
-  WIDEMAX_FAIL_HINT("choose m (the paper's c_m = m) or sqrt-m (NTK scaling)",
-                    "--scale: unknown scale '", s, "'");
+  return parse_enum(kScales, s, "--scale", "scale",
+                    "choose m (the paper's c_m = m) or sqrt-m (NTK scaling)");
+}
+
+InitKind parse_init(const std::string& s) {
+  return parse_enum(kInits, s, "--init", "initialisation");
 }
 
 std::string to_string(Activation a) {
-  switch (a) {
-    case Activation::kSoftmax:
-      return "softmax";
-    case Activation::kExp:
-      return "exp";
-    case Activation::kRelu:
-      return "relu";
-  }
-  return "?";
+  return enum_name(kActivations, a);
 }
-
 std::string to_string(Scale s) {
-  return s == Scale::kM ? "m" : "sqrt-m";
+  return enum_name(kScales, s);
+}
+std::string to_string(InitKind k) {
+  return enum_name(kInits, k);
 }
 
 double output_scale(const Shape& s) {
@@ -47,9 +49,7 @@ double output_scale(const Shape& s) {
 
 template <class T>
 void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
-  const bool symmetric = spec.kind == "symmetric";
-  WIDEMAX_CHECK_HINT(symmetric || spec.kind == "gaussian", "choose gaussian or symmetric",
-                     "--init: unknown initialisation '", spec.kind, "'");
+  const bool symmetric = spec.kind == InitKind::kSymmetric;
   WIDEMAX_CHECK(!symmetric || shape.m % 2 == 0, "--init symmetric pairs the neurons, so --width ",
                 "must be even (got ", shape.m, ")");
   const std::int64_t n_loc = p.neurons.size();

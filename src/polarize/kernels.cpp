@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/model/merge.hpp"
 #include "widemax/model/vec_exp.hpp"
@@ -27,26 +28,18 @@ double softplus(double x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
+constexpr EnumName<Loss> kLosses[] = {{Loss::kLogistic, "logistic"},
+                                      {Loss::kSquare, "square"},
+                                      {Loss::kCrossEntropy, "cross-entropy"}};
+
 }  // namespace
 
 Loss parse_loss(const std::string& name) {
-  if (name == "logistic") return Loss::kLogistic;
-  if (name == "square") return Loss::kSquare;
-  if (name == "cross-entropy") return Loss::kCrossEntropy;
-  WIDEMAX_FAIL_HINT("choose logistic, square or cross-entropy", "--loss: unknown loss '", name,
-                    "'");
+  return parse_enum(kLosses, name, "--loss", "loss");
 }
 
-const char* loss_name(Loss loss) {
-  switch (loss) {
-    case Loss::kLogistic:
-      return "logistic";
-    case Loss::kSquare:
-      return "square";
-    case Loss::kCrossEntropy:
-      return "cross-entropy";
-  }
-  return "?";
+std::string to_string(Loss loss) {
+  return enum_name(kLosses, loss);
 }
 
 void partial_record(const double* V, const double* a, std::int64_t t, int d, double* record) {

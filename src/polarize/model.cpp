@@ -5,6 +5,7 @@
 #include <cmath>
 #include <span>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
 #include "widemax/core/timer.hpp"
@@ -36,17 +37,27 @@ std::vector<double> random_beta(int d, std::uint64_t seed, double norm) {
   return beta;
 }
 
-std::vector<double> ce_target(const std::vector<double>& beta, const std::string& kind) {
+namespace {
+constexpr EnumName<CeTarget> kCeTargets[] = {{CeTarget::kArgmax, "argmax"},
+                                             {CeTarget::kSoftmax, "softmax"}};
+}  // namespace
+
+CeTarget parse_ce_target(const std::string& s) {
+  return parse_enum(kCeTargets, s, "--ce-target", "target");
+}
+std::string to_string(CeTarget t) {
+  return enum_name(kCeTargets, t);
+}
+
+std::vector<double> ce_target(const std::vector<double>& beta, CeTarget kind) {
   std::vector<double> p(beta.size(), 0.0);
-  if (kind == "argmax") {
+  if (kind == CeTarget::kArgmax) {
     p[std::max_element(beta.begin(), beta.end()) - beta.begin()] = 1.0;
-  } else if (kind == "softmax") {
+  } else {
     const double bmax = *std::max_element(beta.begin(), beta.end());
     double z = 0;
     for (std::size_t k = 0; k < beta.size(); ++k) z += p[k] = std::exp(beta[k] - bmax);
     for (auto& v : p) v /= z;
-  } else {
-    WIDEMAX_FAIL_HINT("choose argmax or softmax", "--ce-target: unknown target '", kind, "'");
   }
   return p;
 }

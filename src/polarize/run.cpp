@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "widemax/comm/npy_io.hpp"
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/stats.hpp"
@@ -38,7 +39,7 @@ void check_finite(const std::vector<double>& v, const std::string& what) {
 
 // beta from --beta: the generator, or a .npy file of shape (d, 1) or (1, d). Sets c.d from a file.
 std::vector<double> load_beta(Config& c) {
-  if (c.beta == "random") return random_beta(c.d, c.beta_seed, c.beta_norm);
+  if (c.beta.empty()) return random_beta(c.d, c.beta_seed, c.beta_norm);
   const std::filesystem::path path(c.beta);
   WIDEMAX_CHECK_HINT(
       std::filesystem::is_regular_file(path),
@@ -99,10 +100,19 @@ void check_memory(const Config& c, const comm::Communicator& world) {
                      " GiB is available to each of the ", local, " ranks on this node");
 }
 
+constexpr EnumName<LrSchedule> kLrSchedules[] = {{LrSchedule::kConstant, "constant"},
+                                                 {LrSchedule::kInverseMaxProb, "inverse-max-prob"}};
+
 }  // namespace
 
+LrSchedule parse_lr_schedule(const std::string& s) {
+  return parse_enum(kLrSchedules, s, "--lr-schedule", "schedule");
+}
+std::string to_string(LrSchedule s) {
+  return enum_name(kLrSchedules, s);
+}
+
 void validate(const Config& c) {
-  parse_loss(c.loss);
   WIDEMAX_CHECK(c.T >= 1, "--T must be at least 1, got ", c.T);
   WIDEMAX_CHECK_HINT(c.d >= 1, "the value dimension is a positive integer",
                      "--d must be at least 1, got ", c.d);
@@ -110,11 +120,8 @@ void validate(const Config& c) {
                      "--lr: ", c.lr, " is not a finite positive learning rate");
   WIDEMAX_CHECK(std::isfinite(c.beta_norm) && c.beta_norm > 0, "--beta-norm: ", c.beta_norm,
                 " is not a finite positive number");
-  WIDEMAX_CHECK(c.beta == "random" || c.beta_norm == 1.0,
+  WIDEMAX_CHECK(c.beta.empty() || c.beta_norm == 1.0,
                 "--beta-norm applies to a random beta only; scale the --beta file instead");
-  WIDEMAX_CHECK_HINT(c.lr_schedule == "constant" || c.lr_schedule == "inverse-max-prob",
-                     "choose constant or inverse-max-prob", "--lr-schedule: unknown schedule '",
-                     c.lr_schedule, "'");
   WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
   WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(std::isfinite(c.v_scale) && c.v_scale >= 0, "--v-scale: ", c.v_scale,
@@ -122,59 +129,34 @@ void validate(const Config& c) {
   WIDEMAX_CHECK(std::isfinite(c.a_mean), "--a-mean: ", c.a_mean, " is not a finite number");
   WIDEMAX_CHECK(std::isfinite(c.a_noise) && c.a_noise >= 0, "--a-noise: ", c.a_noise,
                 " is not a finite number >= 0");
-  if (c.loss == "cross-entropy") ce_target({1.0}, c.ce_target);  // names --ce-target when unknown
   WIDEMAX_CHECK(c.threads >= 0, "--threads must be >= 0, got ", c.threads);
-  WIDEMAX_CHECK(c.checkpoint_every >= 0, "--checkpoint-every must be >= 0, got ",
-                c.checkpoint_every);
-  WIDEMAX_CHECK(c.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1, got ",
-                c.keep_checkpoints);
-  WIDEMAX_CHECK_HINT(c.resume != "auto" || !c.out.empty(),
-                     "give the run directory to continue with --out DIR",
-                     "--resume auto continues the run in --out, but no --out was given");
-}
-
-run::RunSpec run_spec(const Config& c) {
-  run::RunSpec r;
-  r.out = c.out;
-  r.save = c.save;
-  r.checkpoint_every = c.checkpoint_every;
-  r.keep_checkpoints = c.keep_checkpoints;
-  r.progress = c.progress;
-  if (c.resume == "auto")
-    r.resume.mode = run::Resume::Mode::kAuto;
-  else if (!c.resume.empty())
-    r.resume = {run::Resume::Mode::kPath, c.resume};
-  return r;
 }
 
 nlohmann::json to_json(const Config& c) {
   return {{"command", "polarize"},
-          {"checkpoint_every", c.checkpoint_every},
-          {"keep_checkpoints", c.keep_checkpoints},
-          {"resume", c.resume},
-          {"loss", c.loss},
+          {"loss", to_string(c.loss)},
           {"T", c.T},
           {"d", c.d},
-          {"beta", c.beta},
+          {"beta", c.beta.empty() ? "random" : c.beta},
           {"beta_seed", c.beta_seed},
           {"beta_norm", c.beta_norm},
-          {"ce_target", c.ce_target},
+          {"ce_target", to_string(c.ce_target)},
           {"v_scale", c.v_scale},
           {"a_mean", c.a_mean},
           {"a_noise", c.a_noise},
           {"seed", c.seed},
           {"init_from", c.init_from},
           {"lr", c.lr},
-          {"lr_schedule", c.lr_schedule},
+          {"lr_schedule", to_string(c.lr_schedule)},
           {"steps", c.steps},
           {"log_every", c.log_every},
-          {"out", c.out},
-          {"save", c.save},
+          {"out", c.run.out},
+          {"save", c.run.save},
           {"threads", c.threads}};
 }
 
 double step_lr(const Config& c, double max_prob) {
-  return c.lr_schedule == "inverse-max-prob" ? c.lr / max_prob : c.lr;
+  return c.lr_schedule == LrSchedule::kInverseMaxProb ? c.lr / max_prob : c.lr;
 }
 
 bool logged_step(std::int64_t step, std::int64_t log_every) {
@@ -273,13 +255,13 @@ std::vector<run::Tensor<P>> state_tensors(P* V, P* a, const model::Range& r, con
 // Refuses a checkpoint of another problem; the tensors' shapes are checked when they are read.
 void check_manifest(const nlohmann::json& m, const std::filesystem::path& ckpt, const Config& c) {
   WIDEMAX_CHECK_HINT(m.value("T", std::int64_t{-1}) == c.T && m.value("d", -1) == c.d &&
-                         m.value("loss", "") == c.loss,
+                         m.value("loss", "") == to_string(c.loss),
                      "resume with the options the checkpoint was written with (see its "
                      "manifest.json), or start a new run",
                      "--resume: checkpoint ", ckpt.string(), " is for --loss ",
                      m.value("loss", "?"), " --T ", m.value("T", std::int64_t{-1}), " --d ",
-                     m.value("d", -1), ", but this run has --loss ", c.loss, " --T ", c.T, " --d ",
-                     c.d);
+                     m.value("d", -1), ", but this run has --loss ", to_string(c.loss), " --T ",
+                     c.T, " --d ", c.d);
 }
 
 }  // namespace
@@ -290,15 +272,15 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   validate(c);
   Stopwatch wall;
   const bool rank0 = world.rank() == 0;
-  run::Run run(run_spec(c), "polarize", world, runtime, write_outputs, c.steps);
-  if (run.writes()) c.out = run.path().string();
+  run::Run run(c.run, "polarize", world, runtime, write_outputs, c.steps);
+  if (run.writes()) c.run.out = run.path().string();
 
   Problem p;
   p.beta = load_beta(c);
   check_memory(c, world);
   p.T = c.T;
   p.d = c.d;
-  p.loss = parse_loss(c.loss);
+  p.loss = c.loss;
   if (p.loss == Loss::kCrossEntropy) p.p_star = ce_target(p.beta, c.ce_target);
   ValueSoftmax m(p, world);
   if (c.init_from.empty())
@@ -326,9 +308,9 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   plan["threads_resolved"] = threads;
   run.write_config(plan);
   if (run.writes() && rank0) data::write_npy(run.path() / "beta.npy", p.beta.data(), c.d, 1);
-  log::info(cat("widemax polarize: ", c.loss, " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
-                c.lr_schedule == "constant" ? " " : " / max_prob ", c.steps, " steps on ",
-                world.size(), " rank", world.size() == 1 ? "" : "s",
+  log::info(cat("widemax polarize: ", to_string(c.loss), " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
+                c.lr_schedule == LrSchedule::kConstant ? " " : " / max_prob ", c.steps,
+                " steps on ", world.size(), " rank", world.size() == 1 ? "" : "s",
                 run.writes() ? " -> " + run.path().string() : std::string()));
 
   Result res;
@@ -368,7 +350,7 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   auto checkpoint = [&](std::int64_t step) {
     run.checkpoint<double>(
         step, state_tensors<const double>(m.V().data(), m.a().data(), m.range(), c),
-        {{"T", c.T}, {"d", c.d}, {"loss", c.loss}, {"trajectory", traj.to_json()}});
+        {{"T", c.T}, {"d", c.d}, {"loss", to_string(c.loss)}, {"trajectory", traj.to_json()}});
   };
 
   for (std::int64_t step = s0; step < c.steps; ++step) {
@@ -400,18 +382,18 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
   const nlohmann::json last = log_metrics(c.steps, fin);
   run.progress().finish();
 
-  if (run.writes() && c.save) {
+  if (run.writes() && c.run.save) {
     comm::write_npy_rows(world, run.path() / "V.npy", m.V().data(), m.range().begin,
                          m.range().size(), c.T, c.d);
     comm::write_npy_rows(world, run.path() / "a.npy", m.a().data(), m.range().begin,
                          m.range().size(), c.T, 1);
   }
 
-  nlohmann::json s = {{"loss_name", c.loss},
+  nlohmann::json s = {{"loss_name", to_string(c.loss)},
                       {"T", c.T},
                       {"d", c.d},
                       {"lr", c.lr},
-                      {"lr_schedule", c.lr_schedule},
+                      {"lr_schedule", to_string(c.lr_schedule)},
                       {"steps", c.steps},
                       {"flow_time", traj.flow_time},
                       {"initial_loss", traj.first_loss},

@@ -45,13 +45,13 @@ auto tensors_of(Tr& tr, const comm::Grid& grid, V* W0) {
 
 template <class T>
 void save_network(run::Run& run, const comm::Grid& grid, std::int64_t step, const Trainer<T>& tr,
-                  const Config& c, const nlohmann::json& extra, const std::vector<T>* W0) {
+                  const NetSpec& c, const nlohmann::json& extra, const std::vector<T>* W0) {
   nlohmann::json m = extra;
   m["width"] = c.width;
   m["d"] = tr.shape().d;
   m["d_out"] = tr.shape().d_out;
-  m["precision"] = c.precision;
-  m["optimizer"] = c.optimizer.kind;
+  m["precision"] = to_string(c.precision);
+  m["optimizer"] = to_string(c.optimizer.kind);
   m["train_a"] = c.train_a;
   m["grid"] = grid.name();
   run.checkpoint<T>(step, tensors_of(tr, grid, W0), m);
@@ -59,7 +59,7 @@ void save_network(run::Run& run, const comm::Grid& grid, std::int64_t step, cons
 
 template <class T>
 nlohmann::json restore_network(const comm::Grid& grid, const fs::path& ckpt, Trainer<T>& tr,
-                               const Config& c, std::vector<T>* W0) {
+                               const NetSpec& c, std::vector<T>* W0) {
   const nlohmann::json m = run::read_manifest(ckpt);
   const char* hint =
       "resume with the model options the checkpoint was written with (see its "
@@ -69,11 +69,12 @@ nlohmann::json restore_network(const comm::Grid& grid, const fs::path& ckpt, Tra
                      "--resume: checkpoint ", ckpt.string(), " is for a model of shape (width ", mw,
                      ", d ", md, ", d_out ", mo, "), but this run has (width ", c.width, ", d ",
                      tr.shape().d, ", d_out ", tr.shape().d_out, ")");
-  WIDEMAX_CHECK_HINT(
-      m.value("optimizer", "") == c.optimizer.kind && m.value("train_a", false) == c.train_a, hint,
-      "--resume: checkpoint ", ckpt.string(), " was written with --optimizer ",
-      m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
-      ", but this run uses --optimizer ", c.optimizer.kind, c.train_a ? " --train-a" : "");
+  WIDEMAX_CHECK_HINT(m.value("optimizer", "") == to_string(c.optimizer.kind) &&
+                         m.value("train_a", false) == c.train_a,
+                     hint, "--resume: checkpoint ", ckpt.string(), " was written with --optimizer ",
+                     m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
+                     ", but this run uses --optimizer ", to_string(c.optimizer.kind),
+                     c.train_a ? " --train-a" : "");
   std::vector<T>* w0 = W0;
   if (w0) {
     if (m["tensors"].contains("W0"))
@@ -99,9 +100,9 @@ void save_parameters(const run::Run& run, const comm::Grid& grid, const Trainer<
 
 #define WIDEMAX_INSTANTIATE(T)                                                                 \
   template void save_network<T>(run::Run&, const comm::Grid&, std::int64_t, const Trainer<T>&, \
-                                const Config&, const nlohmann::json&, const std::vector<T>*);  \
+                                const NetSpec&, const nlohmann::json&, const std::vector<T>*); \
   template nlohmann::json restore_network<T>(const comm::Grid&, const fs::path&, Trainer<T>&,  \
-                                             const Config&, std::vector<T>*);                  \
+                                             const NetSpec&, std::vector<T>*);                 \
   template void save_parameters<T>(const run::Run&, const comm::Grid&, const Trainer<T>&);
 WIDEMAX_INSTANTIATE(double)
 WIDEMAX_INSTANTIATE(float)

@@ -14,27 +14,28 @@
 
 namespace widemax::train {
 
-std::pair<int, int> resolve_grid(const Config& c, const comm::Communicator& world, int threads) {
-  if (c.grid != "auto") return parse_grid(c.grid, world.size());
+std::pair<int, int> resolve_grid(const NetSpec& c, const DataSpec& data, std::int64_t batch,
+                                 const comm::Communicator& world, int threads) {
+  if (!c.grid.automatic) return parse_grid(c.grid.text, world.size());
   comm::StepShape s;
   s.m = c.width;
   s.train_a = c.train_a;
-  s.elem_bytes = c.precision == "fp32" ? 4 : 8;
-  if (c.is_csv()) {
-    s.n = data::count_csv_rows(c.data);
-    const data::Dataset head = data::read_csv(c.data, c.target, 0, 0);
+  s.elem_bytes = element_bytes(c.precision);
+  if (data.is_csv()) {
+    s.n = data::count_csv_rows(data.csv);
+    const data::Dataset head = data::read_csv(data.csv, data.target, 0, 0);
     s.d = head.d;
-    s.d_out = c.classes > 0 ? c.classes : head.d_out;
+    s.d_out = data.classes > 0 ? data.classes : head.d_out;
   } else {
-    s.n = c.n;
-    s.d = c.d;
+    s.n = data.n;
+    s.d = data.d;
     s.d_out = c.d_out;
   }
-  if (c.batch > 0 && c.batch < s.n) s.n = c.batch;
-  const comm::Network net = c.network_given ? c.network : comm::measure_network(world);
+  if (batch > 0 && batch < s.n) s.n = batch;
+  const comm::Network net = c.grid.network_given ? c.grid.network : comm::measure_network(world);
   // Compute per (sample, neuron) on one core, from rates measured at this run's d and d_out on a
   // few blocks; the logit cache as it will most likely be (auto is on unless memory is short).
-  const bool cache = c.logit_cache != "off";
+  const bool cache = c.logit_cache != LogitCacheMode::kOff;
   const std::int64_t n_cal = std::min<std::int64_t>(s.n, 512);
   const std::int64_t m_cal = std::min<std::int64_t>(s.m, 4096);
   const KernelRates rates =

@@ -35,20 +35,21 @@ data::ColumnStats global_stats(const std::vector<double>& M, std::int64_t n_loca
   return s;
 }
 
-bool held_out(const Config& c, std::int64_t row) {
+bool held_out(const DataSpec& c, std::int64_t row) {
   return c.test_fraction > 0 && rng::uniform(c.data_seed, rng::kStreamSplit,
                                              static_cast<std::uint64_t>(row), 0) < c.test_fraction;
 }
 
 // Reads (or generates) rows [range) of a source. For CSV the row count is checked against P_data.
-data::Dataset read_rows(const Config& c, const std::string& path, const model::Range& r) {
+data::Dataset read_rows(const DataSpec& c, std::int64_t d_out, const std::string& path,
+                        const model::Range& r) {
   if (path.empty())
-    return data::make_synthetic(data::SyntheticSpec{c.n, c.d, c.d_out, c.labels, c.data_seed},
+    return data::make_synthetic(data::SyntheticSpec{c.n, c.d, d_out, c.labels, c.data_seed},
                                 r.begin, r.end);
   return data::read_csv(path, c.target, r.begin, r.end);
 }
 
-std::int64_t count_rows(const Config& c, const std::string& path, const comm::Grid& grid,
+std::int64_t count_rows(const DataSpec& c, const std::string& path, const comm::Grid& grid,
                         const char* option) {
   const std::int64_t n = path.empty() ? c.n : data::count_csv_rows(path);
   WIDEMAX_CHECK(n >= grid.p_data(), option, " ", path.empty() ? "synthetic" : path, " has ", n,
@@ -72,7 +73,7 @@ std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
 
 // Splits the rows of `ds` (global rows starting at `first`) into train and test by `held_out`,
 // or puts them all in one set.
-void split(const Config& c, data::Dataset& ds, std::int64_t first, bool split_by_hash,
+void split(const DataSpec& c, data::Dataset& ds, std::int64_t first, bool split_by_hash,
            SampleSet& train, SampleSet& test) {
   for (std::int64_t i = 0; i < ds.n; ++i) {
     const std::int64_t row = first + i;
@@ -85,17 +86,18 @@ void split(const Config& c, data::Dataset& ds, std::int64_t first, bool split_by
 
 }  // namespace
 
-LocalData load_data(const Config& c, const comm::Grid& grid) {
+LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
+                    const comm::Grid& grid) {
   LocalData out;
-  const std::string path = c.is_csv() ? c.data : std::string();
+  const std::string& path = c.csv;
   const std::int64_t n_rows = count_rows(c, path, grid, "--data");
   const model::Range rows = model::shard_range(n_rows, grid.p_data(), grid.data_index());
-  data::Dataset ds = read_rows(c, path, rows);
-  const std::string what = c.is_csv() ? c.data : std::string("synthetic data");
+  data::Dataset ds = read_rows(c, d_out, path, rows);
+  const std::string what = c.is_csv() ? c.csv : std::string("synthetic data");
   data::check_finite(ds.X, what + " (features)");
   data::check_finite(ds.Y, what + " (targets)");
-  WIDEMAX_CHECK(!c.d_out_given || c.classes > 0 || c.d_out == ds.d_out, "--d-out ", c.d_out,
-                " does not match the ", ds.d_out, " --target column(s) of ", c.data);
+  WIDEMAX_CHECK(!d_out_given || c.classes > 0 || d_out == ds.d_out, "--d-out ", d_out,
+                " does not match the ", ds.d_out, " --target column(s) of ", c.source());
   split(c, ds, rows.begin, true, out.train, out.test);
 
   if (!c.test_data.empty()) {
@@ -137,10 +139,11 @@ LocalData load_data(const Config& c, const comm::Grid& grid) {
     data::standardize(out.test.Y, out.test.size(), out.d_out, s);
   }
   if (c.classes > 0) {
-    out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.data);
+    out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.csv);
     out.test.Y =
-        one_hot(out.test.Y, c.classes, out.test.ids, c.test_data.empty() ? c.data : c.test_data);
+        one_hot(out.test.Y, c.classes, out.test.ids, c.test_data.empty() ? c.csv : c.test_data);
     out.d_out = c.classes;
+    out.classes = c.classes;
   }
   return out;
 }

@@ -54,20 +54,22 @@ std::pair<double, std::string> learning_rate(const Config& c, const nlohmann::js
                                              const NtkReference& ntk0, std::size_t ntk_samples,
                                              const LocalData& data, const comm::Grid& grid) {
   if (!resumed.empty()) return {resumed.value("lr", 0.0), "resumed from the checkpoint"};
-  if (c.lr_auto) {
+  if (c.net.lr.automatic) {
     const double scale =
         static_cast<double>(data.train.n_global) / static_cast<double>(ntk_samples);
     const double lmax = ntk0.summary["lambda_max_0"].get<double>() * scale;
-    const double lr = c.lr_auto_c / lmax;
-    log::info(cat("--lr auto: lr = ", c.lr_auto_c, " / lambda_max(H_0) = ", c.lr_auto_c, " / ",
-                  lmax, " = ", lr,
+    const double lr = c.net.lr.auto_c / lmax;
+    log::info(cat("--lr auto: lr = ", c.net.lr.auto_c, " / lambda_max(H_0) = ", c.net.lr.auto_c,
+                  " / ", lmax, " = ", lr,
                   scale != 1 ? cat(" (lambda_max of ", ntk_samples, " samples x ", scale, ")")
                              : std::string()));
     return {lr, "--lr auto: c / lambda_max(H_0)"};
   }
-  if (c.lr > 0) return {c.lr, "--lr"};
-  if (c.optimizer.kind == "adam") return {default_lr(c, data, grid), "default for adam"};
-  return {default_lr(c, data, grid), "default: 1 / estimated trace of the NTK at init"};
+  if (c.net.lr.given()) return {c.net.lr.value, "--lr"};
+  if (c.net.optimizer.kind == OptimizerKind::kAdam)
+    return {default_lr(c.net, c.batch, data, grid), "default for adam"};
+  return {default_lr(c.net, c.batch, data, grid),
+          "default: 1 / estimated trace of the NTK at init"};
 }
 
 // One metrics.jsonl record: the step's figures, the full training loss (and accuracy), the
@@ -78,10 +80,10 @@ template <class T>
 nlohmann::json step_metrics(Trainer<T>& tr, const Config& c, const LocalData& data,
                             const NtkReference& ntk0, const std::vector<T>& W0, double lr,
                             std::int64_t step, double step_loss, bool full_batch) {
-  const bool classes = c.classes > 0;
+  const bool classes = data.classes > 0;
   nlohmann::json j = {{"step", step},
                       {"grad_norm", tr.grad_norm()},
-                      {"lr", scheduled_lr(c.schedule, lr, step, c.steps)}};
+                      {"lr", scheduled_lr(c.net.schedule, lr, step, c.steps)}};
   Evaluation train_eval{step_loss, 0, data.train.n_global};
   if (!full_batch || classes) train_eval = tr.evaluate_train();
   j["loss"] = train_eval.loss;
@@ -113,20 +115,22 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                    const nlohmann::json& runtime, bool write_outputs) {
   Config c = c_in;
   Stopwatch wall;
-  run::Run run(run_spec(c), "train", grid.world(), runtime, write_outputs, c.steps);
-  if (run.writes()) c.out = run.path().string();
+  run::Run run(c.run, "train", grid.world(), runtime, write_outputs, c.steps);
+  if (run.writes()) c.run.out = run.path().string();
 
   // Data, NTK samples and the memory check before the network is allocated.
-  const LocalData data = load_data(c, grid);
-  c.n = data.train.n_global;
-  c.d = data.d;
-  c.d_out = data.d_out;
-  const bool ntk_on = c.ntk_every > 0 || c.lr_auto;
+  const LocalData data = load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+  c.data.n = data.train.n_global;
+  c.data.d = data.d;
+  c.net.d_out = data.d_out;
+  const bool ntk_on = c.ntk_every > 0 || c.net.lr.automatic;
   const std::vector<std::int64_t> ntk_ids =
-      ntk_on ? ntk_sample_ids(c, data.train_ids_global, data.d_out) : std::vector<std::int64_t>{};
-  check_memory(c, grid, data.d, data.d_out, std::max(data.train.size(), data.test.size()),
+      ntk_on ? ntk_sample_ids(c.ntk_samples, c.data.data_seed, data.train_ids_global, data.d_out)
+             : std::vector<std::int64_t>{};
+  check_memory(c.net, ntk_on, grid, data.d, data.d_out,
+               std::max(data.train.size(), data.test.size()),
                static_cast<std::int64_t>(ntk_ids.size()), threads);
-  Trainer<T> tr(c, grid, data, threads);
+  Trainer<T> tr(c.net, grid, data, threads);
   std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
   if (ntk_on) tr.set_ntk_samples(ntk_ids);
 
@@ -134,7 +138,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   RunResult result;
   nlohmann::json resumed;
   if (const auto ckpt = run.resume_point()) {
-    resumed = restore_network(grid, *ckpt, tr, c, ntk_on ? &W0 : nullptr);
+    resumed = restore_network(grid, *ckpt, tr, c.net, ntk_on ? &W0 : nullptr);
     result.first_step = resumed["step"].get<std::int64_t>();
     result.initial_loss = resumed.value("initial_loss", 0.0);
     run.resumed(*ckpt, resumed, result.first_step);
@@ -152,14 +156,14 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   plan["grid_resolved"] = grid.name();
   plan["threads_resolved"] = threads;
   run.write_config(plan);
-  log::info(cat("widemax train: ", c.activation, " m=", c.width, " n=", c.n, " d=", c.d,
-                " d_out=", c.d_out, " ", c.precision, " lr=", lr,
-                c.lr_auto  ? " (--lr auto)"
-                : c.lr > 0 ? ""
-                           : " (default)",
-                " grid ", grid.name(), " block=", tr.block(),
-                tr.logit_cache_on() ? " logit-cache" : "",
-                run.writes() ? " -> " + run.path().string() : std::string()));
+  log::info(cat(
+      "widemax train: ", model::to_string(c.net.activation), " m=", c.net.width, " n=", c.data.n,
+      " d=", c.data.d, " d_out=", c.net.d_out, " ", to_string(c.net.precision), " lr=", lr,
+      c.net.lr.automatic ? " (--lr auto)"
+      : c.net.lr.given() ? ""
+                         : " (default)",
+      " grid ", grid.name(), " block=", tr.block(), tr.logit_cache_on() ? " logit-cache" : "",
+      run.writes() ? " -> " + run.path().string() : std::string()));
 
   // Mini-batches: the same global batches on every grid (batches.hpp).
   const bool mini = c.batch > 0 && c.batch < data.train.n_global;
@@ -167,10 +171,18 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                      "--batch ", c.batch, " is smaller than the ", grid.p_data(),
                      " grid rows (P_data) that split each batch");
   std::unique_ptr<BatchSchedule> batches =
-      mini ? std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data_seed) : nullptr;
-  const std::int64_t neuron_samples = (mini ? c.batch : data.train.n_global) * c.width;
+      mini ? std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data.data_seed)
+           : nullptr;
+  const std::int64_t neuron_samples = (mini ? c.batch : data.train.n_global) * c.net.width;
   auto checkpoint = [&](std::int64_t step) {
-    save_network(run, grid, step, tr, c, {{"lr", lr}, {"initial_loss", result.initial_loss}},
+    save_network(run, grid, step, tr, c.net,
+                 {{"lr", lr},
+                  {"initial_loss", result.initial_loss},
+                  {"config", to_json(c)},
+                  {"data_order",
+                   {{"data_seed", c.data.data_seed},
+                    {"batch", c.batch},
+                    {"note", "batches are a pure function of (data seed, step)"}}}},
                  ntk_on ? &W0 : nullptr);
   };
   std::vector<double> step_times;
@@ -203,7 +215,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       const nlohmann::json j = log_step(step, loss, !mini);
       if (step == 0) result.initial_loss = j["loss"].get<double>();  // over all training samples
     }
-    tr.apply_update(scheduled_lr(c.schedule, lr, step, c.steps), step);
+    tr.apply_update(scheduled_lr(c.net.schedule, lr, step, c.steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
     run.progress().update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
@@ -216,22 +228,22 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   tr.use_full_batch();
   const double final_loss = tr.compute_gradient();
   run::check_loss(final_loss, c.steps, kDivergedHint);
-  if (c.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
+  if (c.run.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const nlohmann::json final_metrics = log_step(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
   if (c.steps == 0) result.initial_loss = final_loss;
   run.progress().finish();
-  if (c.save) save_parameters(run, grid, tr);
+  if (c.run.save) save_parameters(run, grid, tr);
 
   const double med = median(step_times);
   nlohmann::json s = {
       {"initial_loss", result.initial_loss},
       {"final_loss", final_loss},
-      {"final_mean_loss", final_loss / static_cast<double>(c.n)},
+      {"final_mean_loss", final_loss / static_cast<double>(c.data.n)},
       {"loss_reduction", result.initial_loss / final_loss},
       {"steps", c.steps},
       {"lr", lr},
-      {"optimizer", c.optimizer.kind},
+      {"optimizer", to_string(c.net.optimizer.kind)},
       {"batch", mini ? c.batch : data.train.n_global},
       {"epochs", mini ? static_cast<double>(c.steps) / batches->batches_per_epoch()
                       : static_cast<double>(c.steps)},
@@ -246,12 +258,12 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
       {"neuron_samples_per_s", med > 0 ? static_cast<double>(neuron_samples) / med : 0.0},
       {"grid", grid.name()},
       {"threads", threads},
-      {"width", c.width},
-      {"n", c.n},
-      {"d", c.d},
-      {"d_out", c.d_out},
-      {"activation", c.activation},
-      {"precision", c.precision},
+      {"width", c.net.width},
+      {"n", c.data.n},
+      {"d", c.data.d},
+      {"d_out", c.net.d_out},
+      {"activation", model::to_string(c.net.activation)},
+      {"precision", to_string(c.net.precision)},
       {"block", tr.block()},
       {"logit_cache", tr.logit_cache_on()},
       {"workspace_bytes_per_rank", tr.workspace_bytes()}};
@@ -272,17 +284,16 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 
 }  // namespace
 
-std::vector<std::int64_t> ntk_sample_ids(const Config& c,
+std::vector<std::int64_t> ntk_sample_ids(std::int64_t ntk_samples, std::uint64_t data_seed,
                                          const std::vector<std::int64_t>& train_ids,
                                          std::int64_t d_out) {
   const auto n = static_cast<std::int64_t>(train_ids.size());
-  WIDEMAX_CHECK_HINT(c.ntk_samples <= n, "choose at most the number of training samples",
-                     "--ntk-samples ", c.ntk_samples, " is larger than the ", n,
-                     " training samples");
-  std::int64_t k = c.ntk_samples;
+  WIDEMAX_CHECK_HINT(ntk_samples <= n, "choose at most the number of training samples",
+                     "--ntk-samples ", ntk_samples, " is larger than the ", n, " training samples");
+  std::int64_t k = ntk_samples;
   if (k == 0) k = n * d_out <= 1024 ? n : std::max<std::int64_t>(1, 1024 / d_out);
   if (k == n) return train_ids;
-  const auto perm = epoch_permutation(n, c.data_seed, -1);
+  const auto perm = epoch_permutation(n, data_seed, -1);
   std::vector<std::int64_t> ids;
   for (std::int64_t q = 0; q < k; ++q) ids.push_back(train_ids[perm[q]]);
   std::sort(ids.begin(), ids.end());
@@ -292,7 +303,8 @@ std::vector<std::int64_t> ntk_sample_ids(const Config& c,
 RunResult run_training(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime, bool write_outputs) {
   validate(c);
-  if (c.precision == "fp32") return run_impl<float>(c, grid, threads, runtime, write_outputs);
+  if (c.net.precision == Precision::kFp32)
+    return run_impl<float>(c, grid, threads, runtime, write_outputs);
   return run_impl<double>(c, grid, threads, runtime, write_outputs);
 }
 

@@ -23,23 +23,25 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   Config c = c_in;
   const bool rank0 = grid.world().rank() == 0;
   Stopwatch wall;
-  run::Run run(run_spec(c), "ntk", grid.world(), runtime, /*write_outputs=*/true, 0);
-  c.out = run.path().string();
+  run::Run run(c.run, "ntk", grid.world(), runtime, /*write_outputs=*/true, 0);
+  c.run.out = run.path().string();
   const std::filesystem::path dir = run.path();
 
-  const LocalData data = load_data(c, grid);
-  c.n = data.train.n_global;
-  c.d = data.d;
-  c.d_out = data.d_out;
-  const std::vector<std::int64_t> ids = ntk_sample_ids(c, data.train_ids_global, data.d_out);
-  check_memory(c, grid, data.d, data.d_out, data.train.size(),
-               static_cast<std::int64_t>(ids.size()), threads);
+  const LocalData data = load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+  c.data.n = data.train.n_global;
+  c.data.d = data.d;
+  c.net.d_out = data.d_out;
+  const std::vector<std::int64_t> ids =
+      ntk_sample_ids(c.ntk_samples, c.data.data_seed, data.train_ids_global, data.d_out);
+  check_memory(c.net, c.ntk_every > 0 || c.net.lr.automatic, grid, data.d, data.d_out,
+               data.train.size(), static_cast<std::int64_t>(ids.size()), threads);
   run.write_config(to_json(c));
 
-  Trainer<T> tr(c, grid, data, threads);
+  Trainer<T> tr(c.net, grid, data, threads);
   tr.set_ntk_samples(ids);
-  log::info(cat("widemax ntk: ", c.activation, " m=", c.width, " on ", ids.size(), " samples x ",
-                c.d_out, " outputs: H is ", tr.ntk_size(), " x ", tr.ntk_size()));
+  log::info(cat("widemax ntk: ", model::to_string(c.net.activation), " m=", c.net.width, " on ",
+                ids.size(), " samples x ", c.net.d_out, " outputs: H is ", tr.ntk_size(), " x ",
+                tr.ntk_size()));
   Stopwatch sw;
   const std::vector<double> H = tr.ntk();
   const double ntk_s = sw.seconds();
@@ -64,10 +66,10 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
          {"condition_number", ev.front() > 0 ? ev.back() / ev.front() : -1.0},
          {"size", N},
          {"ntk_samples", ids.size()},
-         {"width", c.width},
-         {"activation", c.activation},
-         {"scale", c.scale},
-         {"precision", c.precision},
+         {"width", c.net.width},
+         {"activation", model::to_string(c.net.activation)},
+         {"scale", model::to_string(c.net.scale)},
+         {"precision", to_string(c.net.precision)},
          {"ranks", grid.world().size()},
          {"grid", grid.name()},
          {"ntk_s", ntk_s},
@@ -85,7 +87,7 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
 nlohmann::json run_ntk(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime) {
   validate(c);
-  if (c.precision == "fp32") return ntk_impl<float>(c, grid, threads, runtime);
+  if (c.net.precision == Precision::kFp32) return ntk_impl<float>(c, grid, threads, runtime);
   return ntk_impl<double>(c, grid, threads, runtime);
 }
 

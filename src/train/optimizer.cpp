@@ -4,14 +4,34 @@
 #include <cmath>
 #include <numbers>
 
+#include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
 
 namespace widemax::train {
 
+namespace {
+constexpr EnumName<OptimizerKind> kOptimizers[] = {{OptimizerKind::kGd, "gd"},
+                                                   {OptimizerKind::kMomentum, "momentum"},
+                                                   {OptimizerKind::kAdam, "adam"}};
+constexpr EnumName<ScheduleKind> kSchedules[] = {{ScheduleKind::kConstant, "constant"},
+                                                 {ScheduleKind::kCosine, "cosine"},
+                                                 {ScheduleKind::kStep, "step"}};
+}  // namespace
+
+OptimizerKind parse_optimizer(const std::string& s) {
+  return parse_enum(kOptimizers, s, "--optimizer", "optimiser");
+}
+std::string to_string(OptimizerKind k) {
+  return enum_name(kOptimizers, k);
+}
+ScheduleKind parse_schedule(const std::string& s) {
+  return parse_enum(kSchedules, s, "--lr-schedule", "schedule");
+}
+std::string to_string(ScheduleKind k) {
+  return enum_name(kSchedules, k);
+}
+
 void validate(const OptimizerSpec& s) {
-  WIDEMAX_CHECK_HINT(s.kind == "gd" || s.kind == "momentum" || s.kind == "adam",
-                     "choose gd, momentum or adam", "--optimizer: unknown optimiser '", s.kind,
-                     "'");
   WIDEMAX_CHECK(s.momentum >= 0 && s.momentum < 1, "--momentum must be in [0, 1), got ",
                 s.momentum);
   WIDEMAX_CHECK(s.beta1 >= 0 && s.beta1 < 1, "--beta1 must be in [0, 1), got ", s.beta1);
@@ -22,7 +42,9 @@ void validate(const OptimizerSpec& s) {
 template <class T>
 Optimizer<T>::Optimizer(const OptimizerSpec& spec, std::size_t size) : spec_(spec), size_(size) {
   validate(spec);
-  const std::size_t copies = spec.kind == "adam" ? 2 : spec.kind == "momentum" ? 1 : 0;
+  const std::size_t copies = spec.kind == OptimizerKind::kAdam       ? 2
+                             : spec.kind == OptimizerKind::kMomentum ? 1
+                                                                     : 0;
   state_.assign(copies * size, T(0));
 }
 
@@ -33,10 +55,10 @@ void Optimizer<T>::step(std::span<T> p, std::span<const T> g, double lr, std::in
   T* P = p.data();
   const T* G = g.data();
   const T eta = static_cast<T>(lr);
-  if (spec_.kind == "gd") {
+  if (spec_.kind == OptimizerKind::kGd) {
 #pragma omp parallel for simd schedule(static)
     for (std::size_t i = 0; i < n; ++i) P[i] -= eta * G[i];
-  } else if (spec_.kind == "momentum") {
+  } else if (spec_.kind == OptimizerKind::kMomentum) {
     T* V = state_.data();
     const T mu = static_cast<T>(spec_.momentum);
 #pragma omp parallel for simd schedule(static)
@@ -66,21 +88,18 @@ template class Optimizer<double>;
 template class Optimizer<float>;
 
 void validate(const ScheduleSpec& s) {
-  WIDEMAX_CHECK_HINT(s.kind == "constant" || s.kind == "cosine" || s.kind == "step",
-                     "choose constant, cosine or step", "--lr-schedule: unknown schedule '", s.kind,
-                     "'");
   WIDEMAX_CHECK(s.lr_min >= 0, "--lr-min must be >= 0, got ", s.lr_min);
-  WIDEMAX_CHECK(s.kind != "step" || s.step_every >= 1,
+  WIDEMAX_CHECK(s.kind != ScheduleKind::kStep || s.step_every >= 1,
                 "--lr-schedule step needs --lr-step-every K >= 1");
   WIDEMAX_CHECK(s.gamma > 0, "--lr-gamma must be positive, got ", s.gamma);
 }
 
 double scheduled_lr(const ScheduleSpec& s, double lr, std::int64_t t, std::int64_t total) {
-  if (s.kind == "cosine" && total > 0) {
+  if (s.kind == ScheduleKind::kCosine && total > 0) {
     const double x = static_cast<double>(t) / static_cast<double>(total);
     return s.lr_min + (lr - s.lr_min) * 0.5 * (1.0 + std::cos(std::numbers::pi * x));
   }
-  if (s.kind == "step" && s.step_every > 0)
+  if (s.kind == ScheduleKind::kStep && s.step_every > 0)
     return lr * std::pow(s.gamma, static_cast<double>(t / s.step_every));
   return lr;
 }

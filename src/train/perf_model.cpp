@@ -60,7 +60,7 @@ SyntheticShard<T> synthetic_shard(std::int64_t n, std::int64_t d, std::int64_t d
   for (std::int64_t q = 0; q < n * d; ++q)
     b.X[q] = static_cast<T>(rng::normal(7, rng::kStreamDataX, q, 0) / std::sqrt(double(d)));
   b.params.neurons = {0, m};
-  model::init_params(b.shape, model::InitSpec{"gaussian", 1.0, 0}, b.params);
+  model::init_params(b.shape, model::InitSpec{model::InitKind::kGaussian, 1.0, 0}, b.params);
   return b;
 }
 template SyntheticShard<float> synthetic_shard<float>(std::int64_t, std::int64_t, std::int64_t,
@@ -130,22 +130,22 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
 }  // namespace
 
 KernelRates measure_kernel_rates(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int64_t m,
-                                 const std::string& precision, bool logit_cache, int repeats) {
+                                 Precision precision, bool logit_cache, int repeats) {
   WIDEMAX_CHECK(n >= 1 && d >= 1 && d_out >= 1 && m >= 1, "measure_kernel_rates: bad shape");
   // One core: BLAS single-threaded, as inside the kernels' parallel regions. (A one-thread
   // parallel region is not "in parallel" for OpenBLAS, so its thread count is set explicitly.)
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  KernelRates r = precision == "fp32" ? measure<float>(n, d, d_out, m, logit_cache, repeats)
-                                      : measure<double>(n, d, d_out, m, logit_cache, repeats);
+  KernelRates r = precision == Precision::kFp32
+                      ? measure<float>(n, d, d_out, m, logit_cache, repeats)
+                      : measure<double>(n, d, d_out, m, logit_cache, repeats);
   openblas_set_num_threads(blas_threads);
   return r;
 }
 
 KernelRates measure_kernel_rates_on_root(const comm::Communicator& comm, std::int64_t n,
                                          std::int64_t d, std::int64_t d_out, std::int64_t m,
-                                         const std::string& precision, bool logit_cache,
-                                         int repeats) {
+                                         Precision precision, bool logit_cache, int repeats) {
   KernelRates r;
   if (comm.rank() == 0) r = measure_kernel_rates(n, d, d_out, m, precision, logit_cache, repeats);
   comm.wait_idle_for_root();

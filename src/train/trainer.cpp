@@ -11,11 +11,12 @@
 
 namespace widemax::train {
 
-double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid) {
-  if (c.optimizer.kind == "adam") return 1e-3;
-  const auto act = model::parse_activation(c.activation);
+double default_lr(const NetSpec& c, std::int64_t batch, const LocalData& data,
+                  const comm::Grid& grid) {
+  if (c.optimizer.kind == OptimizerKind::kAdam) return 1e-3;
+  const auto act = c.activation;
   const double m = static_cast<double>(c.width);
-  const double cm = c.scale == "m" ? m : std::sqrt(m);
+  const double cm = c.scale == model::Scale::kM ? m : std::sqrt(m);
   const double s2 = c.sigma * c.sigma;
   const SampleSet& tr = data.train;
   double trace = 0;
@@ -28,21 +29,21 @@ double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid
     trace += x2 * g;
   }
   trace = grid.column().allreduce_sum(trace);
-  if (c.batch > 0 && c.batch < tr.n_global)
-    trace *= static_cast<double>(c.batch) / static_cast<double>(tr.n_global);
+  if (batch > 0 && batch < tr.n_global)
+    trace *= static_cast<double>(batch) / static_cast<double>(tr.n_global);
   WIDEMAX_CHECK_HINT(std::isfinite(trace) && trace > 0, "give --lr explicitly",
                      "cannot derive a default learning rate: the NTK trace estimate is ", trace);
   return 1.0 / trace;
 }
 
 namespace {
-model::Shape make_shape(const Config& c, const LocalData& data) {
+model::Shape make_shape(const NetSpec& c, const LocalData& data) {
   model::Shape s;
   s.m = c.width;
   s.d = data.d;
   s.d_out = data.d_out;
-  s.activation = model::parse_activation(c.activation);
-  s.scale = model::parse_scale(c.scale);
+  s.activation = c.activation;
+  s.scale = c.scale;
   return s;
 }
 
@@ -51,7 +52,7 @@ std::vector<T> convert(const std::vector<double>& v) {
   return std::vector<T>(v.begin(), v.end());
 }
 
-std::int64_t neurons_here(const Config& c, const comm::Grid& g) {
+std::int64_t neurons_here(const NetSpec& c, const comm::Grid& g) {
   return model::shard_range(c.width, g.p_width(), g.width_index()).size();
 }
 
@@ -61,11 +62,11 @@ std::int64_t capacity(const LocalData& data) {
 }  // namespace
 
 template <class T>
-Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& data, int threads)
+Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& data, int threads)
     : grid_(grid),
       shape_(make_shape(c, data)),
       train_a_(c.train_a),
-      classes_(c.classes > 0),
+      classes_(data.classes > 0),
       train_ids_(data.train.ids),
       X_(convert<T>(data.train.X)),
       Y_(convert<T>(data.train.Y)),
@@ -119,8 +120,8 @@ Trainer<T>::Trainer(const Config& c, const comm::Grid& grid, const LocalData& da
       std::max<std::int64_t>(static_cast<std::int64_t>(X_.size()) / shape_.d, 1);
   const std::int64_t nb = model::block_count(m_loc, ws_.block());
   const double cache_bytes = static_cast<double>(rows) * (m_loc + nb) * sizeof(T);
-  int want = c.logit_cache == "on";
-  if (c.logit_cache == "auto") {
+  int want = c.logit_cache == LogitCacheMode::kOn;
+  if (c.logit_cache == LogitCacheMode::kAuto) {
     const std::int64_t avail = mem_available_bytes();
     const int local = grid.world().ranks_on_node();
     want = avail > 0 && cache_bytes <= 0.25 * static_cast<double>(avail) / local;
@@ -306,29 +307,30 @@ std::string gib(double bytes) {
 }
 }  // namespace
 
-std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::int64_t d,
-                                 std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n,
-                                 int threads) {
-  const std::int64_t elem = c.precision == "fp32" ? 4 : 8;
+std::int64_t estimate_rank_bytes(const NetSpec& c, bool keeps_w0, const comm::Grid& grid,
+                                 std::int64_t d, std::int64_t d_out, std::int64_t n_local,
+                                 std::int64_t ntk_n, int threads) {
+  const std::int64_t elem = element_bytes(c.precision);
   const std::int64_t m_loc = model::shard_range(c.width, grid.p_width(), grid.width_index()).size();
-  const std::int64_t opt_copies = c.optimizer.kind == "adam"       ? 2
-                                  : c.optimizer.kind == "momentum" ? 1
-                                                                   : 0;
-  const std::int64_t copies = 2 + opt_copies + (c.ntk_every > 0 || c.lr_auto ? 1 : 0);
+  const std::int64_t opt_copies = c.optimizer.kind == OptimizerKind::kAdam       ? 2
+                                  : c.optimizer.kind == OptimizerKind::kMomentum ? 1
+                                                                                 : 0;
+  const std::int64_t copies = 2 + opt_copies + (keeps_w0 ? 1 : 0);
   const std::int64_t params = m_loc * (d + d_out) * elem * copies;
   const std::int64_t block = c.block > 0 ? c.block : 1024;
   const std::int64_t scratch = std::max<std::int64_t>(n_local, 1) * block * threads * elem;
   // --logit-cache on keeps n_local x m_loc numbers (auto takes it only when it fits).
   const std::int64_t cache =
-      c.logit_cache == "on" ? std::max<std::int64_t>(n_local, 1) * m_loc * elem : 0;
+      c.logit_cache == LogitCacheMode::kOn ? std::max<std::int64_t>(n_local, 1) * m_loc * elem : 0;
   const std::int64_t N = ntk_n * d_out;
   const std::int64_t ntk = N > 0 ? 3 * N * N * 8 + N * block * 8 : 0;
   return params + scratch + cache + ntk;
 }
 
-void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::int64_t d_out,
-                  std::int64_t n_local, std::int64_t ntk_n, int threads) {
-  const std::int64_t need = estimate_rank_bytes(c, grid, d, d_out, n_local, ntk_n, threads);
+void check_memory(const NetSpec& c, bool keeps_w0, const comm::Grid& grid, std::int64_t d,
+                  std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads) {
+  const std::int64_t need =
+      estimate_rank_bytes(c, keeps_w0, grid, d, d_out, n_local, ntk_n, threads);
   const std::int64_t avail = mem_available_bytes();
   const int local = grid.world().ranks_on_node();
   if (avail < 0) return;

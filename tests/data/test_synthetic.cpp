@@ -22,7 +22,7 @@ SyntheticSpec spec(std::int64_t n, std::int64_t d, std::int64_t d_out, std::stri
   s.n = n;
   s.d = d;
   s.d_out = d_out;
-  s.labels = std::move(labels);
+  s.labels = parse_labels(labels);
   s.seed = seed;
   return s;
 }

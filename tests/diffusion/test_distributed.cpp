@@ -25,16 +25,17 @@ diffusion::Config small_config(const char* sampler) {
   c.samples = 30;
   c.sample_steps = 25;
   c.time_buckets = 3;
-  c.time_sampling = "uniform";  // learns fastest in a few steps: the guard below needs progress
-  c.sampler = sampler;
+  c.time_sampling = diffusion::TimeSampling::kUniform;  // learns fastest in a few steps: the guard
+                                                        // below needs progress
+  c.sampler = diffusion::parse_sampler(sampler);
   c.net.width = 302;  // even (symmetric pairs), 3 * 100 + 2: uneven on 3 and 4 ranks
-  c.net.scale = "sqrt-m";
-  c.net.init = "symmetric";
-  c.net.steps = 15;
-  c.net.log_every = 5;
+  c.net.scale = model::Scale::kSqrtM;
+  c.net.init = model::InitKind::kSymmetric;
+  c.steps = 15;
+  c.log_every = 5;
   c.net.block = 32;
-  c.net.optimizer.kind = "adam";
-  c.net.lr = 0.02;
+  c.net.optimizer.kind = train::OptimizerKind::kAdam;
+  c.net.lr.value = 0.02;
   return c;
 }
 
@@ -69,10 +70,10 @@ TEST(DiffusionDistributed, EveryGridEqualsOneRank) {
   const int P = world_size();
   for (const auto& [sampler, baseline] : {std::pair{"sde", "none"}, std::pair{"ode", "gaussian"}}) {
     diffusion::Config c = small_config(sampler);
-    c.baseline = baseline;
+    c.baseline = diffusion::parse_baseline(baseline);
     const std::string what = std::string(sampler) + ", baseline " + baseline;
     const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
-    if (c.baseline == "none") {
+    if (c.baseline == diffusion::Baseline::kNone) {
       // The run trained: otherwise agreeing would prove little. (With the baseline, 15 steps do
       // not beat the Gaussian fit, which is already close at most t.)
       EXPECT_LT(serial.losses.back(), 0.9 * serial.losses.front());

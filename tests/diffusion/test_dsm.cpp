@@ -43,7 +43,7 @@ std::vector<long double> baseline_score(const double* x, long double t) {
 
 void check_dsm_gradient(const Mixture* baseline) {
   const Mixture mix = load_mixture("ring8", 1);
-  const TimeSampler times = make_time_sampler(0.01, 3.0, "uniform");
+  const TimeSampler times = make_time_sampler(0.01, 3.0, TimeSampling::kUniform);
   const TimeFeatures features("one,t,log-sigma,fourier:1", 3.0);
   const DsmDraws draws(&mix, nullptr, 2, times, features, 5, baseline);
   const std::int64_t n = 6, din = draws.input_dim(), d = 2, m = 41;
@@ -55,7 +55,7 @@ void check_dsm_gradient(const Mixture* baseline) {
     model::Shape s{m, din, d, model::Activation::kSoftmax, scale};
     model::Params<double> p;
     p.neurons = {0, m};
-    model::init_params(s, model::InitSpec{"gaussian", 0.8, 3}, p);
+    model::init_params(s, model::InitSpec{model::InitKind::kGaussian, 0.8, 3}, p);
     // The training gradient: what Trainer::compute_gradient does on one shard, on the targets Y.
     model::Workspace<double> ws(n, 16, d, 1);
     std::vector<double> part(n * s.record_width()), F(n * d), R(n * d), rf(n, 0.0), gW(m * din);
@@ -111,7 +111,7 @@ TEST(Dsm, TrainingGradientIsTheGradientOfTheWeightedDsmLoss) {
 
 TEST(Dsm, RowsAreNoisedPointsWithTheirTimeFeatures) {
   const Mixture mix = load_mixture("random:3:4", 2);
-  const TimeSampler times = make_time_sampler(1e-3, 5.0, "log");
+  const TimeSampler times = make_time_sampler(1e-3, 5.0, TimeSampling::kLog);
   const TimeFeatures features("one,t,sigma,log-sigma,alpha,fourier:2", 5.0);
   ASSERT_EQ(features.size(), 9);
   const DsmDraws draws(&mix, nullptr, 4, times, features, 9);
@@ -175,13 +175,14 @@ TEST(Dsm, RowsAreNoisedPointsWithTheirTimeFeatures) {
 
 TEST(Dsm, TimeSamplerQuantileAndCdf) {
   for (const char* kind : {"uniform", "log"}) {
-    const TimeSampler ts = make_time_sampler(0.002, 4.0, kind);
+    const TimeSampler ts = make_time_sampler(0.002, 4.0, parse_time_sampling(kind));
     EXPECT_NEAR(ts.quantile(0.0), 0.002, 1e-15);
     EXPECT_NEAR(ts.quantile(1.0), 4.0, 1e-12);
     for (const double u : {0.1, 0.37, 0.5, 0.93}) EXPECT_NEAR(ts.cdf(ts.quantile(u)), u, 1e-12);
   }
-  EXPECT_NEAR(make_time_sampler(0.01, 1.0, "log").quantile(0.5), 0.1, 1e-15);  // geometric mean
-  EXPECT_NEAR(make_time_sampler(0.5, 1.5, "uniform").quantile(0.25), 0.75, 1e-15);
+  EXPECT_NEAR(make_time_sampler(0.01, 1.0, TimeSampling::kLog).quantile(0.5), 0.1,
+              1e-15);  // geometric mean
+  EXPECT_NEAR(make_time_sampler(0.5, 1.5, TimeSampling::kUniform).quantile(0.25), 0.75, 1e-15);
 }
 
 TEST(Dsm, BadTimeSettingsAreRefused) {
@@ -194,13 +195,14 @@ TEST(Dsm, BadTimeSettingsAreRefused) {
     return std::string("(no error)");
   };
   EXPECT_NE(message([] {
-              make_time_sampler(1.0, 1.0, "uniform");
+              make_time_sampler(1.0, 1.0, TimeSampling::kUniform);
             }).find("--t-min 1 must be below --t-max 1"),
             std::string::npos);
-  EXPECT_NE(
-      message([] { make_time_sampler(0.0, 1.0, "uniform"); }).find("--t-min must be positive"),
-      std::string::npos);
-  EXPECT_NE(message([] { make_time_sampler(0.1, 1.0, "cubic"); }).find("unknown distribution"),
+  EXPECT_NE(message([] {
+              make_time_sampler(0.0, 1.0, TimeSampling::kUniform);
+            }).find("--t-min must be positive"),
+            std::string::npos);
+  EXPECT_NE(message([] { parse_time_sampling("cubic"); }).find("unknown distribution"),
             std::string::npos);
   EXPECT_NE(message([] { TimeFeatures("one,tau", 1.0); }).find("unknown feature 'tau'"),
             std::string::npos);
@@ -247,7 +249,7 @@ TEST(Metrics, SlicedWassersteinOfAShift) {
 }
 
 TEST(Metrics, ScoreErrorSumsAndBuckets) {
-  const TimeSampler ts = make_time_sampler(0.0001, 1.0, "log");
+  const TimeSampler ts = make_time_sampler(0.0001, 1.0, TimeSampling::kLog);
   ScoreError se(4, ts);
   EXPECT_EQ(se.bucket_of(0.0001), 0);
   EXPECT_EQ(se.bucket_of(0.5), 3);

@@ -15,13 +15,13 @@ TEST(Init, ShardsConcatenateToTheWholeForAnyRankCount) {
   const Shape s{1001, 7, 3, Activation::kSoftmax, Scale::kM};
   Params<double> whole;
   whole.neurons = {0, s.m};
-  init_params(s, InitSpec{"gaussian", 0.5, 99}, whole);
+  init_params(s, InitSpec{InitKind::kGaussian, 0.5, 99}, whole);
   for (int parts : {2, 3, 4, 7, 64}) {
     std::vector<double> W, A;
     for (int p = 0; p < parts; ++p) {
       Params<double> shard;
       shard.neurons = shard_range(s.m, parts, p);
-      init_params(s, InitSpec{"gaussian", 0.5, 99}, shard);
+      init_params(s, InitSpec{InitKind::kGaussian, 0.5, 99}, shard);
       W.insert(W.end(), shard.W.begin(), shard.W.end());
       A.insert(A.end(), shard.A.begin(), shard.A.end());
     }
@@ -34,7 +34,7 @@ TEST(Init, GaussianMomentsAndSigns) {
   const Shape s{20000, 10, 1, Activation::kSoftmax, Scale::kM};
   Params<double> p;
   p.neurons = {0, s.m};
-  init_params(s, InitSpec{"gaussian", 2.0, 5}, p);
+  init_params(s, InitSpec{InitKind::kGaussian, 2.0, 5}, p);
   double mean = 0, var = 0;
   for (double w : p.W) mean += w;
   mean /= p.W.size();
@@ -55,7 +55,7 @@ TEST(Init, SymmetricGivesZeroOutput) {
   const Shape s{256, 5, 2, Activation::kSoftmax, Scale::kM};
   Params<double> p;
   p.neurons = {0, s.m};
-  init_params(s, InitSpec{"symmetric", 1.0, 3}, p);
+  init_params(s, InitSpec{InitKind::kSymmetric, 1.0, 3}, p);
   for (std::int64_t r = 0; r < s.m; r += 2) {
     for (int j = 0; j < 5; ++j) ASSERT_EQ(p.W[r * 5 + j], p.W[(r + 1) * 5 + j]);
     for (int k = 0; k < 2; ++k) ASSERT_EQ(p.A[r * 2 + k], -p.A[(r + 1) * 2 + k]);
@@ -72,5 +72,5 @@ TEST(Init, SymmetricNeedsEvenWidth) {
   const Shape s{7, 2, 1, Activation::kSoftmax, Scale::kM};
   Params<double> p;
   p.neurons = {0, 7};
-  EXPECT_THROW(init_params(s, InitSpec{"symmetric", 1.0, 0}, p), widemax::Error);
+  EXPECT_THROW(init_params(s, InitSpec{InitKind::kSymmetric, 1.0, 0}, p), widemax::Error);
 }

@@ -38,9 +38,9 @@ struct SharedTmp {
 };
 
 train::RunResult run_on(train::Config c, MPI_Comm comm, const fs::path& out) {
-  c.out = out.string();
-  c.progress = false;
-  c.save = true;
+  c.run.out = out.string();
+  c.run.progress = false;
+  c.run.save = true;
   int s = 1;
   MPI_Comm_size(comm, &s);
   comm::Grid grid(comm, 1, s);
@@ -53,14 +53,14 @@ std::vector<double> load_W(const fs::path& run, std::int64_t m, std::int64_t d) 
 
 train::Config base(const char* optimizer) {
   train::Config c;
-  c.width = 1001;
-  c.n = 40;
-  c.d = 6;
+  c.net.width = 1001;
+  c.data.n = 40;
+  c.data.d = 6;
   c.steps = 20;
-  c.optimizer.kind = optimizer;
-  if (std::string(optimizer) == "adam") {
+  c.net.optimizer.kind = train::parse_optimizer(optimizer);
+  if (c.net.optimizer.kind == train::OptimizerKind::kAdam) {
     c.batch = 8;
-    c.lr = 1e-2;
+    c.net.lr.value = 1e-2;
   }
   return c;
 }
@@ -74,23 +74,24 @@ TEST(Checkpoint, ResumeOnSameGridIsBitwiseAndOnOneRankWithin1e10) {
     run_on(c, MPI_COMM_WORLD, tmp.path / "full");
     train::Config first = c;
     first.steps = 10;
-    first.checkpoint_every = 10;
+    first.run.checkpoint_every = 10;
     run_on(first, MPI_COMM_WORLD, tmp.path / "part");
     if (world_rank() == 0)
       fs::copy(tmp.path / "part", tmp.path / "part1", fs::copy_options::recursive);
     MPI_Barrier(MPI_COMM_WORLD);
     train::Config rest = c;
-    rest.resume = "auto";
+    rest.run.resume = run::parse_resume("auto");
     const auto resumed = run_on(rest, MPI_COMM_WORLD, tmp.path / "part");
     EXPECT_EQ(resumed.first_step, 10) << opt;
-    const auto full = load_W(tmp.path / "full", c.width, c.d);
-    EXPECT_EQ(load_W(tmp.path / "part", c.width, c.d), full) << opt << ": not bitwise equal";
+    const auto full = load_W(tmp.path / "full", c.net.width, c.data.d);
+    EXPECT_EQ(load_W(tmp.path / "part", c.net.width, c.data.d), full)
+        << opt << ": not bitwise equal";
 
     // The same checkpoint, resumed by each rank alone.
-    rest.resume = (tmp.path / "part1").string();
+    rest.run.resume = run::parse_resume((tmp.path / "part1").string());
     const fs::path mine = tmp.path / ("self" + std::to_string(world_rank()));
     const auto alone = run_on(rest, MPI_COMM_SELF, mine);
-    const auto w = load_W(mine, c.width, c.d);
+    const auto w = load_W(mine, c.net.width, c.data.d);
     double num = 0, den = 0;
     for (std::size_t i = 0; i < w.size(); ++i) {
       num += (w[i] - full[i]) * (w[i] - full[i]);
@@ -105,7 +106,7 @@ TEST(Checkpoint, DamagedTensorIsRefused) {
   SharedTmp tmp(MPI_COMM_WORLD);
   train::Config c = base("gd");
   c.steps = 4;
-  c.checkpoint_every = 4;
+  c.run.checkpoint_every = 4;
   run_on(c, MPI_COMM_WORLD, tmp.path / "run");
   const fs::path w = tmp.path / "run" / "checkpoints" / "step_0000000004" / "A.npy";
   if (world_rank() == 0) {  // flip one byte of the data (a sign of A: +1 -> -1)
@@ -120,7 +121,7 @@ TEST(Checkpoint, DamagedTensorIsRefused) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
   c.steps = 8;
-  c.resume = "auto";
+  c.run.resume = run::parse_resume("auto");
   try {
     run_on(c, MPI_COMM_WORLD, tmp.path / "run");
     FAIL() << "resumed from a damaged checkpoint";

@@ -13,15 +13,15 @@ namespace {
 
 train::Config small_config(const std::string& act) {
   train::Config c;
-  c.activation = act;
-  c.scale = "sqrt-m";
-  c.width = 101;
-  c.n = 13;
-  c.d = 5;
-  c.d_out = 3;
-  c.sigma = act == "exp" ? 0.5 : 1.0;
-  c.seed = 11;
-  c.train_a = true;
+  c.net.activation = model::parse_activation(act);
+  c.net.scale = model::Scale::kSqrtM;
+  c.net.width = 101;
+  c.data.n = 13;
+  c.data.d = 5;
+  c.net.d_out = 3;
+  c.net.sigma = c.net.activation == model::Activation::kExp ? 0.5 : 1.0;
+  c.net.seed = 11;
+  c.net.train_a = true;
   return c;
 }
 
@@ -35,22 +35,22 @@ TEST(DistributedForward, EqualsSerialReference) {
       MPI_Comm_size(MPI_COMM_WORLD, &s);
       return s;
     }());
-    const train::LocalData data = train::load_data(c, grid);
-    train::Trainer<double> tr(c, grid, data, 2);
+    const train::LocalData data = train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+    train::Trainer<double> tr(c.net, grid, data, 2);
     tr.evaluate_train();
     // The reference holds the whole model, initialised on this rank alone.
     const model::Shape s = tr.shape();
     model::Params<double> whole;
-    whole.neurons = {0, c.width};
-    model::init_params(s, model::InitSpec{c.init, c.sigma, c.seed}, whole);
-    ref::RefNet net{c.width,
+    whole.neurons = {0, c.net.width};
+    model::init_params(s, model::InitSpec{c.net.init, c.net.sigma, c.net.seed}, whole);
+    ref::RefNet net{c.net.width,
                     s.d,
                     s.d_out,
                     static_cast<int>(s.activation),
                     static_cast<long double>(model::output_scale(s)),
                     whole.W,
                     whole.A};
-    const auto ref = ref::ref_forward(net, data.train.X, c.n);
+    const auto ref = ref::ref_forward(net, data.train.X, c.data.n);
     EXPECT_LT(ref::rel_diff(tr.output(), ref), 1e-12) << act;
   }
 }
@@ -66,17 +66,17 @@ TEST(DistributedGradient, EqualsSerialGradient) {
       const train::Config c = small_config(act);
       comm::Grid grid(MPI_COMM_WORLD, pd, pw);
       comm::Grid self(MPI_COMM_SELF, 1, 1);
-      const train::LocalData data = train::load_data(c, grid);
-      const train::LocalData all = train::load_data(c, self);
-      train::Trainer<double> dist(c, grid, data, 2);
-      train::Trainer<double> serial(c, self, all, 1);
+      const train::LocalData data = train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+      const train::LocalData all = train::load_data(c.data, c.net.d_out, c.net.d_out_given, self);
+      train::Trainer<double> dist(c.net, grid, data, 2);
+      train::Trainer<double> serial(c.net, self, all, 1);
       const double l_dist = dist.compute_gradient();
       const double l_serial = serial.compute_gradient();
       EXPECT_NEAR(l_dist, l_serial, 1e-12 * l_serial) << act << " " << grid_text;
       const auto r = dist.params().neurons;
-      const auto gs = serial.grad_W().subspan(r.begin * c.d, r.size() * c.d);
+      const auto gs = serial.grad_W().subspan(r.begin * c.data.d, r.size() * c.data.d);
       EXPECT_LT(ref::rel_diff(dist.grad_W(), gs), 1e-12) << act << " " << grid_text;
-      const auto gas = serial.grad_A().subspan(r.begin * c.d_out, r.size() * c.d_out);
+      const auto gas = serial.grad_A().subspan(r.begin * c.net.d_out, r.size() * c.net.d_out);
       EXPECT_LT(ref::rel_diff(dist.grad_A(), gas), 1e-12) << act << " " << grid_text;
     }
   }

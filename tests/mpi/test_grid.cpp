@@ -38,13 +38,13 @@ std::string grid_name(std::pair<int, int> g) {
 
 TEST(GridInvariance, FullBatchGradientDescent) {
   train::Config c;
-  c.width = 1001;  // uneven over 2, 3, 4 grid columns
-  c.n = 37;        // uneven over 2, 3, 4 grid rows
-  c.d = 5;
-  c.d_out = 2;
+  c.net.width = 1001;  // uneven over 2, 3, 4 grid columns
+  c.data.n = 37;       // uneven over 2, 3, 4 grid rows
+  c.data.d = 5;
+  c.net.d_out = 2;
   c.steps = 40;
-  c.train_a = true;
-  c.block = 48;
+  c.net.train_a = true;
+  c.net.block = 48;
   const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
   EXPECT_LT(serial.losses.back(), 0.9 * serial.losses.front());
   for (const auto& g : all_grids()) {
@@ -59,23 +59,23 @@ TEST(GridInvariance, FullBatchGradientDescent) {
 // serial run (cache off) to 1e-10, and W itself agrees.
 TEST(GridInvariance, OverlappedChunksAndLogitCache) {
   train::Config c;
-  c.width = 70001;  // (70001 d + 1) doubles: ~2.8 MiB per grid column of one
-  c.n = 9;
-  c.d = 5;
-  c.d_out = 2;
+  c.net.width = 70001;  // (70001 d + 1) doubles: ~2.8 MiB per grid column of one
+  c.data.n = 9;
+  c.data.d = 5;
+  c.net.d_out = 2;
   c.steps = 5;
-  c.train_a = true;
-  c.block = 1000;
-  c.logit_cache = "off";
+  c.net.train_a = true;
+  c.net.block = 1000;
+  c.net.logit_cache = train::LogitCacheMode::kOff;
   const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
   EXPECT_LT(serial.losses.back(), serial.losses.front());
   for (const char* cache : {"off", "on"}) {
-    c.logit_cache = cache;
+    c.net.logit_cache = train::parse_logit_cache(cache);
     for (const auto& g : all_grids()) {
       comm::Grid grid(MPI_COMM_WORLD, g.first, g.second);
-      const auto data = train::load_data(c, grid);
-      train::Trainer<double> tr(c, grid, data, 1);
-      EXPECT_EQ(tr.logit_cache_on(), std::string(cache) == "on");
+      const auto data = train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+      train::Trainer<double> tr(c.net, grid, data, 1);
+      EXPECT_EQ(tr.logit_cache_on(), c.net.logit_cache == train::LogitCacheMode::kOn);
       if (g.first > 1 && g.second == 1) {
         EXPECT_GT(tr.overlap_chunks(), 1) << grid_name(g);
       }
@@ -89,15 +89,15 @@ TEST(GridInvariance, OverlappedChunksAndLogitCache) {
 TEST(GridInvariance, MiniBatchAdamAndMomentum) {
   for (const char* opt : {"adam", "momentum"}) {
     train::Config c;
-    c.scale = "sqrt-m";
-    c.width = 998;
-    c.n = 50;
-    c.d = 6;
+    c.net.scale = model::Scale::kSqrtM;
+    c.net.width = 998;
+    c.data.n = 50;
+    c.data.d = 6;
     c.steps = 100;
     c.batch = 8;  // >= 4 grid rows; 6 batches an epoch: the shuffle is exercised
-    c.optimizer.kind = opt;
-    c.lr = std::string(opt) == "adam" ? 1e-2 : 2e-3;
-    if (std::string(opt) == "momentum") c.schedule.kind = "cosine";
+    c.net.optimizer.kind = train::parse_optimizer(opt);
+    c.net.lr.value = c.net.optimizer.kind == train::OptimizerKind::kAdam ? 1e-2 : 2e-3;
+    if (c.net.optimizer.kind == train::OptimizerKind::kMomentum) c.net.schedule.kind = train::ScheduleKind::kCosine;
     const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
     EXPECT_LT(serial.losses.back(), 0.5 * serial.initial_loss) << opt;
     for (const auto& g : all_grids()) {
@@ -117,15 +117,16 @@ TEST(GridInvariance, WineClassificationWithHeldOutSplit) {
   const char* dir = std::getenv("WIDEMAX_EXAMPLES_DATA");
   ASSERT_NE(dir, nullptr) << "WIDEMAX_EXAMPLES_DATA is set by CMake";
   train::Config c;
-  c.data = (std::filesystem::path(dir) / "wine.csv").string();
-  c.target = {"class"};
-  c.classes = 3;
-  c.standardize = true;
-  c.test_fraction = 0.25;
-  c.width = 2000;
-  c.sigma = 0.3;
-  c.scale = "sqrt-m";
-  c.init = "symmetric";  // F(W_0) = 0: no random initial output to generalise through
+  c.data.csv = (std::filesystem::path(dir) / "wine.csv").string();
+  c.data.target = {"class"};
+  c.data.classes = 3;
+  c.data.standardize = true;
+  c.data.test_fraction = 0.25;
+  c.net.width = 2000;
+  c.net.sigma = 0.3;
+  c.net.scale = model::Scale::kSqrtM;
+  c.net.init =
+      model::InitKind::kSymmetric;  // F(W_0) = 0: no random initial output to generalise through
   c.steps = 60;
   c.log_every = 0;
   const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);

@@ -61,11 +61,12 @@ namespace {
 // Runs `steps` steps the way run_training's loop does; returns the allocations they made.
 long allocations_in_steps(const train::Config& c, int pd, int pw, std::int64_t steps) {
   comm::Grid grid(MPI_COMM_WORLD, pd, pw);
-  const auto data = train::load_data(c, grid);
-  train::Trainer<double> tr(c, grid, data, 1);
+  const auto data = train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+  train::Trainer<double> tr(c.net, grid, data, 1);
   std::unique_ptr<train::BatchSchedule> batches;
   if (c.batch > 0)
-    batches = std::make_unique<train::BatchSchedule>(data.train_ids_global, c.batch, c.data_seed);
+    batches =
+        std::make_unique<train::BatchSchedule>(data.train_ids_global, c.batch, c.data.data_seed);
   auto step = [&](std::int64_t s) {
     if (batches) tr.select_batch(batches->batch(s));
     const double loss = tr.compute_gradient();
@@ -88,15 +89,15 @@ TEST(NoAllocation, TrainingStepsAllocateNothing) {
   for (const char* cache : {"on", "off"}) {
     for (const std::int64_t batch : {std::int64_t{0}, std::int64_t{8}}) {
       train::Config c;
-      c.width = 20011;
-      c.n = 40;
-      c.d = 5;
-      c.d_out = 3;
-      c.train_a = true;
-      c.optimizer.kind = "adam";
+      c.net.width = 20011;
+      c.data.n = 40;
+      c.data.d = 5;
+      c.net.d_out = 3;
+      c.net.train_a = true;
+      c.net.optimizer.kind = train::OptimizerKind::kAdam;
       c.batch = batch;  // 8 of 40: 5 batches an epoch, 12 steps cross two epoch boundaries
-      c.block = 512;
-      c.logit_cache = cache;
+      c.net.block = 512;
+      c.net.logit_cache = train::parse_logit_cache(cache);
       for (int pd = 1; pd <= world_size(); ++pd) {
         if (world_size() % pd) continue;
         EXPECT_EQ(allocations_in_steps(c, pd, world_size() / pd, 12), 0)

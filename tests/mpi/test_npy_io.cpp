@@ -21,14 +21,14 @@ TEST(NpyIo, CollectiveWriteReadsBackAsWhole) {
   const model::Shape s{257, 5, 2, model::Activation::kSoftmax, model::Scale::kM};
   model::Params<double> shard;
   shard.neurons = model::shard_range(s.m, world.size(), world.rank());
-  model::init_params(s, model::InitSpec{"gaussian", 1.0, 4}, shard);
+  model::init_params(s, model::InitSpec{model::InitKind::kGaussian, 1.0, 4}, shard);
   const std::filesystem::path path = std::filesystem::path(dir) / "W.npy";
   comm::write_npy_rows(world, path, shard.W.data(), shard.neurons.begin, shard.neurons.size(), s.m,
                        s.d);
   EXPECT_FALSE(std::filesystem::exists(path.string() + ".tmp"));
   model::Params<double> whole;
   whole.neurons = {0, s.m};
-  model::init_params(s, model::InitSpec{"gaussian", 1.0, 4}, whole);
+  model::init_params(s, model::InitSpec{model::InitKind::kGaussian, 1.0, 4}, whole);
   EXPECT_EQ(data::read_npy_rows<double>(path, 0, s.m, s.d), whole.W);
   // float files too
   std::vector<float> wf(shard.W.begin(), shard.W.end());
@@ -41,14 +41,15 @@ TEST(NpyIo, CollectiveWriteReadsBackAsWhole) {
   comm::write_npy_rows(world, std::filesystem::path(dir) / "A.npy", shard.A.data(),
                        shard.neurons.begin, shard.neurons.size(), s.m, s.d_out);
   train::Config c;
-  c.width = s.m;
-  c.n = 7;
-  c.d = s.d;
-  c.d_out = s.d_out;
-  c.init_from = dir;
-  c.seed = 999;  // a different seed: the weights must come from the files
+  c.net.width = s.m;
+  c.data.n = 7;
+  c.data.d = s.d;
+  c.net.d_out = s.d_out;
+  c.net.init_from = dir;
+  c.net.seed = 999;  // a different seed: the weights must come from the files
   comm::Grid grid(MPI_COMM_WORLD, 1, world.size());
-  train::Trainer<double> tr(c, grid, train::load_data(c, grid), 1);
+  train::Trainer<double> tr(c.net, grid,
+                            train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid), 1);
   EXPECT_EQ(tr.params().W, shard.W);
   EXPECT_EQ(tr.params().A, shard.A);
   world.barrier();

@@ -16,12 +16,12 @@ namespace {
 
 train::Config ntk_config(const std::string& act) {
   train::Config c;
-  c.activation = act;
-  c.width = 301;
-  c.n = 11;
-  c.d = 4;
-  c.d_out = 2;
-  c.sigma = act == "exp" ? 0.5 : 1.0;
+  c.net.activation = model::parse_activation(act);
+  c.net.width = 301;
+  c.data.n = 11;
+  c.data.d = 4;
+  c.net.d_out = 2;
+  c.net.sigma = c.net.activation == model::Activation::kExp ? 0.5 : 1.0;
   c.ntk_every = 1;
   return c;
 }
@@ -29,8 +29,8 @@ train::Config ntk_config(const std::string& act) {
 std::vector<double> ntk_on(const train::Config& c, MPI_Comm comm, int pd, int pw,
                            const std::vector<std::int64_t>& ids) {
   comm::Grid grid(comm, pd, pw);
-  const train::LocalData data = train::load_data(c, grid);
-  train::Trainer<double> tr(c, grid, data, 2);
+  const train::LocalData data = train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+  train::Trainer<double> tr(c.net, grid, data, 2);
   tr.set_ntk_samples(ids);
   return tr.ntk();
 }
@@ -39,8 +39,8 @@ std::vector<double> ntk_on(const train::Config& c, MPI_Comm comm, int pd, int pw
 TEST(ShardedNtk, EqualsSerialOnEveryGrid) {
   for (const char* act : {"softmax", "exp", "relu"}) {
     const train::Config c = ntk_config(act);
-    std::vector<std::int64_t> all(c.n), subset = {1, 4, 5, 9};
-    for (std::int64_t i = 0; i < c.n; ++i) all[i] = i;
+    std::vector<std::int64_t> all(c.data.n), subset = {1, 4, 5, 9};
+    for (std::int64_t i = 0; i < c.data.n; ++i) all[i] = i;
     for (const auto& ids : {all, subset}) {
       const auto serial = ntk_on(c, MPI_COMM_SELF, 1, 1, ids);
       for (int pd = 1; pd <= world_size(); ++pd) {
@@ -56,16 +56,16 @@ TEST(ShardedNtk, EqualsSerialOnEveryGrid) {
 TEST(LinearisedDynamics, OneStepChangeIsMinusEtaHR) {
   for (const char* act : {"softmax", "exp", "relu"}) {
     train::Config c = ntk_config(act);
-    if (std::string(act) == "softmax") c.scale = "sqrt-m";
-    c.width = 2000;
+    if (c.net.activation == model::Activation::kSoftmax) c.net.scale = model::Scale::kSqrtM;
+    c.net.width = 2000;
     comm::Grid grid(MPI_COMM_WORLD, 1, world_size());  // every rank holds every sample
-    const train::LocalData data = train::load_data(c, grid);
-    std::vector<std::int64_t> ids(c.n);
-    for (std::int64_t i = 0; i < c.n; ++i) ids[i] = i;
+    const train::LocalData data = train::load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
+    std::vector<std::int64_t> ids(c.data.n);
+    for (std::int64_t i = 0; i < c.data.n; ++i) ids[i] = i;
     std::vector<double> errors;
     double lambda_max = 0;
     for (double factor : {1e-1, 1e-2, 1e-3}) {
-      train::Trainer<double> tr(c, grid, data, 1);
+      train::Trainer<double> tr(c.net, grid, data, 1);
       tr.set_ntk_samples(ids);
       const auto H = tr.ntk();
       const std::int64_t N = tr.ntk_size();
@@ -84,7 +84,7 @@ TEST(LinearisedDynamics, OneStepChangeIsMinusEtaHR) {
       errors.push_back(ref::rel_diff(actual, predicted));
     }
     EXPECT_LT(errors[0], 0.2) << act;
-    if (std::string(act) != "relu") {
+    if (c.net.activation != model::Activation::kRelu) {
       // Smooth in W: the error is second order, so the relative error falls ~10x per 10x eta.
       EXPECT_LT(errors[1], 0.2 * errors[0]) << act << " " << errors[0] << " -> " << errors[1];
       EXPECT_LT(errors[2], 0.2 * errors[1]) << act << " " << errors[1] << " -> " << errors[2];

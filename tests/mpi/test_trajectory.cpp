@@ -15,7 +15,7 @@ using testing_mpi::world_size;
 
 namespace {
 
-train::RunResult train_on(const train::Config& c, MPI_Comm comm, int pd, int pw) {
+train::RunResult run_on(const train::Config& c, MPI_Comm comm, int pd, int pw) {
   comm::Grid grid(comm, pd, pw);
   return train::run_training(c, grid, 1, {}, /*write_outputs=*/false);
 }
@@ -33,17 +33,17 @@ TEST(Trajectory, FiftyStepsAgreeWithOneRank) {
        {TrajectoryCase{"softmax", "m", false}, TrajectoryCase{"softmax", "sqrt-m", true},
         TrajectoryCase{"exp", "m", false}, TrajectoryCase{"relu", "m", true}}) {
     train::Config c;
-    c.activation = tc.activation;
-    c.scale = tc.scale;
-    c.train_a = tc.train_a;
-    c.width = 1000;  // 1000 = 3 * 333 + 1: uneven on 3 ranks
-    c.n = 40;
-    c.d = 6;
-    c.d_out = 2;
+    c.net.activation = model::parse_activation(tc.activation);
+    c.net.scale = model::parse_scale(tc.scale);
+    c.net.train_a = tc.train_a;
+    c.net.width = 1000;  // 1000 = 3 * 333 + 1: uneven on 3 ranks
+    c.data.n = 40;
+    c.data.d = 6;
+    c.net.d_out = 2;
     c.steps = 50;
-    c.block = 64;
-    const auto parallel = train_on(c, MPI_COMM_WORLD, 1, world_size());
-    const auto serial = train_on(c, MPI_COMM_SELF, 1, 1);
+    c.net.block = 64;
+    const auto parallel = run_on(c, MPI_COMM_WORLD, 1, world_size());
+    const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
     ASSERT_EQ(parallel.losses.size(), 51u);
     const double lp = parallel.losses.back(), ls = serial.losses.back();
     EXPECT_NEAR(lp, ls, 1e-10 * ls) << tc.activation << " " << tc.scale;
@@ -54,13 +54,13 @@ TEST(Trajectory, FiftyStepsAgreeWithOneRank) {
 
 TEST(Trajectory, Fp32AgreesLoosely) {
   train::Config c;
-  c.width = 999;
-  c.n = 30;
-  c.d = 4;
+  c.net.width = 999;
+  c.data.n = 30;
+  c.data.d = 4;
   c.steps = 20;
-  c.precision = "fp32";
-  const auto parallel = train_on(c, MPI_COMM_WORLD, 1, world_size());
-  const auto serial = train_on(c, MPI_COMM_SELF, 1, 1);
+  c.net.precision = train::Precision::kFp32;
+  const auto parallel = run_on(c, MPI_COMM_WORLD, 1, world_size());
+  const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
   EXPECT_NEAR(parallel.losses.back(), serial.losses.back(), 1e-4 * serial.losses.back());
 }
 
@@ -70,12 +70,12 @@ TEST(Trajectory, Fp32AgreesLoosely) {
 TEST(Convergence, WideNetworkFitsSmallProblem) {
   for (const char* scale : {"m", "sqrt-m"}) {
     train::Config c;
-    c.scale = scale;
-    c.width = 4096;
-    c.n = 32;
-    c.d = 16;
+    c.net.scale = model::parse_scale(scale);
+    c.net.width = 4096;
+    c.data.n = 32;
+    c.data.d = 16;
     c.steps = 300;
-    const auto r = train_on(c, MPI_COMM_WORLD, 1, world_size());
+    const auto r = run_on(c, MPI_COMM_WORLD, 1, world_size());
     const double reduction = r.losses.front() / r.losses.back();
     EXPECT_GE(reduction, 100.0) << scale << ": initial " << r.losses.front() << " final "
                                 << r.losses.back();

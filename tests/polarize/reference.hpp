@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "widemax/polarize/kernels.hpp"
+
 namespace widemax::testing_polarize {
 
 using LD = long double;
@@ -38,20 +40,20 @@ inline std::vector<LD> output(const std::vector<double>& V, const std::vector<do
   return y;
 }
 
-// loss: "logistic" | "square" | "cross-entropy". g receives dL/dy when non-null.
-inline LD loss_of_y(const std::string& loss, const std::vector<LD>& y,
+// g receives dL/dy when non-null.
+inline LD loss_of_y(widemax::polarize::Loss loss, const std::vector<LD>& y,
                     const std::vector<double>& beta, const std::vector<double>& p_star,
                     std::vector<LD>* g = nullptr) {
   const int d = static_cast<int>(y.size());
   if (g) g->assign(d, 0);
-  if (loss == "logistic") {
+  if (loss == widemax::polarize::Loss::kLogistic) {
     LD z = 0;
     for (int k = 0; k < d; ++k) z += beta[k] * y[k];
     if (g)
       for (int k = 0; k < d; ++k) (*g)[k] = -beta[k] / (1 + std::exp(z));
     return std::log1p(std::exp(-z));
   }
-  if (loss == "square") {
+  if (loss == widemax::polarize::Loss::kSquare) {
     LD L = 0;
     for (int k = 0; k < d; ++k) {
       L += (y[k] - beta[k]) * (y[k] - beta[k]) / 2;
@@ -70,14 +72,14 @@ inline LD loss_of_y(const std::string& loss, const std::vector<LD>& y,
   return L;
 }
 
-inline LD loss(const std::string& name, const std::vector<double>& V, const std::vector<double>& a,
+inline LD loss(widemax::polarize::Loss name, const std::vector<double>& V, const std::vector<double>& a,
                int d, const std::vector<double>& beta, const std::vector<double>& p_star) {
   return loss_of_y(name, output(V, a, d), beta, p_star);
 }
 
 // One GD step in long double arithmetic, rounded back to double parameters. Returns the loss
 // before the step.
-inline LD gd_step(const std::string& name, std::vector<double>& V, std::vector<double>& a, int d,
+inline LD gd_step(widemax::polarize::Loss name, std::vector<double>& V, std::vector<double>& a, int d,
                   const std::vector<double>& beta, const std::vector<double>& p_star, double lr) {
   const std::size_t T = a.size();
   const auto al = softmax(a);

@@ -62,18 +62,18 @@ TEST_P(Gradients, MatchCentralFiniteDifferences) {
   const std::vector<double> V = normals(T * d, 0.7, 0.0, 3);
   const std::vector<double> a = normals(T, 1.0, 0.5, 4);
   const std::vector<double> beta = normals(d, 1.0, 0.0, 5);
-  const std::vector<double> p_star = ce_target(beta, GetParam().ce_target);
+  const std::vector<double> p_star = ce_target(beta, parse_ce_target(GetParam().ce_target));
   const std::string name = GetParam().loss;
   const Grads k = kernel_grads(parse_loss(name), V, a, d, beta, p_star);
-  EXPECT_NEAR(k.loss, static_cast<double>(ref::loss(name, V, a, d, beta, p_star)), 1e-14);
+  EXPECT_NEAR(k.loss, static_cast<double>(ref::loss(parse_loss(name), V, a, d, beta, p_star)), 1e-14);
   const double h = 1e-5;
   auto fd = [&](std::vector<double> Vp, std::vector<double> ap, bool wrt_v, std::size_t i) {
     auto& x = wrt_v ? Vp : ap;
     const double x0 = x[i];
     x[i] = x0 + h;
-    const ref::LD up = ref::loss(name, Vp, ap, d, beta, p_star);
+    const ref::LD up = ref::loss(parse_loss(name), Vp, ap, d, beta, p_star);
     x[i] = x0 - h;
-    const ref::LD down = ref::loss(name, Vp, ap, d, beta, p_star);
+    const ref::LD down = ref::loss(parse_loss(name), Vp, ap, d, beta, p_star);
     return static_cast<double>((up - down) / (2 * h));
   };
   double worst = 0;
@@ -200,7 +200,7 @@ TEST(Options, UnknownNamesAreRefusedWithTheOption) {
   } catch (const widemax::Error& e) {
     EXPECT_NE(std::string(e.what()).find("--loss: unknown loss 'hinge'"), std::string::npos);
   }
-  EXPECT_THROW(ce_target({1.0, 2.0}, "uniform"), widemax::Error);
+  EXPECT_THROW(parse_ce_target("uniform"), widemax::Error);
   Config c;
   c.lr = std::nan("");
   EXPECT_THROW(validate(c), widemax::Error);
@@ -210,9 +210,9 @@ TEST(Options, UnknownNamesAreRefusedWithTheOption) {
 }
 
 TEST(Options, CrossEntropyTargets) {
-  const auto p = ce_target({0.1, 0.7, -0.2}, "argmax");
+  const auto p = ce_target({0.1, 0.7, -0.2}, CeTarget::kArgmax);
   EXPECT_EQ(p, (std::vector<double>{0.0, 1.0, 0.0}));
-  const auto q = ce_target({0.0, std::log(3.0)}, "softmax");
+  const auto q = ce_target({0.0, std::log(3.0)}, CeTarget::kSoftmax);
   EXPECT_NEAR(q[0], 0.25, 1e-15);
   EXPECT_NEAR(q[1], 0.75, 1e-15);
   const auto beta = random_beta(6, 9, 2.5);

@@ -36,8 +36,8 @@ TEST_P(Sharded, FollowsTheSerialReference) {
   p.T = 1001;
   p.d = 6;
   p.loss = parse_loss(name);
-  p.beta = random_beta(p.d, 7, name == "square" ? 3.0 : 1.0);
-  p.p_star = ce_target(p.beta, "argmax");
+  p.beta = random_beta(p.d, 7, p.loss == Loss::kSquare ? 3.0 : 1.0);
+  p.p_star = ce_target(p.beta, CeTarget::kArgmax);
   ValueSoftmax m(p, world);
   const InitSpec init{0.5, 1.0, 0.5, 42};
   init_params(init, m.range(), p.d, m.V(), m.a());
@@ -48,7 +48,7 @@ TEST_P(Sharded, FollowsTheSerialReference) {
   for (int step = 0; step < 40; ++step) {
     const StepState& s = m.forward_backward();
     const double ent = static_cast<double>(ref::entropy(a));
-    const double L = static_cast<double>(ref::gd_step(name, V, a, p.d, p.beta, p.p_star, lr));
+    const double L = static_cast<double>(ref::gd_step(p.loss, V, a, p.d, p.beta, p.p_star, lr));
     ASSERT_LT(rel(s.loss, L), 1e-12) << "step " << step << ": " << s.loss << " vs " << L;
     ASSERT_LT(rel(s.entropy, ent), 1e-12) << "step " << step;
     m.apply(lr);
@@ -94,7 +94,7 @@ TEST(ShardedDiagnostics, GradNormsAndArgmax) {
   const auto [gv, ga] = m.grad_norms();
   // Reference: the parameter change of one long-double GD step of size 1 is minus the gradient.
   std::vector<double> V1 = V, a1 = a;
-  ref::gd_step("logistic", V1, a1, p.d, p.beta, p.p_star, 1.0);
+  ref::gd_step(Loss::kLogistic, V1, a1, p.d, p.beta, p.p_star, 1.0);
   double sv = 0, sa = 0;
   for (std::size_t i = 0; i < V.size(); ++i) sv += (V[i] - V1[i]) * (V[i] - V1[i]);
   for (std::size_t i = 0; i < a.size(); ++i) sa += (a[i] - a1[i]) * (a[i] - a1[i]);
@@ -141,12 +141,12 @@ TEST(ShardedEdges, OneTokenPerRankAndTooFewTokens) {
 TEST(Polarisation, LogisticFromZeroDrivesTheEntropyDownMonotonically) {
   const widemax::comm::Communicator world(MPI_COMM_WORLD);
   Config c;
-  c.loss = "logistic";
+  c.loss = Loss::kLogistic;
   c.T = 8;
   c.d = 8;
   c.lr = 0.5;
   c.steps = 20000;
-  c.progress = false;
+  c.run.progress = false;
   const Result r = run_polarize(c, world, 1, {}, /*write_outputs=*/false);
   ASSERT_EQ(r.entropy.size(), 20001u);
   EXPECT_NEAR(r.entropy[0], std::log(8.0), 1e-14);
@@ -174,9 +174,9 @@ TEST(Schedule, InverseMaxProbFollowsTheSameFlow) {
   c.T = 100;
   c.steps = 9000;
   c.lr = 0.1;
-  c.progress = false;
+  c.run.progress = false;
   const Result plain = run_polarize(c, world, 1, {}, false);
-  c.lr_schedule = "inverse-max-prob";
+  c.lr_schedule = LrSchedule::kInverseMaxProb;
   c.lr = 0.02;
   c.steps = 2100;
   const Result fast = run_polarize(c, world, 1, {}, false);

@@ -24,9 +24,9 @@ std::string error_of(const std::vector<std::string>& args) {
 
 TEST(TrainArgs, ParsesWidthForms) {
   std::string help;
-  EXPECT_EQ(parse_train_args({"--width", "2^20"}, help)->width, 1 << 20);
-  EXPECT_EQ(parse_train_args({"--width", "1e6"}, help)->width, 1000000);
-  EXPECT_EQ(parse_train_args({"--width", "65536"}, help)->width, 65536);
+  EXPECT_EQ(parse_train_args({"--width", "2^20"}, help)->net.width, 1 << 20);
+  EXPECT_EQ(parse_train_args({"--width", "1e6"}, help)->net.width, 1000000);
+  EXPECT_EQ(parse_train_args({"--width", "65536"}, help)->net.width, 65536);
 }
 
 TEST(TrainArgs, HelpListsEveryOption) {
@@ -49,9 +49,9 @@ TEST(TrainArgs, ConfigFileAndCommandLineWins) {
   }
   std::string help;
   const auto c = parse_train_args({"--config", path.string(), "--steps", "9"}, help);
-  EXPECT_EQ(c->width, 512);
+  EXPECT_EQ(c->net.width, 512);
   EXPECT_EQ(c->steps, 9);
-  EXPECT_EQ(c->activation, "relu");
+  EXPECT_EQ(c->net.activation, widemax::model::Activation::kRelu);
   std::filesystem::remove(path);
 }
 
@@ -75,4 +75,42 @@ TEST(Grid, ParsesAndRefuses) {
   EXPECT_THROW(widemax::train::parse_grid("2x2", 3), widemax::Error);
   EXPECT_THROW(widemax::train::parse_grid("2by2", 4), widemax::Error);
   EXPECT_THROW(widemax::train::parse_grid("0x4", 4), widemax::Error);
+}
+
+// Every enum's name round-trips, and what config.json records for the defaults is what the
+// options' defaults say (the Python report scripts read these names).
+TEST(TypedOptions, NamesRoundTrip) {
+  namespace train = widemax::train;
+  namespace model = widemax::model;
+  for (const char* s : {"softmax", "exp", "relu"})
+    EXPECT_EQ(model::to_string(model::parse_activation(s)), s);
+  for (const char* s : {"gaussian", "symmetric"})
+    EXPECT_EQ(model::to_string(model::parse_init(s)), s);
+  for (const char* s : {"fp64", "fp32"}) EXPECT_EQ(train::to_string(train::parse_precision(s)), s);
+  for (const char* s : {"gd", "momentum", "adam"})
+    EXPECT_EQ(train::to_string(train::parse_optimizer(s)), s);
+  for (const char* s : {"constant", "cosine", "step"})
+    EXPECT_EQ(train::to_string(train::parse_schedule(s)), s);
+  for (const char* s : {"auto", "on", "off"})
+    EXPECT_EQ(train::to_string(train::parse_logit_cache(s)), s);
+  for (const char* s : {"auto", "2x3", "1xP"})
+    EXPECT_EQ(train::to_string(train::parse_grid_request(s)), s);
+  for (const char* s : {"", "auto", "runs/x"})
+    EXPECT_EQ(widemax::run::to_string(widemax::run::parse_resume(s)), s);
+  std::string help;
+  const auto j = train::to_json(*parse_train_args({}, help));
+  EXPECT_EQ(j["activation"], "softmax");
+  EXPECT_EQ(j["data"], "synthetic");
+  EXPECT_EQ(j["grid"], "1xP");
+  EXPECT_EQ(j["logit_cache"], "auto");
+  EXPECT_EQ(j["resume"], "");
+  const auto r = parse_train_args({"--data", "x.csv", "--target", "y", "--resume", "auto", "--out",
+                                   "o", "--optimizer", "adam", "--grid", "auto"},
+                                  help);
+  EXPECT_EQ(r->data.csv, "x.csv");
+  EXPECT_EQ(r->run.resume.mode, widemax::run::Resume::Mode::kAuto);
+  EXPECT_EQ(r->net.optimizer.kind, train::OptimizerKind::kAdam);
+  EXPECT_TRUE(r->net.grid.automatic);
+  EXPECT_NE(error_of({"--optimizer", "sgdm"}).find("--optimizer: unknown optimiser 'sgdm'"),
+            std::string::npos);
 }

@@ -12,7 +12,7 @@
 using namespace widemax::train;
 
 TEST(Optimizer, GradientDescentOnQuadraticIsGeometric) {
-  Optimizer<double> opt(OptimizerSpec{"gd"}, 1);
+  Optimizer<double> opt(OptimizerSpec{OptimizerKind::kGd}, 1);
   std::vector<double> p = {3.0}, g(1);
   const double a = 2.0, lr = 0.1;
   for (int t = 0; t < 20; ++t) {
@@ -25,7 +25,7 @@ TEST(Optimizer, GradientDescentOnQuadraticIsGeometric) {
 TEST(Optimizer, MomentumMatchesClosedFormRecurrence) {
   // p_{t+1} = p_t - lr (mu v_t + a p_t), v_{t+1} = mu v_t + a p_t: the companion matrix
   // [[1 - lr a, -lr mu], [a, mu]] applied to (p, v); its powers computed here in long double.
-  OptimizerSpec spec{"momentum"};
+  OptimizerSpec spec{OptimizerKind::kMomentum};
   spec.momentum = 0.8;
   Optimizer<double> opt(spec, 1);
   std::vector<double> p = {1.0}, g(1);
@@ -43,7 +43,7 @@ TEST(Optimizer, MomentumMatchesClosedFormRecurrence) {
 }
 
 TEST(Optimizer, AdamFirstStepIsSignTimesLr) {
-  Optimizer<double> opt(OptimizerSpec{"adam"}, 3);
+  Optimizer<double> opt(OptimizerSpec{OptimizerKind::kAdam}, 3);
   std::vector<double> p = {0.0, 0.0, 0.0}, g = {5.0, -1e-3, 2e2};
   opt.step(p, g, 0.01, 0);
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(p[i], -0.01 * g[i] / (std::abs(g[i]) + 1e-8), 1e-15) << i;
@@ -52,7 +52,7 @@ TEST(Optimizer, AdamFirstStepIsSignTimesLr) {
 TEST(Optimizer, AdamConstantGradientStepsAreLr) {
   // With a constant gradient the bias-corrected m_hat = g and v_hat = g^2 at every step, so each
   // step moves by lr * g / (|g| + eps) exactly (up to rounding).
-  Optimizer<double> opt(OptimizerSpec{"adam"}, 1);
+  Optimizer<double> opt(OptimizerSpec{OptimizerKind::kAdam}, 1);
   std::vector<double> p = {1.0}, g = {0.3};
   for (int t = 0; t < 50; ++t) opt.step(p, g, 1e-3, t);
   EXPECT_NEAR(p[0], 1.0 - 50 * 1e-3 * 0.3 / (0.3 + 1e-8), 1e-12);
@@ -60,7 +60,7 @@ TEST(Optimizer, AdamConstantGradientStepsAreLr) {
 
 TEST(Optimizer, RefusesUnknownKind) {
   try {
-    Optimizer<double> opt(OptimizerSpec{"sgdx"}, 1);
+    parse_optimizer("sgdx");
     FAIL() << "no error";
   } catch (const widemax::Error& e) {
     EXPECT_NE(std::string(e.what()).find("--optimizer: unknown optimiser 'sgdx'"),
@@ -69,17 +69,17 @@ TEST(Optimizer, RefusesUnknownKind) {
 }
 
 TEST(Schedule, ClosedForms) {
-  ScheduleSpec cosine{"cosine", 0.1};
+  ScheduleSpec cosine{ScheduleKind::kCosine, 0.1};
   EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 1.0, 0, 100), 1.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 1.0, 50, 100), 0.55);
   EXPECT_NEAR(scheduled_lr(cosine, 1.0, 100, 100), 0.1, 1e-15);
   EXPECT_NEAR(scheduled_lr(cosine, 1.0, 25, 100),
               0.1 + 0.9 * 0.5 * (1 + std::cos(std::numbers::pi / 4)), 1e-15);
-  ScheduleSpec step{"step", 0, 10, 0.5};
+  ScheduleSpec step{ScheduleKind::kStep, 0, 10, 0.5};
   EXPECT_DOUBLE_EQ(scheduled_lr(step, 2.0, 9, 100), 2.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(step, 2.0, 10, 100), 1.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(step, 2.0, 35, 100), 0.25);
   EXPECT_DOUBLE_EQ(scheduled_lr(ScheduleSpec{}, 0.3, 77, 100), 0.3);
-  EXPECT_THROW(validate(ScheduleSpec{"step", 0, 0, 0.5}), widemax::Error);
-  EXPECT_THROW(validate(ScheduleSpec{"linear"}), widemax::Error);
+  EXPECT_THROW(validate(ScheduleSpec{ScheduleKind::kStep, 0, 0, 0.5}), widemax::Error);
+  EXPECT_THROW(parse_schedule("linear"), widemax::Error);
 }

@@ -47,15 +47,19 @@ void standardize(std::vector<double>& M, std::int64_t n, std::int64_t cols, cons
 
 // The paper's synthetic setting (arXiv 2405.03251): x uniform on the unit sphere in R^d (so
 // ||x|| <= 1) and targets in [-1, 1].
-//   labels == "teacher": y_k = tanh(2 <v_k, x>) with a fixed random unit vector v_k per output;
-//   labels == "random":  y_k uniform in [-1, 1], independent of x.
+//   Labels::kTeacher: y_k = tanh(2 <v_k, x>) with a fixed random unit vector v_k per output;
+//   Labels::kRandom:  y_k uniform in [-1, 1], independent of x.
 // Every value is a pure function of (seed, sample index, coordinate), so the same sample is the
 // same on every rank whatever range it generates.
+enum class Labels { kTeacher, kRandom };
+Labels parse_labels(const std::string& s);  // errors name --labels
+std::string to_string(Labels l);
+
 struct SyntheticSpec {
   std::int64_t n = 0;
   std::int64_t d = 0;
   std::int64_t d_out = 1;
-  std::string labels = "teacher";
+  Labels labels = Labels::kTeacher;
   std::uint64_t seed = 0;
 };
 // Generates samples [row_begin, row_end) of the dataset described by `spec` (row_end < 0: to n).

@@ -35,8 +35,12 @@ struct TimeSampler {
   double cdf(double t) const;
 };
 
-// Checks t_min, T and the kind ("uniform" | "log"); errors name --t-min, --t-max, --time-sampling.
-TimeSampler make_time_sampler(double t_min, double t_max, const std::string& kind);
+enum class TimeSampling { kUniform, kLog };
+TimeSampling parse_time_sampling(const std::string& s);  // errors name --time-sampling
+std::string to_string(TimeSampling k);
+
+// Checks t_min and T; errors name --t-min and --t-max.
+TimeSampler make_time_sampler(double t_min, double t_max, TimeSampling kind);
 
 // phi(t): a comma-separated list of
 //   one        the constant 1 (a bias for every hidden neuron)

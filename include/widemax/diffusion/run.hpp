@@ -14,19 +14,30 @@
 #include <vector>
 
 #include "widemax/comm/grid.hpp"
+#include "widemax/diffusion/dsm.hpp"
+#include "widemax/diffusion/sampler.hpp"
+#include "widemax/run/spec.hpp"
 #include "widemax/train/config.hpp"
 
 namespace widemax::diffusion {
 
 // The model and optimiser defaults of `widemax diffusion`, where they differ from `widemax
 // train`'s: c_m = sqrt(m), symmetric init (F(W_0) = 0, so the initial score error is exactly 1),
-// Adam with a cosine schedule, 3000 steps, logging every 100.
-train::Config default_net();
+// Adam with a cosine schedule.
+train::NetSpec default_net();
+
+// The baseline s_b of dsm.hpp: the score of the data's Gaussian fit, or none.
+enum class Baseline { kGaussian, kNone };
+Baseline parse_baseline(const std::string& s);  // errors name --baseline
+std::string to_string(Baseline b);
 
 struct Config {
-  // Model, optimiser and execution: the fields of `widemax train` that the trainer reads. Its data
-  // fields are filled in by the run (n rows per step, d + k inputs, d outputs).
-  train::Config net = default_net();
+  // Model, optimiser and execution, as for `widemax train`. The output dimension is the data's d
+  // (set by the run); the inputs are [x_t, phi(t)].
+  train::NetSpec net = default_net();
+  run::RunSpec run;  // out, save and progress; no checkpoints yet
+  std::int64_t steps = 3000;
+  std::int64_t log_every = 100;
 
   // Data
   std::string mixture;    // preset or JSON file; "" with --data: no closed-form reference
@@ -35,16 +46,16 @@ struct Config {
   std::uint64_t data_seed = 1;
   double t_min = 1e-3;
   double t_max = 5.0;
-  std::string time_sampling = "log";
+  TimeSampling time_sampling = TimeSampling::kLog;
   std::string time_features = "one,t,log-sigma,fourier:2";
-  std::string baseline = "gaussian";  // gaussian | none: s_b of dsm.hpp
+  Baseline baseline = Baseline::kGaussian;
 
   // Evaluation
   std::int64_t eval_n = 4096;
   int time_buckets = 8;
 
   // Sampling
-  std::string sampler = "sde";
+  SamplerKind sampler = SamplerKind::kSde;
   std::int64_t sample_steps = 500;
   std::int64_t samples = 4096;
   std::uint64_t sample_seed = 0;
@@ -55,7 +66,7 @@ struct Config {
 // The mixture that a run uses: --mixture, or ring8 when neither --mixture nor --data is given.
 std::string mixture_spec(const Config& c);
 
-// Checks values that do not depend on files (ranges, names). Throws an Error naming the option.
+// Checks values that do not depend on files (ranges). Throws an Error naming the option.
 void validate(const Config& c);
 nlohmann::json to_json(const Config& c);
 

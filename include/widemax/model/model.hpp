@@ -18,11 +18,15 @@ namespace widemax::model {
 
 enum class Activation { kSoftmax, kExp, kRelu };
 enum class Scale { kM, kSqrtM };
+// gaussian: w_r ~ N(0, sigma^2 I), A[r,k] = +-1. symmetric: neurons in pairs (w, a), (w, -a).
+enum class InitKind { kGaussian, kSymmetric };
 
 Activation parse_activation(const std::string& s);  // errors name --activation
 Scale parse_scale(const std::string& s);            // errors name --scale
+InitKind parse_init(const std::string& s);          // errors name --init
 std::string to_string(Activation a);
 std::string to_string(Scale s);
+std::string to_string(InitKind k);
 
 struct Shape {
   std::int64_t m = 0;      // global width (hidden neurons)
@@ -38,8 +42,8 @@ struct Shape {
 double output_scale(const Shape& s);
 
 struct InitSpec {
-  std::string kind = "gaussian";  // "gaussian" or "symmetric"
-  double sigma = 1.0;             // w_r ~ N(0, sigma^2 I)
+  InitKind kind = InitKind::kGaussian;
+  double sigma = 1.0;  // w_r ~ N(0, sigma^2 I)
   std::uint64_t seed = 0;
 };
 

@@ -24,7 +24,7 @@ enum class Loss { kLogistic, kSquare, kCrossEntropy };
 
 // "logistic" | "square" | "cross-entropy"; throws an Error naming --loss otherwise.
 Loss parse_loss(const std::string& name);
-const char* loss_name(Loss loss);
+std::string to_string(Loss loss);
 
 // Numbers per record: M, S, u (d), E.
 inline int record_width(int d) {

@@ -41,10 +41,13 @@ void init_params(const InitSpec& s, const model::Range& r, int d, std::vector<do
 
 // beta ~ N(0, I_d) from `seed`, rescaled to ||beta|| = norm.
 std::vector<double> random_beta(int d, std::uint64_t seed, double norm = 1.0);
-// The cross-entropy target p*: "argmax" (one-hot at argmax_k beta_k, the classification case, whose
-// infimum, like the logistic loss's, is at infinity) or "softmax" (softmax(beta), attained at
-// y = beta + c 1). Throws an Error naming --ce-target otherwise.
-std::vector<double> ce_target(const std::vector<double>& beta, const std::string& kind);
+// The cross-entropy target p*: argmax (one-hot at argmax_k beta_k, the classification case, whose
+// infimum, like the logistic loss's, is at infinity) or softmax (softmax(beta), attained at
+// y = beta + c 1).
+enum class CeTarget { kArgmax, kSoftmax };
+CeTarget parse_ce_target(const std::string& s);  // errors name --ce-target
+std::string to_string(CeTarget t);
+std::vector<double> ce_target(const std::vector<double>& beta, CeTarget kind);
 
 struct Problem {
   std::int64_t T = 8;

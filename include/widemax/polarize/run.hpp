@@ -12,47 +12,48 @@
 #include <vector>
 
 #include "widemax/comm/communicator.hpp"
+#include "widemax/polarize/kernels.hpp"
+#include "widemax/polarize/model.hpp"
 #include "widemax/run/spec.hpp"
 
 namespace widemax::polarize {
 
+// --lr-schedule: constant, or inverse-max-prob: lr_t = lr / max_prob_t. A global step size that
+// varies with t follows the same gradient-flow path on another clock (flow time sum_t lr_t) while
+// lr_t x curvature stays small; the curvature of the loss in V and a is at most of order
+// max_prob, so this keeps lr_t x curvature <= lr x O(1) and takes ~T times larger steps while
+// alpha is spread over T tokens (the T sweep reaches T = 1e6 with it).
+enum class LrSchedule { kConstant, kInverseMaxProb };
+LrSchedule parse_lr_schedule(const std::string& s);  // errors name --lr-schedule
+std::string to_string(LrSchedule s);
+
 struct Config {
-  std::string loss = "logistic";  // logistic | square | cross-entropy
-  std::int64_t T = 8;             // softmax length
-  int d = 8;                      // value dimension
-  bool d_given = false;           // --d was set explicitly (checked against a --beta file)
-  std::string beta = "random";    // "random" (unit-norm Gaussian from beta_seed) or a .npy file
+  Loss loss = Loss::kLogistic;
+  std::int64_t T = 8;    // softmax length
+  int d = 8;             // value dimension
+  bool d_given = false;  // --d was set explicitly (checked against a --beta file)
+  std::string beta;      // a .npy file; empty: random (unit-norm Gaussian from beta_seed)
   std::uint64_t beta_seed = 1;
-  double beta_norm = 1.0;            // ||beta|| of a random beta
-  std::string ce_target = "argmax";  // cross-entropy p*: argmax | softmax (of beta)
-  double v_scale = 0.1;              // V ~ v_scale N(0, 1)
-  double a_mean = 0.0;               // a ~ a_mean + a_noise N(0, 1)
+  double beta_norm = 1.0;                  // ||beta|| of a random beta
+  CeTarget ce_target = CeTarget::kArgmax;  // cross-entropy p*
+  double v_scale = 0.1;                    // V ~ v_scale N(0, 1)
+  double a_mean = 0.0;                     // a ~ a_mean + a_noise N(0, 1)
   double a_noise = 0.0;
   std::uint64_t seed = 0;
   std::string init_from;  // directory with V.npy (T, d) and a.npy (T, 1)
   double lr = 0.1;
-  // "constant", or "inverse-max-prob": lr_t = lr / max_prob_t. A global step size that varies with
-  // t follows the same gradient-flow path on another clock (flow time sum_t lr_t) while
-  // lr_t x curvature stays small; the curvature of the loss in V and a is at most of order
-  // max_prob, so this keeps lr_t x curvature <= lr x O(1) and takes ~T times larger steps while
-  // alpha is spread over T tokens (the T sweep reaches T = 1e6 with it).
-  std::string lr_schedule = "constant";
+  LrSchedule lr_schedule = LrSchedule::kConstant;
   std::int64_t steps = 10000;
-  std::int64_t log_every = 0;         // 0: about 20 log-spaced steps per decade
-  std::string out;                    // run directory; empty: runs/polarize-<time>
-  bool save = true;                   // V.npy, a.npy at the end
-  std::int64_t checkpoint_every = 0;  // checkpoint every K steps and at the end (0: never)
-  int keep_checkpoints = 2;           // the newest N complete checkpoints are kept
-  std::string resume;                 // "", "auto" (newest in --out, if any) or a directory
+  std::int64_t log_every = 0;  // 0: about 20 log-spaced steps per decade
   int threads = 0;
-  bool progress = true;
+  // out (empty: runs/polarize-<time>), save (V.npy, a.npy at the end: on by default here) and
+  // progress.
+  run::RunSpec run = {.save = true};
 };
 
 // Checks values that depend on neither the ranks nor the files. Throws an Error naming the option.
 void validate(const Config& c);
 nlohmann::json to_json(const Config& c);
-// The run-directory fields, for the run layer.
-run::RunSpec run_spec(const Config& c);
 
 // The step size of step t (see lr_schedule).
 double step_lr(const Config& c, double max_prob);

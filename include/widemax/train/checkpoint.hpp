@@ -21,7 +21,7 @@ namespace widemax::train {
 // Writes the network's state at `step` with `extra` merged into the manifest. Collective.
 template <class T>
 void save_network(run::Run& run, const comm::Grid& grid, std::int64_t step, const Trainer<T>& tr,
-                  const Config& c, const nlohmann::json& extra, const std::vector<T>* W0);
+                  const NetSpec& c, const nlohmann::json& extra, const std::vector<T>* W0);
 
 // Loads a checkpoint into `tr` (parameters and optimiser state; W_0 into *W0 when asked and
 // present), after checking that it matches this run's model (width, d, d_out, optimiser,
@@ -29,7 +29,7 @@ void save_network(run::Run& run, const comm::Grid& grid, std::int64_t step, cons
 // Throws an Error naming the checkpoint and what is wrong. Returns the manifest.
 template <class T>
 nlohmann::json restore_network(const comm::Grid& grid, const std::filesystem::path& ckpt,
-                               Trainer<T>& tr, const Config& c, std::vector<T>* W0);
+                               Trainer<T>& tr, const NetSpec& c, std::vector<T>* W0);
 
 // With --save: the final W.npy (m, d) and A.npy (m, d_out) in the run directory, written
 // collectively by neuron rows (grid row 0 writes; the other rows hold copies). Nothing without a

@@ -10,15 +10,23 @@
 
 namespace widemax::train {
 
+enum class OptimizerKind { kGd, kMomentum, kAdam };
+OptimizerKind parse_optimizer(const std::string& s);  // errors name --optimizer
+std::string to_string(OptimizerKind k);
+
+enum class ScheduleKind { kConstant, kCosine, kStep };
+ScheduleKind parse_schedule(const std::string& s);  // errors name --lr-schedule
+std::string to_string(ScheduleKind k);
+
 struct OptimizerSpec {
-  std::string kind = "gd";  // gd | momentum | adam
-  double momentum = 0.9;    // momentum: v = mu v + g;  p -= lr v   (heavy ball)
-  double beta1 = 0.9;       // adam
+  OptimizerKind kind = OptimizerKind::kGd;
+  double momentum = 0.9;  // momentum: v = mu v + g;  p -= lr v   (heavy ball)
+  double beta1 = 0.9;     // adam
   double beta2 = 0.999;
   double eps = 1e-8;
 };
 
-// Throws an Error naming --optimizer / --momentum / --beta1 / --beta2 / --eps.
+// Throws an Error naming --momentum / --beta1 / --beta2 / --eps.
 void validate(const OptimizerSpec& s);
 
 template <class T>
@@ -43,9 +51,9 @@ class Optimizer {
 };
 
 struct ScheduleSpec {
-  std::string kind = "constant";  // constant | cosine | step
-  double lr_min = 0;              // cosine: the rate reached at the last step
-  std::int64_t step_every = 0;    // step: multiply by gamma every K steps
+  ScheduleKind kind = ScheduleKind::kConstant;
+  double lr_min = 0;            // cosine: the rate reached at the last step
+  std::int64_t step_every = 0;  // step: multiply by gamma every K steps
   double gamma = 0.1;
 };
 

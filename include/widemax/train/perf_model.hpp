@@ -17,6 +17,7 @@
 #include "widemax/comm/communicator.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/model.hpp"
+#include "widemax/train/config.hpp"
 
 namespace widemax::train {
 
@@ -52,17 +53,16 @@ void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
 double seconds_per_pair(const KernelRates& r, std::int64_t d, bool logit_cache);
 
 // Times the kernels and the fused step on this rank with one thread at (n, d, d_out, m)
-// ("fp32" or "fp64"); `m` a few blocks suffice. Local: call it on one rank while the others wait
+// in `precision`; `m` a few blocks suffice. Local: call it on one rank while the others wait
 // without spinning (wait_idle).
 KernelRates measure_kernel_rates(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int64_t m,
-                                 const std::string& precision, bool logit_cache, int repeats = 3);
+                                 Precision precision, bool logit_cache, int repeats = 3);
 
 // Rank 0 measures the rates (one thread) while the other ranks wait in a sleeping poll, so that
 // on an oversubscribed node they do not steal its core; then every rank has the result.
 // Collective over `comm`.
 KernelRates measure_kernel_rates_on_root(const comm::Communicator& comm, std::int64_t n,
                                          std::int64_t d, std::int64_t d_out, std::int64_t m,
-                                         const std::string& precision, bool logit_cache,
-                                         int repeats = 3);
+                                         Precision precision, bool logit_cache, int repeats = 3);
 
 }  // namespace widemax::train

@@ -40,13 +40,17 @@ struct LocalData {
   SampleSet test;  // empty without --test-fraction / --test-data
   // Global ids of every training sample (the same on every rank): what mini-batches draw from.
   std::vector<std::int64_t> train_ids_global;
+  std::int64_t classes = 0;  // > 0: the targets are one-hot class labels (accuracy is logged)
 };
 
 // Loads this rank's samples: each grid row reads (or generates) only its own range of rows. The
 // held-out split is by a hash of (data seed, row), so it does not depend on the grid. Standardising
 // uses statistics of the training samples combined over the column communicator; --classes turns a
 // label column into one-hot targets. Throws an Error naming the file or option.
-LocalData load_data(const Config& c, const comm::Grid& grid);
+// `d_out` is the output dimension of synthetic data; for CSV data it is checked against the target
+// columns when `d_out_given`.
+LocalData load_data(const DataSpec& spec, std::int64_t d_out, bool d_out_given,
+                    const comm::Grid& grid);
 
 // The default learning rate when --lr is not given. For gd and momentum: 1 / T, where T estimates
 // the trace of the NTK of one step's samples at initialisation, T = sum_i ||x_i||^2 g(x_i) (scaled
@@ -54,18 +58,20 @@ LocalData load_data(const Config& c, const comm::Grid& grid);
 // and |F| << c:
 //   softmax: g = (c^2 / m) exp(s^2 ||x||^2)    exp: g = exp(2 s^2 ||x||^2)    relu: g = 1/2
 // Since lambda_max <= trace, eta = 1/T keeps gradient descent stable (conservative by up to a
-// factor n on uncorrelated data). For adam: 1e-3. Collective over the column communicator.
-double default_lr(const Config& c, const LocalData& data, const comm::Grid& grid);
+// factor n on uncorrelated data). For adam: 1e-3. `batch` is the global mini-batch (0: full).
+// Collective over the column communicator.
+double default_lr(const NetSpec& net, std::int64_t batch, const LocalData& data,
+                  const comm::Grid& grid);
 
 // Bytes this rank needs for a run: parameters, gradient, optimiser state, the W_0 copy of the NTK
-// diagnostics, H (twice: the all-reduce buffer and LAPACK's copy), and scratch.
-std::int64_t estimate_rank_bytes(const Config& c, const comm::Grid& grid, std::int64_t d,
-                                 std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n,
-                                 int threads);
+// diagnostics (when `keeps_w0`), H (twice: the all-reduce buffer and LAPACK's copy), and scratch.
+std::int64_t estimate_rank_bytes(const NetSpec& net, bool keeps_w0, const comm::Grid& grid,
+                                 std::int64_t d, std::int64_t d_out, std::int64_t n_local,
+                                 std::int64_t ntk_n, int threads);
 // Refuses (Error naming --width / --ntk-samples, with the figures) a run that will not fit in the
 // memory available to this rank: MemAvailable divided by the ranks on the node. Collective.
-void check_memory(const Config& c, const comm::Grid& grid, std::int64_t d, std::int64_t d_out,
-                  std::int64_t n_local, std::int64_t ntk_n, int threads);
+void check_memory(const NetSpec& net, bool keeps_w0, const comm::Grid& grid, std::int64_t d,
+                  std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads);
 
 // Loss (1/2 sum ||F - y||^2) and, with classes, correct argmax predictions, over a whole set.
 struct Evaluation {
@@ -80,7 +86,7 @@ template <class T>
 class Trainer {
  public:
   // Collective over the grid (it initialises parameters, possibly reading --init-from files).
-  Trainer(const Config& c, const comm::Grid& grid, const LocalData& data, int threads);
+  Trainer(const NetSpec& net, const comm::Grid& grid, const LocalData& data, int threads);
 
   // Makes the next compute_gradient() use these training samples (global ids; each rank keeps
   // the ones it holds). Without a call, or after use_full_batch(), every training sample is used.
