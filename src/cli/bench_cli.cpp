@@ -22,7 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include "../model/blas.hpp"
 #include "options.hpp"
 #include "widemax/cli/commands.hpp"
 #include "widemax/cli/runtime_info.hpp"
@@ -33,10 +32,13 @@
 #include "widemax/core/random.hpp"
 #include "widemax/core/stats.hpp"
 #include "widemax/core/timer.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/vec_exp.hpp"
 #include "widemax/train/config.hpp"
+#include "widemax/train/grid_choice.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/ntk_run.hpp"
 #include "widemax/train/perf_model.hpp"
 #include "widemax/train/trainer.hpp"
 

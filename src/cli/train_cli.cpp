@@ -13,7 +13,9 @@
 #include "widemax/core/log.hpp"
 #include "widemax/core/parse.hpp"
 #include "widemax/core/signals.hpp"
+#include "widemax/train/grid_choice.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/ntk_run.hpp"
 
 namespace po = boost::program_options;
 

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <limits>
 
-#include "blas.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/model/merge.hpp"
 #include "widemax/model/vec_exp.hpp"

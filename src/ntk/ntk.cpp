@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "../model/blas.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/model/vec_exp.hpp"
 

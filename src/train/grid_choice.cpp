@@ -1,6 +1,8 @@
 // --grid auto: the performance model (compute from kernel rates measured here, train/perf_model;
 // all-reduces by alpha-beta, comm/cost_model) applied to this run's sizes. The choice is printed
 // with the predicted split of a step, so a user can see why, and override it with --grid.
+#include "widemax/train/grid_choice.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <thread>
@@ -9,7 +11,6 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/data/dataset.hpp"
-#include "widemax/train/loop.hpp"
 #include "widemax/train/perf_model.hpp"
 
 namespace widemax::train {

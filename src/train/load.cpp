@@ -3,12 +3,13 @@
 // (data seed, row), so the same rows are held out whatever the grid. Standardisation statistics
 // come from the training rows, combined over the column communicator (whose ranks together hold
 // every row once).
+#include "widemax/train/load.hpp"
+
 #include <cmath>
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
 #include "widemax/data/dataset.hpp"
-#include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
 

@@ -15,6 +15,7 @@
 #include "widemax/run/run.hpp"
 #include "widemax/train/batches.hpp"
 #include "widemax/train/checkpoint.hpp"
+#include "widemax/train/ntk_run.hpp"
 #include "widemax/train/optimizer.hpp"
 #include "widemax/train/trainer.hpp"
 
@@ -283,22 +284,6 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
 }
 
 }  // namespace
-
-std::vector<std::int64_t> ntk_sample_ids(std::int64_t ntk_samples, std::uint64_t data_seed,
-                                         const std::vector<std::int64_t>& train_ids,
-                                         std::int64_t d_out) {
-  const auto n = static_cast<std::int64_t>(train_ids.size());
-  WIDEMAX_CHECK_HINT(ntk_samples <= n, "choose at most the number of training samples",
-                     "--ntk-samples ", ntk_samples, " is larger than the ", n, " training samples");
-  std::int64_t k = ntk_samples;
-  if (k == 0) k = n * d_out <= 1024 ? n : std::max<std::int64_t>(1, 1024 / d_out);
-  if (k == n) return train_ids;
-  const auto perm = epoch_permutation(n, data_seed, -1);
-  std::vector<std::int64_t> ids;
-  for (std::int64_t q = 0; q < k; ++q) ids.push_back(train_ids[perm[q]]);
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
 
 RunResult run_training(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime, bool write_outputs) {

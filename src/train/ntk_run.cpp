@@ -1,5 +1,9 @@
-// `widemax ntk`: the empirical NTK without training. See run_ntk in loop.hpp. The NTK is computed
-// exactly as during training (Trainer::ntk), so the two cannot disagree.
+// `widemax ntk`: the empirical NTK without training, and the NTK samples. See ntk_run.hpp. The NTK
+// is computed exactly as during training (Trainer::ntk), so the two cannot disagree.
+#include "widemax/train/ntk_run.hpp"
+
+#include <algorithm>
+#include <filesystem>
 #include <numeric>
 #include <sstream>
 
@@ -10,7 +14,7 @@
 #include "widemax/data/npy.hpp"
 #include "widemax/ntk/ntk.hpp"
 #include "widemax/run/run.hpp"
-#include "widemax/train/loop.hpp"
+#include "widemax/train/batches.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
@@ -83,6 +87,22 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
 }
 
 }  // namespace
+
+std::vector<std::int64_t> ntk_sample_ids(std::int64_t ntk_samples, std::uint64_t data_seed,
+                                         const std::vector<std::int64_t>& train_ids,
+                                         std::int64_t d_out) {
+  const auto n = static_cast<std::int64_t>(train_ids.size());
+  WIDEMAX_CHECK_HINT(ntk_samples <= n, "choose at most the number of training samples",
+                     "--ntk-samples ", ntk_samples, " is larger than the ", n, " training samples");
+  std::int64_t k = ntk_samples;
+  if (k == 0) k = n * d_out <= 1024 ? n : std::max<std::int64_t>(1, 1024 / d_out);
+  if (k == n) return train_ids;
+  const auto perm = epoch_permutation(n, data_seed, -1);
+  std::vector<std::int64_t> ids;
+  for (std::int64_t q = 0; q < k; ++q) ids.push_back(train_ids[perm[q]]);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 nlohmann::json run_ntk(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime) {

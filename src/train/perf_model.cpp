@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "../model/blas.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
 #include "widemax/core/stats.hpp"

@@ -9,7 +9,9 @@
 #include <filesystem>
 
 #include "mpi_util.hpp"
+#include "widemax/train/grid_choice.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/ntk_run.hpp"
 #include "widemax/train/trainer.hpp"
 
 using namespace widemax;
@@ -97,7 +99,8 @@ TEST(GridInvariance, MiniBatchAdamAndMomentum) {
     c.batch = 8;  // >= 4 grid rows; 6 batches an epoch: the shuffle is exercised
     c.net.optimizer.kind = train::parse_optimizer(opt);
     c.net.lr.value = c.net.optimizer.kind == train::OptimizerKind::kAdam ? 1e-2 : 2e-3;
-    if (c.net.optimizer.kind == train::OptimizerKind::kMomentum) c.net.schedule.kind = train::ScheduleKind::kCosine;
+    if (c.net.optimizer.kind == train::OptimizerKind::kMomentum)
+      c.net.schedule.kind = train::ScheduleKind::kCosine;
     const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
     EXPECT_LT(serial.losses.back(), 0.5 * serial.initial_loss) << opt;
     for (const auto& g : all_grids()) {

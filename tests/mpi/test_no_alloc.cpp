@@ -13,7 +13,9 @@
 
 #include "mpi_util.hpp"
 #include "widemax/train/batches.hpp"
+#include "widemax/train/grid_choice.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/ntk_run.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace {

@@ -5,7 +5,9 @@
 
 #include "mpi_util.hpp"
 #include "reference.hpp"
+#include "widemax/train/grid_choice.hpp"
 #include "widemax/train/loop.hpp"
+#include "widemax/train/ntk_run.hpp"
 #include "widemax/train/trainer.hpp"
 
 using namespace widemax;

@@ -1,5 +1,7 @@
-// The two BLAS products of a block of neurons, for float and double; private to src/ (model/ and
-// ntk/ kernels). Shapes: X (n, d), W_blk (cols, d), Z and G (n, cols), gW_blk (cols, d), row-major.
+// The BLAS products of a block of neurons, for float and double: part of the model module's
+// interface, used by its kernels and by the NTK, the performance model and the benchmark, which
+// must time exactly the calls the kernels make. Shapes: X (n, d), W_blk (cols, d), Z and G
+// (n, cols), gW_blk (cols, d), row-major.
 #pragma once
 
 #include <cblas.h>
