@@ -54,7 +54,7 @@ void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
   std::vector<double> tiles(p.n * p.m, std::nan("")), shift(p.n * nb, std::nan(""));
   const LogitCache<double> store{tiles.data(), shift.data()};
   const LogitCache<double>* cache = use_cache ? &store : nullptr;
-  forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws, cache);
+  forward_partial(s, {p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data()}, ws, cache);
   finalize_output(s, p.n, part.data(), F.data());
   for (std::int64_t i = 0; i < p.n; ++i) {
     rf[i] = 0;
@@ -66,15 +66,14 @@ void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
   gW.assign(p.m * p.d, std::nan(""));
   gA.assign(p.m * p.d_out, std::nan(""));
   double* gAp = with_a ? gA.data() : nullptr;  // W only: the kernels' fused last sweep
+  const Operands<double> op{p.n,         p.m,      p.X.data(), p.W.data(), p.A.data(),
+                            part.data(), R.data(), rf.data(),  gW.data(),  gAp};
   if (in_two_ranges) {
     const std::int64_t mid = nb / 2;
-    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-             gW.data(), gAp, ws, cache, mid, nb);
-    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-             gW.data(), gAp, ws, cache, 0, mid);
+    backward(s, op, ws, cache, {mid, nb});
+    backward(s, op, ws, cache, {0, mid});
   } else {
-    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-             gW.data(), gAp, ws, cache);
+    backward(s, op, ws, cache);
   }
 }
 
@@ -149,7 +148,7 @@ TEST(Forward, MatchesReference) {
       const Shape s{p.m, p.d, p.d_out, act, Scale::kSqrtM};
       Workspace<double> ws(p.n, 8, p.d_out, 2);
       std::vector<double> part(p.n * s.record_width()), F(p.n * p.d_out);
-      forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws);
+      forward_partial(s, {p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data()}, ws);
       finalize_output(s, p.n, part.data(), F.data());
       const auto ref = widemax::ref::ref_forward(ref_of(s, p), p.X, p.n);
       EXPECT_LT(widemax::ref::rel_diff(F, ref), 1e-13) << to_string(act) << " d_out " << d_out;
