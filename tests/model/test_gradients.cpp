@@ -26,7 +26,8 @@ struct Problem {
   std::vector<double> X, Y, W, A;
 };
 
-// d_out = 5 takes the kernels' BLAS path for the thin products (Workspace::kWideDOut).
+// d_out = 5 takes the kernels' BLAS path for the thin products (Workspace::kWideDOut), 3 their
+// loops over k, 1 and 2 their fused sweeps.
 Problem make_problem(double w_sigma, std::int64_t d_out = 2) {
   Problem p;
   p.d_out = d_out;
@@ -106,7 +107,7 @@ class Gradients : public ::testing::TestWithParam<Case> {};
 TEST_P(Gradients, MatchCentralFiniteDifferences) {
   const Case c = GetParam();
   // exp grows fast: keep its logits moderate so the loss is well conditioned.
-  for (std::int64_t d_out : {1, 2, 5}) {
+  for (std::int64_t d_out : {1, 2, 3, 5}) {
     const Problem p = make_problem(c.act == Activation::kExp ? 0.5 : 1.0, d_out);
     const Shape s{p.m, p.d, p.d_out, c.act, c.scale};
     const auto fdW = fd_gradient(s, p, false);
@@ -142,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(AllActivations, Gradients,
 
 // The forward output of the kernels equals the reference output (all activations).
 TEST(Forward, MatchesReference) {
-  for (std::int64_t d_out : {2, 5}) {
+  for (std::int64_t d_out : {1, 2, 3, 5}) {
     const Problem p = make_problem(0.7, d_out);
     for (auto act : {Activation::kSoftmax, Activation::kExp, Activation::kRelu}) {
       const Shape s{p.m, p.d, p.d_out, act, Scale::kSqrtM};
