@@ -27,7 +27,7 @@ void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
                 std::vector<T>& R, std::vector<T>& rf, T* gW, model::Workspace<T>& ws,
                 const model::LogitCache<T>* cache) {
   const std::int64_t m = p.neurons.size(), d_out = s.d_out;
-  model::forward_partial(s, n, m, X, p.W.data(), p.A.data(), part.data(), ws, cache);
+  model::forward_partial(s, {n, m, X, p.W.data(), p.A.data(), part.data()}, ws, cache);
   model::finalize_output(s, n, part.data(), F.data());
   for (std::int64_t i = 0; i < n; ++i) {
     T acc = 0;
@@ -37,8 +37,8 @@ void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
     }
     rf[i] = acc;
   }
-  model::backward(s, n, m, X, p.W.data(), p.A.data(), part.data(), R.data(), rf.data(), gW,
-                  static_cast<T*>(nullptr), ws, cache);
+  model::backward(s, {n, m, X, p.W.data(), p.A.data(), part.data(), R.data(), rf.data(), gW}, ws,
+                  cache);
 }
 template void local_step<float>(const model::Shape&, std::int64_t, const float*, const float*,
                                 const model::Params<float>&, std::vector<float>&,

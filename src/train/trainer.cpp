@@ -170,8 +170,8 @@ template <class T>
 double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n, bool use_cache) {
   n_ = n;
   const std::int64_t m_loc = params_.neurons.size();
-  model::forward_partial(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), ws_,
-                         use_cache && logit_cache_on() ? &cache_ : nullptr);
+  model::forward_partial(shape_, {n, m_loc, X, params_.W.data(), params_.A.data(), part_.data()},
+                         ws_, use_cache && logit_cache_on() ? &cache_ : nullptr);
   {
     ScopedTimer t(comm_s_);
     grid_.row().allreduce_softmax_merge(part_.data(), n, shape_.record_width());
@@ -237,9 +237,10 @@ double Trainer<T>::compute_gradient() {
   // Between blocks, the master thread lets the chunks already started advance.
   const model::BlockHook hook{[](void* r) { static_cast<comm::Requests*>(r)->progress(); }, &reqs_};
   auto backward = [&](std::int64_t b0, std::int64_t b1) {
-    model::backward(shape_, n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(),
-                    R_.data(), rf_.data(), grad_.data(), gA, ws_, cache, b0, b1,
-                    reqs_.pending() ? hook : model::BlockHook{});
+    model::backward(shape_,
+                    {n, m_loc, X, params_.W.data(), params_.A.data(), part_.data(), R_.data(),
+                     rf_.data(), grad_.data(), gA},
+                    ws_, cache, {b0, b1, reqs_.pending() ? hook : model::BlockHook{}});
   };
   grad_.back() = static_cast<T>(local_loss);
   if (grid_.p_data() == 1) {
@@ -372,8 +373,8 @@ template <class T>
 std::vector<double> Trainer<T>::ntk() {
   WIDEMAX_CHECK(nk_ > 0, "ntk(): no NTK samples set");
   const std::int64_t m_loc = params_.neurons.size(), N = ntk_size();
-  model::forward_partial(shape_, nk_, m_loc, Xk_.data(), params_.W.data(), params_.A.data(),
-                         partk_.data(), *wsk_);
+  model::forward_partial(
+      shape_, {nk_, m_loc, Xk_.data(), params_.W.data(), params_.A.data(), partk_.data()}, *wsk_);
   {
     ScopedTimer t(comm_s_);
     grid_.row().allreduce_softmax_merge(partk_.data(), nk_, shape_.record_width());
@@ -453,8 +454,9 @@ void Trainer<T>::predict(const T* X, std::int64_t n, T* F) {
   const std::int64_t cap = ws_.n(), m_loc = params_.neurons.size();
   for (std::int64_t i0 = 0; i0 < n; i0 += cap) {
     const std::int64_t rows = std::min(cap, n - i0);
-    model::forward_partial(shape_, rows, m_loc, X + i0 * shape_.d, params_.W.data(),
-                           params_.A.data(), part_.data(), ws_);
+    model::forward_partial(
+        shape_, {rows, m_loc, X + i0 * shape_.d, params_.W.data(), params_.A.data(), part_.data()},
+        ws_);
     {
       ScopedTimer t(comm_s_);
       grid_.row().allreduce_softmax_merge(part_.data(), rows, shape_.record_width());

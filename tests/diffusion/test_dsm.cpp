@@ -59,14 +59,15 @@ void check_dsm_gradient(const Mixture* baseline) {
     // The training gradient: what Trainer::compute_gradient does on one shard, on the targets Y.
     model::Workspace<double> ws(n, 16, d, 1);
     std::vector<double> part(n * s.record_width()), F(n * d), R(n * d), rf(n, 0.0), gW(m * din);
-    model::forward_partial(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), ws);
+    model::forward_partial(s, {n, m, X.data(), p.W.data(), p.A.data(), part.data()}, ws);
     model::finalize_output(s, n, part.data(), F.data());
     for (std::int64_t i = 0; i < n * d; ++i) {
       R[i] = F[i] - Y[i];
       rf[i / d] += R[i] * F[i];
     }
-    model::backward(s, n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-                    gW.data(), static_cast<double*>(nullptr), ws);
+    model::backward(
+        s, {n, m, X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(), gW.data()},
+        ws);
 
     // The DSM loss in score form, s = s_b - F / sigma, from the reference network and the noise
     // eps itself (not the targets).

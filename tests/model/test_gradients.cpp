@@ -26,7 +26,8 @@ struct Problem {
   std::vector<double> X, Y, W, A;
 };
 
-// d_out = 5 takes the kernels' BLAS path for the thin products (Workspace::kWideDOut).
+// d_out = 5 takes the kernels' BLAS path for the thin products (Workspace::kWideDOut), 3 their
+// loops over k, 1 and 2 their fused sweeps.
 Problem make_problem(double w_sigma, std::int64_t d_out = 2) {
   Problem p;
   p.d_out = d_out;
@@ -54,7 +55,7 @@ void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
   std::vector<double> tiles(p.n * p.m, std::nan("")), shift(p.n * nb, std::nan(""));
   const LogitCache<double> store{tiles.data(), shift.data()};
   const LogitCache<double>* cache = use_cache ? &store : nullptr;
-  forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws, cache);
+  forward_partial(s, {p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data()}, ws, cache);
   finalize_output(s, p.n, part.data(), F.data());
   for (std::int64_t i = 0; i < p.n; ++i) {
     rf[i] = 0;
@@ -66,15 +67,14 @@ void kernel_gradient(const Shape& s, const Problem& p, std::vector<double>& gW,
   gW.assign(p.m * p.d, std::nan(""));
   gA.assign(p.m * p.d_out, std::nan(""));
   double* gAp = with_a ? gA.data() : nullptr;  // W only: the kernels' fused last sweep
+  const Operands<double> op{p.n,         p.m,      p.X.data(), p.W.data(), p.A.data(),
+                            part.data(), R.data(), rf.data(),  gW.data(),  gAp};
   if (in_two_ranges) {
     const std::int64_t mid = nb / 2;
-    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-             gW.data(), gAp, ws, cache, mid, nb);
-    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-             gW.data(), gAp, ws, cache, 0, mid);
+    backward(s, op, ws, cache, {mid, nb});
+    backward(s, op, ws, cache, {0, mid});
   } else {
-    backward(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), R.data(), rf.data(),
-             gW.data(), gAp, ws, cache);
+    backward(s, op, ws, cache);
   }
 }
 
@@ -107,7 +107,7 @@ class Gradients : public ::testing::TestWithParam<Case> {};
 TEST_P(Gradients, MatchCentralFiniteDifferences) {
   const Case c = GetParam();
   // exp grows fast: keep its logits moderate so the loss is well conditioned.
-  for (std::int64_t d_out : {1, 2, 5}) {
+  for (std::int64_t d_out : {1, 2, 3, 5}) {
     const Problem p = make_problem(c.act == Activation::kExp ? 0.5 : 1.0, d_out);
     const Shape s{p.m, p.d, p.d_out, c.act, c.scale};
     const auto fdW = fd_gradient(s, p, false);
@@ -143,13 +143,13 @@ INSTANTIATE_TEST_SUITE_P(AllActivations, Gradients,
 
 // The forward output of the kernels equals the reference output (all activations).
 TEST(Forward, MatchesReference) {
-  for (std::int64_t d_out : {2, 5}) {
+  for (std::int64_t d_out : {1, 2, 3, 5}) {
     const Problem p = make_problem(0.7, d_out);
     for (auto act : {Activation::kSoftmax, Activation::kExp, Activation::kRelu}) {
       const Shape s{p.m, p.d, p.d_out, act, Scale::kSqrtM};
       Workspace<double> ws(p.n, 8, p.d_out, 2);
       std::vector<double> part(p.n * s.record_width()), F(p.n * p.d_out);
-      forward_partial(s, p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data(), ws);
+      forward_partial(s, {p.n, p.m, p.X.data(), p.W.data(), p.A.data(), part.data()}, ws);
       finalize_output(s, p.n, part.data(), F.data());
       const auto ref = widemax::ref::ref_forward(ref_of(s, p), p.X, p.n);
       EXPECT_LT(widemax::ref::rel_diff(F, ref), 1e-13) << to_string(act) << " d_out " << d_out;

@@ -104,7 +104,7 @@ TEST(Merge, BlockedThreadedForwardEqualsDirect) {
     for (std::int64_t block : {1, 16, 50, 1000}) {
       Workspace<double> ws(n, block, d_out, threads);
       std::vector<double> part(n * s.record_width());
-      forward_partial(s, n, m, X.data(), W.data(), A.data(), part.data(), ws);
+      forward_partial(s, {n, m, X.data(), W.data(), A.data(), part.data()}, ws);
       for (std::int64_t i = 0; i < n; ++i) {
         std::vector<double> z(m);
         for (std::int64_t r = 0; r < m; ++r) {

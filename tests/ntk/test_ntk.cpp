@@ -39,7 +39,7 @@ std::vector<double> kernel_ntk(const model::Shape& s, const Tiny& t, std::int64_
   model::Workspace<double> ws(t.n, block, t.d_out, 2);
   ntk::NtkWorkspace nws(t.n, t.d_out, block);
   std::vector<double> part(t.n * s.record_width()), F(t.n * t.d_out);
-  model::forward_partial(s, t.n, t.m, t.X.data(), t.W.data(), t.A.data(), part.data(), ws);
+  model::forward_partial(s, {t.n, t.m, t.X.data(), t.W.data(), t.A.data(), part.data()}, ws);
   model::finalize_output(s, t.n, part.data(), F.data());
   const std::int64_t N = t.n * t.d_out;
   std::vector<double> H(N * N, 0.0);
@@ -120,7 +120,7 @@ TEST(Ntk, EntropyMatchesDirectComputation) {
   std::vector<double> A(t.m, 1.0);
   model::Workspace<double> ws(t.n, 4, 1, 1);
   std::vector<double> part(t.n * 3), plogp(t.n, 0.0);
-  model::forward_partial(s, t.n, t.m, t.X.data(), t.W.data(), A.data(), part.data(), ws);
+  model::forward_partial(s, {t.n, t.m, t.X.data(), t.W.data(), A.data(), part.data()}, ws);
   ntk::entropy_partial(s, t.n, t.m, t.X.data(), t.W.data(), part.data(), plogp.data(), ws);
   for (std::int64_t i = 0; i < t.n; ++i) {
     std::vector<long double> z(t.m);

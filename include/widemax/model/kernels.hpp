@@ -81,26 +81,49 @@ inline std::int64_t block_count(std::int64_t m_loc, std::int64_t block) {
   return (m_loc + block - 1) / block;
 }
 
-// Pass 1: the partial records of this rank's neurons for every sample, written to `part`.
+// What a pass reads and writes, for n samples and this rank's m_loc neurons (shapes above). Pass 1
+// reads X, W, A and writes records; pass 2 reads X, W, A, records, R, rf and writes gW and gA. The
+// fields are in the order the passes take them, so that a call site is one positional literal,
+// {n, m_loc, X, W, A, part} or {n, m_loc, X, W, A, merged, R, rf, gW, gA}; left out means null.
+template <class T>
+struct Operands {
+  std::int64_t n = 0, m_loc = 0;
+  const T* X = nullptr;   // (n, d)
+  const T* W = nullptr;   // (m_loc, d)
+  const T* A = nullptr;   // (m_loc, d_out)
+  T* records = nullptr;   // (n, d_out + 2): pass 1 writes `part` here, pass 2 reads `merged`
+  const T* R = nullptr;   // (n, d_out) = F - Y
+  const T* rf = nullptr;  // (n) = <R_i, F_i>
+  T* gW = nullptr;        // (m_loc, d)
+  T* gA = nullptr;        // (m_loc, d_out), or null when A is not trained
+};
+
+// The blocks of a shard that one backward call does, [begin, end) (end < 0: to the last), and the
+// hook it calls between them.
+struct BlockRange {
+  std::int64_t begin = 0, end = -1;
+  BlockHook hook = {};
+};
+
+// Pass 1: the partial records of this rank's neurons for every sample, written to op.records.
 // For softmax and exp the record is (M, S, u) of DESIGN 2.1; for relu it is (0, 0, u) with
 // u = sum_r a_r max(z_r, 0), which the same merge sums exactly.
 template <class T>
-void forward_partial(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-                     const T* A, T* part, Workspace<T>& ws, const LogitCache<T>* cache = nullptr);
+void forward_partial(const Shape& s, const Operands<T>& op, Workspace<T>& ws,
+                     const LogitCache<T>* cache = nullptr);
 
 // From the merged (global) records, the network output F (n, d_out).
 template <class T>
 void finalize_output(const Shape& s, std::int64_t n, const T* merged, T* F);
 
-// Pass 2: dL/dW (and dL/dA when gA is not null) for L = 1/2 sum_i ||F_i - y_i||^2, given the
-// merged records, the residuals R = F - Y and rf_i = <R_i, F_i>. Z_blk is recomputed, unless
-// `cache` holds pass 1's tiles (the same samples' forward_partial with the same cache), which
-// pass 2 only reads. Only blocks [block_begin, block_end) are done (block_end < 0: to the
-// last), so that a caller can reduce the finished rows of gW/gA while the rest computes.
+// Pass 2: dL/dW into op.gW (and dL/dA into op.gA when it is not null) for
+// L = 1/2 sum_i ||F_i - y_i||^2, given the merged records in op.records, the residuals R = F - Y
+// and rf_i = <R_i, F_i>. Z_blk is recomputed, unless `cache` holds pass 1's tiles (the same
+// samples' forward_partial with the same cache), which pass 2 only reads. Only the blocks of
+// `blocks` are done, so that a caller can reduce the finished rows of gW/gA while the rest
+// computes.
 template <class T>
-void backward(const Shape& s, std::int64_t n, std::int64_t m_loc, const T* X, const T* W,
-              const T* A, const T* merged, const T* R, const T* rf, T* gW, T* gA, Workspace<T>& ws,
-              const LogitCache<T>* cache = nullptr, std::int64_t block_begin = 0,
-              std::int64_t block_end = -1, BlockHook hook = {});
+void backward(const Shape& s, const Operands<T>& op, Workspace<T>& ws,
+              const LogitCache<T>* cache = nullptr, BlockRange blocks = {});
 
 }  // namespace widemax::model
