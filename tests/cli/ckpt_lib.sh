@@ -54,3 +54,29 @@ expect_fail() {
   local st=$?
   judge_failure "$name" "$regex" "$tmp/$name.log" "$rundir" "$st" $((SECONDS - t0))
 }
+# ranks_of DIR: the rank processes of the background run: children of mpirun (the child of the
+# `timeout` in $bg) whose command line names DIR. Never mpirun itself.
+ranks_of() {
+  local m p
+  for m in $(pgrep -P "$bg" 2>/dev/null); do
+    for p in $(pgrep -P "$m" 2>/dev/null); do
+      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$p"
+    done
+  done
+}
+# newest_checkpoint RUNDIR: its newest complete checkpoint, RUNDIR/checkpoints/step_NNNNNNNNNN
+# (not .tmp) with a manifest.json; nothing when there is none.
+newest_checkpoint() {
+  local d
+  for d in $(ls -d "$1"/checkpoints/step_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9] 2>/dev/null | sort -r); do
+    [ -f "$d/manifest.json" ] && { echo "$d"; return; }
+  done
+}
+# still_running PID...: those of the PIDs that still run (a zombie waiting for its reaper is dead)
+still_running() {
+  local p st
+  for p in "$@"; do
+    st=$(ps -o stat= -p "$p" 2>/dev/null)
+    [ -n "$st" ] && [ "${st:0:1}" != Z ] && echo "$p"
+  done
+}
