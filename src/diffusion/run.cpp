@@ -445,8 +445,16 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (steps > 0) draw_rows(steps);
   const double final_loss = tr.compute_gradient();
   run::check_loss(final_loss, steps, "lower --lr");
-  run.agree(steps, std::isfinite(tr.local_grad_sq()), "lower --lr");
-  if (c.run.checkpoint_every > 0 && steps > s0) checkpoint(steps, final_loss);
+  // A signal that came during the last step or is here now: checkpoint the trained network before
+  // the (long) sampling, so that a resume goes straight to sampling. A signal during sampling is
+  // not acted on: the samples are computed and the run ends normally.
+  const int late_signal = run.agree(steps, std::isfinite(tr.local_grad_sq()), "lower --lr");
+  if ((c.run.checkpoint_every > 0 && steps > s0) || late_signal) checkpoint(steps, final_loss);
+  if (late_signal) {
+    run.preempted(late_signal, steps);
+    result.preempted = true;
+    return result;
+  }
   const auto [final_metrics, final_se] = log_metrics(steps, final_loss);
   if (steps == 0) first_metrics = final_metrics;
   run.progress().finish();
@@ -464,39 +472,29 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   }
   if (run.writes()) write_samples(run, p, c, grid, tr, held_draws, result);
 
-  const double med = median(step_times);
-  s.update(nlohmann::json{
-      {"mixture", p.spec.empty() ? nlohmann::json() : nlohmann::json(p.spec)},
-      {"data", c.data.empty() ? nlohmann::json() : nlohmann::json(c.data)},
-      {"d", d},
-      {"input_dim", din},
-      {"time_features", c.time_features},
-      {"baseline", to_string(c.baseline)},
-      {"t_min", c.t_min},
-      {"t_max", c.t_max},
-      {"sampler", to_string(c.sampler)},
-      {"sample_steps", c.sample_steps},
-      {"samples", c.samples},
-      {"steps", steps},
-      {"n", c.n},
-      {"width", c.net.width},
-      {"lr", lr},
-      {"optimizer", train::to_string(c.net.optimizer.kind)},
-      {"initial_loss", initial_loss(final_loss)},
-      {"final_loss", final_loss},
-      {"final_mean_loss", final_loss / static_cast<double>(c.n)},
-      {"wall_s", wall.seconds()},
-      {"train_s", train_s},
-      {"compute_s", train_s - train_comm_s},
-      {"comm_s", train_comm_s},
-      {"sample_s", sample_s},
-      {"sample_comm_s", sample_comm_s},
-      {"step_time_median_s", med},
-      {"neuron_samples_per_s", med > 0 ? static_cast<double>(c.n * c.net.width) / med : 0.0},
-      {"grid", grid.name()},
-      {"threads", threads},
-      {"precision", train::to_string(c.net.precision)},
-      {"block", tr.block()}});
+  s.update(train::describe(tr, c.net, grid, threads));
+  s.update(run::timings(wall.seconds(), train_s, train_comm_s, step_times, "neuron_samples_per_s",
+                        static_cast<double>(c.n * c.net.width)));
+  s.update(nlohmann::json{{"mixture", p.spec.empty() ? nlohmann::json() : nlohmann::json(p.spec)},
+                          {"data", c.data.empty() ? nlohmann::json() : nlohmann::json(c.data)},
+                          {"d", d},
+                          {"input_dim", din},
+                          {"time_features", c.time_features},
+                          {"baseline", to_string(c.baseline)},
+                          {"t_min", c.t_min},
+                          {"t_max", c.t_max},
+                          {"sampler", to_string(c.sampler)},
+                          {"sample_steps", c.sample_steps},
+                          {"samples", c.samples},
+                          {"steps", steps},
+                          {"n", c.n},
+                          {"lr", lr},
+                          {"optimizer", train::to_string(c.net.optimizer.kind)},
+                          {"initial_loss", initial_loss(final_loss)},
+                          {"final_loss", final_loss},
+                          {"final_mean_loss", final_loss / static_cast<double>(c.n)},
+                          {"sample_s", sample_s},
+                          {"sample_comm_s", sample_comm_s}});
   result.summary = run.finish(std::move(s));
   if (run.writes()) result.run_dir = run.path().string();
   const nlohmann::json& r = result.summary;

@@ -264,6 +264,40 @@ void check_manifest(const nlohmann::json& m, const std::filesystem::path& ckpt, 
                      c.T, " --d ", c.d);
 }
 
+// The summary of a run: the problem, the start and end of the trajectory, and the figures the
+// Trajectory carried through it.
+nlohmann::json summarize(const Config& c, const Problem& p, const Trajectory& traj,
+                         const StepState& fin, const nlohmann::json& last) {
+  const double log_T = std::log(static_cast<double>(c.T));
+  return {{"loss_name", to_string(c.loss)},
+          {"T", c.T},
+          {"d", c.d},
+          {"lr", c.lr},
+          {"lr_schedule", to_string(c.lr_schedule)},
+          {"steps", c.steps},
+          {"flow_time", traj.flow_time},
+          {"initial_loss", traj.first_loss},
+          {"initial_entropy", traj.first_entropy},
+          {"initial_max_prob", traj.first_max_prob},
+          {"final_loss", fin.loss},
+          {"entropy", fin.entropy},
+          {"max_prob", fin.max_prob},
+          {"max_entropy", log_T},
+          {"entropy_ratio", c.T > 1 ? fin.entropy / log_T : 0.0},
+          {"margin", fin.margin},
+          {"argmax", last["argmax"]},
+          {"grad_norm", last["grad_norm"]},
+          {"y_hat", fin.y},
+          {"beta", p.beta},
+          {"first_step_max_prob_half", traj.first_half_mass},
+          {"first_step_entropy_half", traj.first_half_entropy},
+          {"flow_time_max_prob_half", traj.flow_half_mass},
+          {"flow_time_entropy_half", traj.flow_half_entropy},
+          {"entropy_at_max_prob_half", traj.entropy_half_mass},
+          {"entropy_increase_steps", traj.increases},
+          {"last_entropy_increase_step", traj.last_increase}};
+}
+
 }  // namespace
 
 Result run_polarize(const Config& c_in, const comm::Communicator& world, int threads,
@@ -389,38 +423,9 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
                          m.range().size(), c.T, 1);
   }
 
-  nlohmann::json s = {{"loss_name", to_string(c.loss)},
-                      {"T", c.T},
-                      {"d", c.d},
-                      {"lr", c.lr},
-                      {"lr_schedule", to_string(c.lr_schedule)},
-                      {"steps", c.steps},
-                      {"flow_time", traj.flow_time},
-                      {"initial_loss", traj.first_loss},
-                      {"initial_entropy", traj.first_entropy},
-                      {"initial_max_prob", traj.first_max_prob},
-                      {"final_loss", fin.loss},
-                      {"entropy", fin.entropy},
-                      {"max_prob", fin.max_prob},
-                      {"max_entropy", log_T},
-                      {"entropy_ratio", c.T > 1 ? fin.entropy / log_T : 0.0},
-                      {"margin", fin.margin},
-                      {"argmax", last["argmax"]},
-                      {"grad_norm", last["grad_norm"]},
-                      {"y_hat", fin.y},
-                      {"beta", p.beta},
-                      {"first_step_max_prob_half", traj.first_half_mass},
-                      {"first_step_entropy_half", traj.first_half_entropy},
-                      {"flow_time_max_prob_half", traj.flow_half_mass},
-                      {"flow_time_entropy_half", traj.flow_half_entropy},
-                      {"entropy_at_max_prob_half", traj.entropy_half_mass},
-                      {"entropy_increase_steps", traj.increases},
-                      {"last_entropy_increase_step", traj.last_increase},
-                      {"threads", threads},
-                      {"wall_s", wall.seconds()},
-                      {"train_s", train_s},
-                      {"comm_s", m.comm_seconds()},
-                      {"step_time_median_s", median(step_times)}};
+  nlohmann::json s = summarize(c, p, traj, fin, last);
+  s["threads"] = threads;
+  s.update(run::timings(wall.seconds(), train_s, m.comm_seconds(), step_times));
   res.summary = run.finish(std::move(s));
   if (run.writes()) {
     res.run_dir = run.path().string();

@@ -8,6 +8,7 @@
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/signals.hpp"
+#include "widemax/core/stats.hpp"
 #include "widemax/core/system.hpp"
 #include "widemax/core/version.hpp"
 
@@ -31,6 +32,20 @@ nlohmann::json slurm_keys() {
         "SLURM_NTASKS", "SLURM_JOB_PARTITION", "SLURM_RESTART_COUNT"})
     if (const char* v = std::getenv(k)) slurm[k] = v;
   return slurm;
+}
+
+nlohmann::json timings(double wall_s, double train_s, double comm_s,
+                       const std::vector<double>& step_times, const char* rate_key,
+                       double work_per_step) {
+  const double med = median(step_times);
+  nlohmann::json j = {{"wall_s", wall_s},
+                      {"train_s", train_s},
+                      {"compute_s", train_s - comm_s},
+                      {"comm_s", comm_s},
+                      {"comm_fraction", train_s > 0 ? comm_s / train_s : 0.0},
+                      {"step_time_median_s", med}};
+  if (rate_key) j[rate_key] = med > 0 ? work_per_step / med : 0.0;
+  return j;
 }
 
 void check_loss(double loss, std::int64_t step, const char* hint) {
@@ -99,8 +114,10 @@ std::optional<std::filesystem::path> Run::resume_point() const {
 
 void Run::resumed(const std::filesystem::path& ckpt, const nlohmann::json& manifest,
                   std::int64_t s0) {
+  const std::string grid =
+      manifest.contains("grid") ? " on grid " + manifest.value("grid", "") : std::string();
   log::info(cat("resuming from ", ckpt.string(), " at step ", s0, " (written by ",
-                manifest.value("ranks", 0), " ranks on grid ", manifest.value("grid", "?"), ")"));
+                manifest.value("ranks", 0), " ranks", grid, ")"));
   if (dir_ && s0 > 0) dir_->resume_metrics(s0);
 }
 

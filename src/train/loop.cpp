@@ -236,38 +236,22 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   run.progress().finish();
   if (c.run.save) save_parameters(run, grid, tr);
 
-  const double med = median(step_times);
-  nlohmann::json s = {
-      {"initial_loss", result.initial_loss},
-      {"final_loss", final_loss},
-      {"final_mean_loss", final_loss / static_cast<double>(c.data.n)},
-      {"loss_reduction", result.initial_loss / final_loss},
-      {"steps", c.steps},
-      {"lr", lr},
-      {"optimizer", to_string(c.net.optimizer.kind)},
-      {"batch", mini ? c.batch : data.train.n_global},
-      {"epochs", mini ? static_cast<double>(c.steps) / batches->batches_per_epoch()
-                      : static_cast<double>(c.steps)},
-      {"n_train", data.train.n_global},
-      {"n_test", data.test.n_global},
-      {"wall_s", wall.seconds()},
-      {"train_s", train_s},
-      {"compute_s", train_s - comm_s},
-      {"comm_s", comm_s},
-      {"comm_fraction", train_s > 0 ? comm_s / train_s : 0.0},
-      {"step_time_median_s", med},
-      {"neuron_samples_per_s", med > 0 ? static_cast<double>(neuron_samples) / med : 0.0},
-      {"grid", grid.name()},
-      {"threads", threads},
-      {"width", c.net.width},
-      {"n", c.data.n},
-      {"d", c.data.d},
-      {"d_out", c.net.d_out},
-      {"activation", model::to_string(c.net.activation)},
-      {"precision", to_string(c.net.precision)},
-      {"block", tr.block()},
-      {"logit_cache", tr.logit_cache_on()},
-      {"workspace_bytes_per_rank", tr.workspace_bytes()}};
+  nlohmann::json s = {{"initial_loss", result.initial_loss},
+                      {"final_loss", final_loss},
+                      {"final_mean_loss", final_loss / static_cast<double>(c.data.n)},
+                      {"loss_reduction", result.initial_loss / final_loss},
+                      {"steps", c.steps},
+                      {"lr", lr},
+                      {"optimizer", to_string(c.net.optimizer.kind)},
+                      {"batch", mini ? c.batch : data.train.n_global},
+                      {"epochs", mini ? static_cast<double>(c.steps) / batches->batches_per_epoch()
+                                      : static_cast<double>(c.steps)},
+                      {"n_train", data.train.n_global},
+                      {"n_test", data.test.n_global},
+                      {"n", c.data.n}};
+  s.update(describe(tr, c.net, grid, threads));
+  s.update(run::timings(wall.seconds(), train_s, comm_s, step_times, "neuron_samples_per_s",
+                        static_cast<double>(neuron_samples)));
   if (ntk_on) s["ntk"] = ntk0.summary;
   for (const char* k :
        {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
@@ -277,8 +261,9 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   if (run.writes()) {
     result.run_dir = run.path().string();
     log::info(cat("final loss ", final_loss, " (", result.initial_loss / final_loss,
-                  "x lower than at step 0), ", med * 1e3, " ms/step median, run directory ",
-                  result.run_dir));
+                  "x lower than at step 0), ",
+                  result.summary["step_time_median_s"].get<double>() * 1e3,
+                  " ms/step median, run directory ", result.run_dir));
   }
   return result;
 }

@@ -166,17 +166,26 @@ void Trainer<T>::use_full_batch() {
   batch_active_ = false;
 }
 
+// The one forward sequence of the network, for training rows, NTK samples and predictions alike:
+// pass 1 over this rank's neurons, the fused merge all-reduce of the (M, S, u) records over the
+// grid row, and the normalisation into F. The merged records stay in `records` for pass 2.
+template <class T>
+void Trainer<T>::outputs(const T* X, std::int64_t n, T* records, T* F, model::Workspace<T>& ws,
+                         const model::LogitCache<T>* cache) {
+  model::forward_partial(
+      shape_, {n, params_.neurons.size(), X, params_.W.data(), params_.A.data(), records}, ws,
+      cache);
+  {
+    ScopedTimer t(comm_s_);
+    grid_.row().allreduce_softmax_merge(records, n, shape_.record_width());
+  }
+  model::finalize_output(shape_, n, records, F);
+}
+
 template <class T>
 double Trainer<T>::forward(const T* X, const T* Y, std::int64_t n, bool use_cache) {
   n_ = n;
-  const std::int64_t m_loc = params_.neurons.size();
-  model::forward_partial(shape_, {n, m_loc, X, params_.W.data(), params_.A.data(), part_.data()},
-                         ws_, use_cache && logit_cache_on() ? &cache_ : nullptr);
-  {
-    ScopedTimer t(comm_s_);
-    grid_.row().allreduce_softmax_merge(part_.data(), n, shape_.record_width());
-  }
-  model::finalize_output(shape_, n, part_.data(), F_.data());
+  outputs(X, n, part_.data(), F_.data(), ws_, use_cache && logit_cache_on() ? &cache_ : nullptr);
   double loss = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     double rf = 0;
@@ -296,6 +305,23 @@ double Trainer<T>::grad_norm() const {
 template class Trainer<double>;
 template class Trainer<float>;
 
+template <class T>
+nlohmann::json describe(const Trainer<T>& tr, const NetSpec& net, const comm::Grid& grid,
+                        int threads) {
+  return {{"width", net.width},
+          {"d", tr.shape().d},
+          {"d_out", tr.shape().d_out},
+          {"activation", model::to_string(net.activation)},
+          {"precision", to_string(net.precision)},
+          {"grid", grid.name()},
+          {"threads", threads},
+          {"block", tr.block()},
+          {"logit_cache", tr.logit_cache_on()},
+          {"workspace_bytes_per_rank", tr.workspace_bytes()}};
+}
+template nlohmann::json describe(const Trainer<double>&, const NetSpec&, const comm::Grid&, int);
+template nlohmann::json describe(const Trainer<float>&, const NetSpec&, const comm::Grid&, int);
+
 }  // namespace widemax::train
 
 // ---- NTK diagnostics and memory checks ---------------------------------------------------------
@@ -373,13 +399,7 @@ template <class T>
 std::vector<double> Trainer<T>::ntk() {
   WIDEMAX_CHECK(nk_ > 0, "ntk(): no NTK samples set");
   const std::int64_t m_loc = params_.neurons.size(), N = ntk_size();
-  model::forward_partial(
-      shape_, {nk_, m_loc, Xk_.data(), params_.W.data(), params_.A.data(), partk_.data()}, *wsk_);
-  {
-    ScopedTimer t(comm_s_);
-    grid_.row().allreduce_softmax_merge(partk_.data(), nk_, shape_.record_width());
-  }
-  model::finalize_output(shape_, nk_, partk_.data(), Fk_.data());
+  outputs(Xk_.data(), nk_, partk_.data(), Fk_.data(), *wsk_, nullptr);
   std::vector<double> H(static_cast<std::size_t>(N * N), 0.0);
   ntk::accumulate_jjt(shape_, nk_, m_loc, Xk_.data(), params_.W.data(), params_.A.data(),
                       partk_.data(), Fk_.data(), H.data(), *wsk_, *nwsk_);
@@ -451,17 +471,10 @@ void Trainer<T>::replace_train_rows(std::span<const double> X, std::span<const d
 
 template <class T>
 void Trainer<T>::predict(const T* X, std::int64_t n, T* F) {
-  const std::int64_t cap = ws_.n(), m_loc = params_.neurons.size();
+  const std::int64_t cap = ws_.n();
   for (std::int64_t i0 = 0; i0 < n; i0 += cap) {
     const std::int64_t rows = std::min(cap, n - i0);
-    model::forward_partial(
-        shape_, {rows, m_loc, X + i0 * shape_.d, params_.W.data(), params_.A.data(), part_.data()},
-        ws_);
-    {
-      ScopedTimer t(comm_s_);
-      grid_.row().allreduce_softmax_merge(part_.data(), rows, shape_.record_width());
-    }
-    model::finalize_output(shape_, rows, part_.data(), F + i0 * shape_.d_out);
+    outputs(X + i0 * shape_.d, rows, part_.data(), F + i0 * shape_.d_out, ws_, nullptr);
   }
 }
 

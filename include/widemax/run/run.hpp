@@ -33,6 +33,14 @@ void set_command_line(int argc, char** argv);
 // tasks, partition, restart count. Empty outside Slurm.
 nlohmann::json slurm_keys();
 
+// The timing keys of every summary: wall_s, train_s, comm_s (in the step's collectives),
+// compute_s (train - comm), comm_fraction and step_time_median_s (the median of `step_times`, so a
+// slow first step or a checkpoint write does not move it), and `rate_key` (work per step divided
+// by the median step) when given.
+nlohmann::json timings(double wall_s, double train_s, double comm_s,
+                       const std::vector<double>& step_times, const char* rate_key = nullptr,
+                       double work_per_step = 0);
+
 // Refuses a non-finite loss at `step` (the divergence stop). The loss is reduced, so every rank
 // sees the same value and throws alike.
 void check_loss(double loss, std::int64_t step, const char* hint);

@@ -73,6 +73,11 @@ class Trainer {
   // One optimiser step with learning rate `lr` at step `t`. Local.
   void apply_update(double lr, std::int64_t t);
   // ||grad||_2 over all neurons (W, and A when trained). Collective over the row communicator.
+  // It and local_grad_sq() read the gradient of the last compute_gradient(), which only
+  // compute_gradient() overwrites: the evaluations, ntk(), mean_entropy() and predict() reuse the
+  // forward buffers but not the gradient, so a step's metrics may be taken after its gradient and
+  // before or after its update; the loops log them before, so that the logged grad_norm and the
+  // logged loss are of the same parameters.
   double grad_norm() const;
   // Loss and accuracy over all training (or held-out) samples. Collective.
   Evaluation evaluate_train();
@@ -126,7 +131,11 @@ class Trainer {
   void predict(const T* X, std::int64_t n, T* F);
 
  private:
-  // Steps 1-2 over n samples of X/Y, and the local loss; leaves F_, R_, rf_, part_ for backward.
+  // Steps 1-2 (pass 1, the merge all-reduce) and the normalisation: F (n, d_out) of rows X (n, d),
+  // with the merged records left in `records` (n, d_out + 2). Collective over the row.
+  void outputs(const T* X, std::int64_t n, T* records, T* F, model::Workspace<T>& ws,
+               const model::LogitCache<T>* cache);
+  // outputs() over n samples of X/Y, and the local loss; leaves F_, R_, rf_, part_ for backward.
   double forward(const T* X, const T* Y, std::int64_t n, bool use_cache = false);
   Evaluation evaluate(const std::vector<T>& X, const std::vector<T>& Y, std::int64_t n);
 
@@ -161,5 +170,11 @@ class Trainer {
   std::unique_ptr<ntk::NtkWorkspace> nwsk_;
   double comm_s_ = 0;
 };
+
+// The summary keys that describe the network as it ran: width, d, d_out, activation, precision,
+// grid, threads, block, logit cache and workspace bytes. Local.
+template <class T>
+nlohmann::json describe(const Trainer<T>& tr, const NetSpec& net, const comm::Grid& grid,
+                        int threads);
 
 }  // namespace widemax::train
