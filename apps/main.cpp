@@ -28,7 +28,7 @@ const char* kUsage =
     "  bench      kernel rates and the fused step on this machine, against a roofline;\n"
     "             --predict: the performance model and its scaling table\n"
     "  diffusion  train the network as a score model (denoising score matching), then sample\n"
-    "  polarize   train y = V softmax(a) and log the entropy of softmax(a) (DESIGN 1.2)\n"
+    "  polarize   train y = V softmax(a) and log the entropy of softmax(a) (docs/design.md §1.2)\n"
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 

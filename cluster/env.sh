@@ -12,7 +12,7 @@ export SLURM_CONF="$WIDEMAX_CLUSTER_STATE/etc/slurm.conf"
 WIDEMAX="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/apps/widemax"
 export WIDEMAX
 # Open MPI's TCP component occasionally crashed in MPI_Init for srun --mpi=pmix across the node
-# namespaces; setting up all peers eagerly avoided it (see /work/shared/SLURM-NOTES.md).
+# namespaces; setting up all peers eagerly avoided it (cluster/README.md).
 export OMPI_MCA_mpi_add_procs_cutoff=100000
 # Jobs run as root on this test cluster; mpirun refuses that without these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

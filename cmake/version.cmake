@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.22)
 # Writes the version source (run at every build, by the widemax_version target): configure_file
 # only touches the output when its text changes, so an unchanged commit recompiles nothing.
 # Inputs: SRC (source dir), OUT (file to write), VERSION.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# experiments/polarize.sh EXPERIMENT [DIR]: the polarisation experiments of issue 9 (DESIGN 1.2),
+# experiments/polarize.sh EXPERIMENT [DIR]: the polarisation experiments of issue 9 (docs/design.md §1.2),
 # run locally under mpirun (default DIR: runs/polarize-<EXPERIMENT>-<yyyymmdd>). EXPERIMENT is
 #   toy      the published toy runs of the value-softmax model    (experiments/polarize_toy.env)
 #   T-sweep  polarisation against the softmax length T = 10 .. 1e6 (experiments/polarize_sweep.env)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # experiments/score_vs_width.sh [SWEEP_DIR]: score error against width for `widemax diffusion`
-# (DESIGN 1.3), on this machine (default SWEEP_DIR: runs/score-vs-width-<yyyymmdd>).
+# (docs/design.md §1.3), on this machine (default SWEEP_DIR: runs/score-vs-width-<yyyymmdd>).
 #
 # What it does: trains every run of the list that experiments/score_vs_width.env defines (one
 # `widemax diffusion` under mpirun per (width, seed) on one mixture, into

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# experiments/width_sweep.sh [SWEEP_DIR]: the width sweep for the NTK diagnostics of DESIGN.md
-# section 3, on this machine (default SWEEP_DIR: runs/width-sweep-<yyyymmdd>).
+# experiments/width_sweep.sh [SWEEP_DIR]: the width sweep for the NTK diagnostics of
+# docs/design.md §3, on this machine (default SWEEP_DIR: runs/width-sweep-<yyyymmdd>).
 #
 # What it does: trains every run of the list that experiments/width_sweep.env defines (one
 # `widemax train` under mpirun per (model, width, seed), into SWEEP_DIR/<model>_w<width>_s<seed>),

@@ -1,6 +1,6 @@
-// An independent, deliberately naive reference of the two-layer network (DESIGN 1.1) for tests:
-// plain loops in long double over the whole model, no blocking, no merge, no BLAS. Tests compare
-// the blocked, sharded kernels against it and take finite differences of its loss.
+// An independent, deliberately naive reference of the two-layer network (docs/design.md §1.1) for
+// tests: plain loops in long double over the whole model, no blocking, no merge, no BLAS. Tests
+// compare the blocked, sharded kernels against it and take finite differences of its loss.
 #pragma once
 
 #include <cmath>

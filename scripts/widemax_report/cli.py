@@ -72,7 +72,7 @@ what it finds, into OUT (default DIR/report), with results.md holding every tabl
                         entropy rose and the last such step
   toy_entropy.png       entropy and max_prob against step (log x), one panel per loss
   asymptotics.png       for logistic runs with a = 0 and a constant lr: (1 - max_prob) ln^2(lr t)
-                        against t, which the reduced dynamics (README, "Polarisation") predict to
+                        against t, which the reduced dynamics (experiments/README.md, "Polarisation") predict to
                         tend to 2
   T sweep (runs named flow_T<T>, const_T<T>, init_T<T>):
   T_sweep.csv           per T: flow time tau_1/2 at which max_prob first reaches 1/2 on the

@@ -5,8 +5,9 @@
 // neuron-samples per second and the fraction of a roofline built from the measured rates:
 //   t_roof = 2 (2 n d m) / R_logits + (2 n d m) / R_grad + 2 n m / R_exp
 // (two logit GEMMs, since pass 2 recomputes them; one gradient GEMM; two exps per element: the
-// roofline of PERF-NOTES, here with this machine's rates), and the same step with the logit cache
-// against its own roofline (one logit GEMM, one exp; the cache's memory traffic is not in it).
+// roofline of docs/design.md §4, here with this machine's rates), and the same step with the logit
+// cache against its own roofline (one logit GEMM, one exp; the cache's memory traffic is not in
+// it).
 // --predict evaluates the performance model (train/perf_model.hpp for compute from the measured
 // rates, comm/cost_model.hpp for the alpha-beta all-reduces), checks it against a real
 // distributed step on this world (any number of ranks, any grid), and tabulates the predicted
@@ -183,8 +184,7 @@ void bench(const BenchArgs& a, int threads) {
   const std::int64_t n = a.n, d = a.d, d_out = a.d_out, m = a.m;
   const std::int64_t block = a.block > 0 ? a.block : model::auto_block(n, m, threads, sizeof(T));
   const train::SyntheticShard<T> shard = train::synthetic_shard<T>(n, d, d_out, m);
-  const model::Shape& s = shard.shape;
-  const std::vector<T>&X = shard.X, &Y = shard.Y;
+  const std::vector<T>& X = shard.X;
   const model::Params<T>& p = shard.params;
   model::Workspace<T> ws(n, block, d_out, threads);
   const std::int64_t nb = (m + block - 1) / block;
@@ -223,17 +223,16 @@ void bench(const BenchArgs& a, int threads) {
   });
   const double flops = 2.0 * n * d * m;
 
-  // The fused step over the whole width.
-  std::vector<T> part(n * s.record_width()), F(n * d_out), R(n * d_out), rf(n);
-  const double t_step = time_median(a.repeats, [&] {
-    train::local_step<T>(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, nullptr);
-  });
+  // The fused step over the whole width: the training step of a one-rank run.
+  const double t_step = [&] {
+    train::OneRankStep<T> step(shard, block, threads, /*logit_cache=*/false);
+    return time_median(a.repeats, [&] { step.step(); });
+  }();
   // The same step with pass 1's exponentials kept (--logit-cache): no recomputed GEMM or exp.
-  std::vector<T> tiles(static_cast<std::size_t>(n * m)), shift(static_cast<std::size_t>(nb * n));
-  const model::LogitCache<T> cache{tiles.data(), shift.data()};
-  const double t_cached = time_median(a.repeats, [&] {
-    train::local_step(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, &cache);
-  });
+  const double t_cached = [&] {
+    train::OneRankStep<T> step(shard, block, threads, /*logit_cache=*/true);
+    return time_median(a.repeats, [&] { step.step(); });
+  }();
   const double t_roof = 2 * t_logits + t_grad + 2.0 * n * m / r_exp;
   const double t_roof_cached = t_logits + t_grad + 1.0 * n * m / r_exp;
   std::printf(

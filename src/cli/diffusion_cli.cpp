@@ -1,6 +1,6 @@
 // `widemax diffusion`: option parsing and the command. Option names are documented here once;
-// README.md repeats them. The model and optimiser options are those of `widemax train`, with
-// defaults chosen for score estimation (README, "Score estimation").
+// docs/cli.md is generated from them. The model and optimiser options are those of `widemax train`,
+// with defaults chosen for score estimation (experiments/README.md, "Score error against width").
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <memory>
@@ -26,7 +26,7 @@ struct Texts {
 
 po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
   train::NetSpec& m = c.net;
-  po::options_description data("Data and the forward process (DESIGN 1.3)");
+  po::options_description data("Data and the forward process (docs/design.md §1.3)");
   data.add_options()(
       "mixture", po::value(&c.mixture),
       "Gaussian mixture of x_0: ring8 (8 Gaussians of std 0.2 on the circle of radius 2; the "
@@ -49,7 +49,7 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "phi(t) appended to x_t: comma-separated one (constant 1), t (t/T), sigma, log-sigma, "
       "alpha (e^-t), fourier:K (cos and sin of j pi t/T, j = 1..K)");
 
-  po::options_description model("Model (DESIGN 1.1; d_out = d)");
+  po::options_description model("Model (docs/design.md §1.1; d_out = d)");
   model.add_options()("width", po::value(&s.width)->default_value(std::to_string(m.width)),
                       "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
       "scale", typed_value(m.scale, model::parse_scale), "c_m: m (the paper's) | sqrt-m (NTK)")(

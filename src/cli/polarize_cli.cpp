@@ -1,5 +1,5 @@
 // `widemax polarize`: option parsing and the command. Option names are documented here once;
-// README.md repeats them (tests/cli/check_readme_flags.sh keeps the two in step).
+// docs/cli.md is generated from this help text (scripts/gen_cli_docs.sh; a ctest test checks it).
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
@@ -27,7 +27,7 @@ std::string parse_beta(const std::string& text) {
 
 po::options_description polarize_options(polarize::Config& c, std::string& T, std::string& steps,
                                          std::string& lr) {
-  po::options_description model("Model and loss (DESIGN 1.2)");
+  po::options_description model("Model and loss (docs/design.md §1.2)");
   model.add_options()("loss", typed_value(c.loss, polarize::parse_loss),
                       "logistic: log(1 + exp(-<beta, y>)) | square: 1/2 ||y - beta||^2 | "
                       "cross-entropy: -sum_k p*_k log softmax(y)_k, where y = V softmax(a)")(
@@ -94,13 +94,14 @@ std::optional<polarize::Config> parse_polarize_args(const std::vector<std::strin
   std::string T, steps, lr;
   const po::options_description desc = polarize_options(c, T, steps, lr);
   po::variables_map vm;
-  if (!parse_options(args, desc, "polarize",
-                     "widemax polarize: gradient descent on the value-softmax model y = V "
-                     "softmax(a), V (d x T) and a (T)\nboth trained, the softmax length T split "
-                     "over the MPI ranks. Logs the entropy of softmax(a) (nats),\nmax_prob, the "
-                     "loss and the gradient norms to metrics.jsonl (DESIGN 1.2).\n\nUsage: mpirun "
-                     "--bind-to none -np P widemax polarize [options]",
-                     vm, help_out))
+  if (!parse_options(
+          args, desc, "polarize",
+          "widemax polarize: gradient descent on the value-softmax model y = V "
+          "softmax(a), V (d x T) and a (T)\nboth trained, the softmax length T split "
+          "over the MPI ranks. Logs the entropy of softmax(a) (nats),\nmax_prob, the "
+          "loss and the gradient norms to metrics.jsonl (docs/design.md §1.2).\n\nUsage: mpirun "
+          "--bind-to none -np P widemax polarize [options]",
+          vm, help_out))
     return std::nullopt;
   c.T = parse_count(T, "--T");
   c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");

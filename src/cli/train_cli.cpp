@@ -1,5 +1,6 @@
 // `widemax train`: option parsing (command line, then an INI --config file; the command line wins)
-// and the command itself. Option names are documented here once; README.md repeats them.
+// and the command itself. Option names are documented here once; docs/cli.md is generated from
+// them.
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
@@ -35,7 +36,7 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
   train::NetSpec& c = cfg.net;
   train::DataSpec& dat = cfg.data;
   run::RunSpec& r = cfg.run;
-  po::options_description model("Model (DESIGN 1.1)");
+  po::options_description model("Model (docs/design.md §1.1)");
   model.add_options()("activation", typed_value(c.activation, model::parse_activation),
                       "hidden layer: softmax | exp | relu")(
       "scale", typed_value(c.scale, model::parse_scale),
@@ -108,7 +109,7 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
       "accuracy (argmax) logged");
 
-  po::options_description ntk("NTK diagnostics (DESIGN 3)");
+  po::options_description ntk("NTK diagnostics (docs/design.md §3)");
   ntk.add_options()(
       "ntk-every", po::value(&cfg.ntk_every)->default_value(cfg.ntk_every),
       "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "

@@ -1,6 +1,6 @@
 // The user-defined MPI_Op behind Communicator::allreduce_softmax_merge: one all-reduce merges the
-// per-sample (M, S, u) records of every rank (DESIGN 2.1). The record width is read from the
-// datatype, so one op per element type serves every d_out. The ops are created on first use and
+// per-sample (M, S, u) records of every rank (docs/design.md §2.1). The record width is read from
+// the datatype, so one op per element type serves every d_out. The ops are created on first use and
 // freed by an MPI attribute callback on MPI_COMM_SELF, which MPI runs at the start of MPI_Finalize.
 #include <mpi.h>
 

@@ -34,7 +34,7 @@ namespace widemax::diffusion {
 namespace {
 
 // Adam's learning rate when --lr is not given: measured on the ring of 8 Gaussians at widths
-// 1024 to 16384 (README, "Score estimation").
+// 1024 to 16384 (experiments/README.md, "Score error against width").
 constexpr double kDefaultAdamLr = 1e-2;
 
 std::string csv_text(const std::vector<double>& X, std::int64_t d,
@@ -298,108 +298,151 @@ void write_samples(const run::Run& run, const Problem& p, const Config& c, const
   write_file_atomic(run.path() / "heldout.csv", csv_text(table, w, header));
 }
 
-template <class T>
-Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
-                const nlohmann::json& runtime, bool write_outputs) {
-  Config c = c_in;
-  Stopwatch wall;
-  run::Run run(c.run, "diffusion", grid.world(), runtime, write_outputs, c.steps);
-  if (run.writes()) c.run.out = run.path().string();
-
-  const Problem p(c);
-  const std::int64_t d = p.d, din = p.din;
-  const DsmDraws train_draws(p.points.empty() ? p.mixture() : nullptr,
-                             p.points.empty() ? nullptr : &p.points, d, p.times, p.features,
-                             derive_seed(c.data_seed, kPurposeTrain), p.baseline());
-  const DsmDraws held_draws(p.mixture(), p.mix ? nullptr : &p.points, d, p.times, p.features,
-                            derive_seed(c.data_seed, kPurposeHeldout), p.baseline());
-
-  // Grid row data_index() holds rows shard_range(n) of every step's n rows, and the same share of
-  // the held-out rows and of the samples.
+// Every step's n rows are split over the grid rows: so are the held-out rows and the samples.
+void check_row_counts(const Config& c, const comm::Grid& grid) {
   for (const auto& [count, option] :
        {std::pair{c.n, "--n"}, std::pair{c.eval_n, "--eval-n"}, std::pair{c.samples, "--samples"}})
     WIDEMAX_CHECK_HINT(count >= grid.p_data(), "use fewer grid rows (--grid 1xP)", option, " ",
                        count, " is smaller than the ", grid.p_data(),
                        " grid rows that split the rows");
-  const model::Range rows = model::shard_range(c.n, grid.p_data(), grid.data_index());
-  train::LocalData data;
-  data.d = din;
-  data.d_out = d;
-  data.train.n_global = c.n;
-  for (std::int64_t q = rows.begin; q < rows.end; ++q) data.train.ids.push_back(q);
-  data.train.X.resize(static_cast<std::size_t>(rows.size() * din));
-  data.train.Y.resize(static_cast<std::size_t>(rows.size() * d));
-  train_draws.fill(static_cast<std::uint64_t>(rows.begin), rows.size(), data.train.X.data(),
-                   data.train.Y.data(), nullptr);
-  c.net.d_out = d;
-  train::check_memory(c.net, /*keeps_w0=*/false, grid, din, d, rows.size(), 0, threads);
-  train::Trainer<T> tr(c.net, grid, data, threads);
-  HeldOut<T> held(p, held_draws, model::shard_range(c.eval_n, grid.p_data(), grid.data_index()));
+}
+
+// The DSM rows of the steps: step s trains on rows s n + [this grid row's shard of n], a pure
+// function of the step, so a resumed run (on any grid) sees the rows an uninterrupted one does.
+struct StepRows {
+  const DsmDraws& draws;
+  std::int64_t n;
+  model::Range mine;
+
+  StepRows(const DsmDraws& d, std::int64_t n_rows, const comm::Grid& grid)
+      : draws(d), n(n_rows), mine(model::shard_range(n_rows, grid.p_data(), grid.data_index())) {}
+
+  // Step 0's rows as the trainer's training set: inputs (rows, din), targets (rows, d).
+  train::LocalData first(std::int64_t din, std::int64_t d) const {
+    train::LocalData data;
+    data.d = din;
+    data.d_out = d;
+    data.train.n_global = n;
+    for (std::int64_t q = mine.begin; q < mine.end; ++q) data.train.ids.push_back(q);
+    data.train.X.resize(static_cast<std::size_t>(mine.size() * din));
+    data.train.Y.resize(static_cast<std::size_t>(mine.size() * d));
+    draws.fill(static_cast<std::uint64_t>(mine.begin), mine.size(), data.train.X.data(),
+               data.train.Y.data(), nullptr);
+    return data;
+  }
+  // Step `step`'s rows into the trainer (X, Y are scratch of step 0's sizes).
+  template <class T>
+  void draw(std::int64_t step, std::vector<double>& X, std::vector<double>& Y,
+            train::Trainer<T>& tr) const {
+    draws.fill(static_cast<std::uint64_t>(step * n + mine.begin), mine.size(), X.data(), Y.data(),
+               nullptr);
+    tr.replace_train_rows(X, Y);
+  }
+};
+
+// The held-out figures of a metrics line: the DSM loss and, with a mixture, the relative score
+// error overall and per time bucket (null where a bucket is empty).
+nlohmann::json score_metrics(const ScoreError& se, bool with_truth) {
+  nlohmann::json j = {{"heldout_dsm_loss", number_or_null(se.mean_dsm_loss())}};
+  if (!with_truth) return j;
+  j["score_rel_error"] = number_or_null(se.rel_error());
+  nlohmann::json by = nlohmann::json::array();
+  for (int b = 0; b < se.buckets(); ++b) by.push_back(number_or_null(se.rel_error(b)));
+  j["score_rel_error_by_t"] = by;
+  return j;
+}
+
+std::string start_line(const Config& c, const Problem& p, double lr, const comm::Grid& grid,
+                       const run::Run& run) {
+  return cat("widemax diffusion: ", p.spec.empty() ? "" : "mixture " + p.spec + " ",
+             c.data.empty() ? "" : "data " + c.data + " ", "d=", p.d,
+             p.mix ? cat(" K=", p.mix->K) : std::string(), " m=", c.net.width, " inputs ", p.din,
+             " (x_t + ", c.time_features, "), baseline ", to_string(c.baseline), ", ", c.n,
+             " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max, "], ",
+             train::to_string(c.net.optimizer.kind), " lr=", lr, " ",
+             train::to_string(c.net.precision), " grid ", grid.name(),
+             run.writes() ? " -> " + run.path().string() : std::string());
+}
+
+std::string result_line(const nlohmann::json& r, const Problem& p, double train_s, double sample_s,
+                        const std::string& run_dir) {
+  return cat("score error ", r["score_rel_error"].dump(), " (initial ",
+             r["initial_score_rel_error"].dump(), "), sliced Wasserstein ",
+             r["sliced_wasserstein"].dump(), " (exact score ", r["sliced_wasserstein_exact"].dump(),
+             ", floor ", r["sliced_wasserstein_floor"].dump(), "), weight error ",
+             r["mode_weight_error"].dump(), ", modes covered ", r["modes_covered"].dump(), "/",
+             p.mix ? p.mix->K : 0, "; ", train_s, " s training, ", sample_s, " s sampling",
+             run_dir.empty() ? std::string() : ", run directory " + run_dir);
+}
+
+template <class T>
+Result run_impl(const Config& in, const comm::Grid& grid, int threads,
+                const nlohmann::json& runtime, bool write_outputs) {
+  Config request = in;
+  Stopwatch wall;
+  run::Run run(request.run, "diffusion", grid.world(), runtime, write_outputs, request.steps);
+  if (run.writes()) request.run.out = run.path().string();
+
+  const Problem p(request);
+  const std::int64_t d = p.d, din = p.din;
+  const DsmDraws train_draws(p.points.empty() ? p.mixture() : nullptr,
+                             p.points.empty() ? nullptr : &p.points, d, p.times, p.features,
+                             derive_seed(request.data_seed, kPurposeTrain), p.baseline());
+  const DsmDraws held_draws(p.mixture(), p.mix ? nullptr : &p.points, d, p.times, p.features,
+                            derive_seed(request.data_seed, kPurposeHeldout), p.baseline());
+
+  check_row_counts(request, grid);
+  const StepRows rows(train_draws, request.n, grid);
+  const train::LocalData data = rows.first(din, d);
+  request.net.d_out = d;
+  train::check_memory(request.net, /*keeps_w0=*/false, grid, din, d, rows.mine.size(), 0, threads);
+  const train::Execution exec =
+      train::resolve_execution(request.net, grid, data, threads, sizeof(T));
+  train::Trainer<T> tr(request.net, grid, data, threads, exec);
+  HeldOut<T> held(p, held_draws,
+                  model::shard_range(request.eval_n, grid.p_data(), grid.data_index()));
 
   // Resume: the network and the optimiser; the rows of a step are a pure function of the step.
   Result result;
   nlohmann::json first_metrics, resumed;
   std::int64_t s0 = 0;
   if (const auto ckpt = run.resume_point()) {
-    resumed = train::restore_network<T>(grid, *ckpt, tr, c.net, nullptr);
+    resumed = train::restore_network<T>(grid, *ckpt, tr, request.net, nullptr);
     s0 = resumed["step"].get<std::int64_t>();
     first_metrics = resumed.value("first_metrics", nlohmann::json::object());
     run.resumed(*ckpt, resumed, s0);
   }
   // On resume exactly the interrupted run's rate (the default is a sum over ranks).
-  const double lr = !resumed.empty()   ? resumed.value("lr", 0.0)
-                    : c.net.lr.given() ? c.net.lr.value
-                    : c.net.optimizer.kind == train::OptimizerKind::kAdam
+  const double lr = !resumed.empty()         ? resumed.value("lr", 0.0)
+                    : request.net.lr.given() ? request.net.lr.value
+                    : request.net.optimizer.kind == train::OptimizerKind::kAdam
                         ? kDefaultAdamLr
-                        : train::default_lr(c.net, /*batch=*/0, data, grid);
+                        : train::default_lr(request.net, /*batch=*/0, data, grid);
 
-  nlohmann::json plan = to_json(c);
-  plan["mixture_resolved"] = p.spec;
-  plan["lr"] = lr;
-  plan["input_dim"] = din;
-  plan["block_resolved"] = tr.block();
-  plan["grid_resolved"] = grid.name();
-  plan["threads_resolved"] = threads;
-  run.write_config(plan);
+  const Plan plan{request, p.spec, din, lr, exec, grid.name(), threads};
+  run.write_config(to_json(plan));
+  const Config& c = plan.request;  // from here on the loop reads the plan
   if (p.mix) run.write_json("mixture.json", p.mix->to_json());
   if (p.base) run.write_json("baseline.json", p.base->to_json());
-  log::info(cat("widemax diffusion: ", p.spec.empty() ? "" : "mixture " + p.spec + " ",
-                c.data.empty() ? "" : "data " + c.data + " ", "d=", d,
-                p.mix ? cat(" K=", p.mix->K) : std::string(), " m=", c.net.width, " inputs ", din,
-                " (x_t + ", c.time_features, "), baseline ", to_string(c.baseline), ", ", c.n,
-                " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max,
-                "], ", train::to_string(c.net.optimizer.kind), " lr=", lr, " ",
-                train::to_string(c.net.precision), " grid ", grid.name(),
-                run.writes() ? " -> " + run.path().string() : std::string()));
+  log::info(start_line(c, p, lr, grid, run));
 
   Stopwatch train_clock;
   const std::int64_t steps = c.steps;
   auto log_metrics = [&](std::int64_t step, double loss) {
-    const double gn = tr.grad_norm();  // of the last compute_gradient(): before the update
-    const ScoreError se = held.evaluate(tr, grid, c, p.times, p.mix.has_value());
+    // grad_norm of the last compute_gradient(): logged before the step's update.
     nlohmann::json j = {{"step", step},
                         {"loss", loss},
                         {"mean_loss", loss / static_cast<double>(c.n)},
-                        {"grad_norm", gn},
-                        {"lr", train::scheduled_lr(c.net.schedule, lr, step, steps)},
-                        {"heldout_dsm_loss", number_or_null(se.mean_dsm_loss())}};
-    if (p.mix) {
-      j["score_rel_error"] = number_or_null(se.rel_error());
-      nlohmann::json by = nlohmann::json::array();
-      for (int b = 0; b < se.buckets(); ++b) by.push_back(number_or_null(se.rel_error(b)));
-      j["score_rel_error_by_t"] = by;
-    }
+                        {"grad_norm", tr.grad_norm()},
+                        {"lr", train::scheduled_lr(c.net.schedule, lr, step, steps)}};
+    const ScoreError se = held.evaluate(tr, grid, c, p.times, p.mix.has_value());
+    j.update(score_metrics(se, p.mix.has_value()));
     j["elapsed_s"] = train_clock.seconds();
     run.append_metrics(j);
     return std::pair{j, se};
   };
-  // Fresh rows for `step`: rows step * n + shard of this grid row.
   std::vector<double> Xb(data.train.X.size()), Yb(data.train.Y.size());
-  auto draw_rows = [&](std::int64_t step) {
-    train_draws.fill(static_cast<std::uint64_t>(step * c.n + rows.begin), rows.size(), Xb.data(),
-                     Yb.data(), nullptr);
-    tr.replace_train_rows(Xb, Yb);
-  };
+  auto draw_rows = [&](std::int64_t step) { rows.draw(step, Xb, Yb, tr); };
   // The loss at the first step is part of the summary: carried in the checkpoint.
   auto initial_loss = [&](double this_step) {
     if (!resumed.empty()) return resumed.value("initial_loss", this_step);
@@ -410,7 +453,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                            {{"lr", lr},
                             {"initial_loss", initial_loss(loss)},
                             {"first_metrics", first_metrics},
-                            {"config", to_json(c)}},
+                            {"config", to_json(plan)}},
                            nullptr);
   };
 
@@ -497,15 +540,7 @@ Result run_impl(const Config& c_in, const comm::Grid& grid, int threads,
                           {"sample_comm_s", sample_comm_s}});
   result.summary = run.finish(std::move(s));
   if (run.writes()) result.run_dir = run.path().string();
-  const nlohmann::json& r = result.summary;
-  log::info(cat("score error ", r["score_rel_error"].dump(), " (initial ",
-                r["initial_score_rel_error"].dump(), "), sliced Wasserstein ",
-                r["sliced_wasserstein"].dump(), " (exact score ",
-                r["sliced_wasserstein_exact"].dump(), ", floor ",
-                r["sliced_wasserstein_floor"].dump(), "), weight error ",
-                r["mode_weight_error"].dump(), ", modes covered ", r["modes_covered"].dump(), "/",
-                p.mix ? p.mix->K : 0, "; ", train_s, " s training, ", sample_s, " s sampling",
-                run.writes() ? ", run directory " + result.run_dir : std::string()));
+  log::info(result_line(result.summary, p, train_s, sample_s, result.run_dir));
   return result;
 }
 
@@ -578,6 +613,17 @@ nlohmann::json to_json(const Config& c) {
                           {"sample_seed", c.sample_seed},
                           {"sw_directions", c.sw_directions},
                           {"exact_reference", c.exact_reference}});
+  return j;
+}
+
+nlohmann::json to_json(const Plan& p) {
+  nlohmann::json j = to_json(p.request);
+  j["mixture_resolved"] = p.mixture;
+  j["lr"] = p.lr;
+  j["input_dim"] = p.input_dim;
+  j["block_resolved"] = p.execution.block;
+  j["grid_resolved"] = p.grid;
+  j["threads_resolved"] = p.threads;
   return j;
 }
 

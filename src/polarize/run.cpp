@@ -155,6 +155,15 @@ nlohmann::json to_json(const Config& c) {
           {"threads", c.threads}};
 }
 
+nlohmann::json to_json(const Plan& p) {
+  nlohmann::json j = to_json(p.request);
+  j["beta_values"] = p.beta;
+  if (!p.p_star.empty()) j["p_star"] = p.p_star;
+  j["ranks"] = p.ranks;
+  j["threads_resolved"] = p.threads;
+  return j;
+}
+
 double step_lr(const Config& c, double max_prob) {
   return c.lr_schedule == LrSchedule::kInverseMaxProb ? c.lr / max_prob : c.lr;
 }
@@ -300,22 +309,25 @@ nlohmann::json summarize(const Config& c, const Problem& p, const Trajectory& tr
 
 }  // namespace
 
-Result run_polarize(const Config& c_in, const comm::Communicator& world, int threads,
+Result run_polarize(const Config& in, const comm::Communicator& world, int threads,
                     const nlohmann::json& runtime, bool write_outputs) {
-  Config c = c_in;
-  validate(c);
+  Config request = in;
+  validate(request);
   Stopwatch wall;
   const bool rank0 = world.rank() == 0;
-  run::Run run(c.run, "polarize", world, runtime, write_outputs, c.steps);
-  if (run.writes()) c.run.out = run.path().string();
+  run::Run run(request.run, "polarize", world, runtime, write_outputs, request.steps);
+  if (run.writes()) request.run.out = run.path().string();
 
+  // Resolve: beta (and d, from a --beta file), the cross-entropy target, the memory check.
   Problem p;
-  p.beta = load_beta(c);
-  check_memory(c, world);
-  p.T = c.T;
-  p.d = c.d;
-  p.loss = c.loss;
-  if (p.loss == Loss::kCrossEntropy) p.p_star = ce_target(p.beta, c.ce_target);
+  p.beta = load_beta(request);
+  check_memory(request, world);
+  p.T = request.T;
+  p.d = request.d;
+  p.loss = request.loss;
+  if (p.loss == Loss::kCrossEntropy) p.p_star = ce_target(p.beta, request.ce_target);
+  const Plan plan{request, p.beta, p.p_star, world.size(), threads};
+  const Config& c = plan.request;  // from here on the run reads the plan
   ValueSoftmax m(p, world);
   if (c.init_from.empty())
     init_params(InitSpec{c.v_scale, c.a_mean, c.a_noise, c.seed}, m.range(), c.d, m.V(), m.a());
@@ -335,12 +347,7 @@ Result run_polarize(const Config& c_in, const comm::Communicator& world, int thr
     run.resumed(*ckpt, man, s0);
   }
 
-  nlohmann::json plan = to_json(c);
-  plan["beta_values"] = p.beta;
-  if (!p.p_star.empty()) plan["p_star"] = p.p_star;
-  plan["ranks"] = world.size();
-  plan["threads_resolved"] = threads;
-  run.write_config(plan);
+  run.write_config(to_json(plan));
   if (run.writes() && rank0) data::write_npy(run.path() / "beta.npy", p.beta.data(), c.d, 1);
   log::info(cat("widemax polarize: ", to_string(c.loss), " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
                 c.lr_schedule == LrSchedule::kConstant ? " " : " / max_prob ", c.steps,

@@ -40,7 +40,7 @@ std::string to_string(const GridRequest& g) {
 
 void validate(const NetSpec& c) {
   WIDEMAX_CHECK_HINT(!(c.scale_given && c.activation != model::Activation::kSoftmax),
-                     "exp and relu always use c = m^{-1/2} (DESIGN 1.1); drop --scale",
+                     "exp and relu always use c = m^{-1/2} (docs/design.md §1.1); drop --scale",
                      "--scale applies to --activation softmax only, not '",
                      model::to_string(c.activation), "'");
   WIDEMAX_CHECK(std::isfinite(c.sigma) && c.sigma > 0, "--sigma must be positive, got ", c.sigma);

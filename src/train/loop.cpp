@@ -17,6 +17,7 @@
 #include "widemax/train/checkpoint.hpp"
 #include "widemax/train/ntk_run.hpp"
 #include "widemax/train/optimizer.hpp"
+#include "widemax/train/plan.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
@@ -112,26 +113,29 @@ nlohmann::json step_metrics(Trainer<T>& tr, const Config& c, const LocalData& da
 }
 
 template <class T>
-RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
+RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
                    const nlohmann::json& runtime, bool write_outputs) {
-  Config c = c_in;
   Stopwatch wall;
-  run::Run run(c.run, "train", grid.world(), runtime, write_outputs, c.steps);
-  if (run.writes()) c.run.out = run.path().string();
+  run::Run run(request.run, "train", grid.world(), runtime, write_outputs, request.steps);
 
-  // Data, NTK samples and the memory check before the network is allocated.
-  const LocalData data = load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
-  c.data.n = data.train.n_global;
-  c.data.d = data.d;
-  c.net.d_out = data.d_out;
-  const bool ntk_on = c.ntk_every > 0 || c.net.lr.automatic;
+  // Resolve: the data (its shape completes the request), the NTK samples, the memory check and
+  // the execution choices before the network is allocated; then the learning rate.
+  Config shaped = request;
+  if (run.writes()) shaped.run.out = run.path().string();
+  const LocalData data = load_data(shaped.data, shaped.net.d_out, shaped.net.d_out_given, grid);
+  shaped.data.n = data.train.n_global;
+  shaped.data.d = data.d;
+  shaped.net.d_out = data.d_out;
+  const bool ntk_on = shaped.ntk_every > 0 || shaped.net.lr.automatic;
   const std::vector<std::int64_t> ntk_ids =
-      ntk_on ? ntk_sample_ids(c.ntk_samples, c.data.data_seed, data.train_ids_global, data.d_out)
+      ntk_on ? ntk_sample_ids(shaped.ntk_samples, shaped.data.data_seed, data.train_ids_global,
+                              data.d_out)
              : std::vector<std::int64_t>{};
-  check_memory(c.net, ntk_on, grid, data.d, data.d_out,
+  check_memory(shaped.net, ntk_on, grid, data.d, data.d_out,
                std::max(data.train.size(), data.test.size()),
                static_cast<std::int64_t>(ntk_ids.size()), threads);
-  Trainer<T> tr(c.net, grid, data, threads);
+  const Execution exec = resolve_execution(shaped.net, grid, data, threads, sizeof(T));
+  Trainer<T> tr(shaped.net, grid, data, threads, exec);
   std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};
   if (ntk_on) tr.set_ntk_samples(ntk_ids);
 
@@ -139,24 +143,21 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
   RunResult result;
   nlohmann::json resumed;
   if (const auto ckpt = run.resume_point()) {
-    resumed = restore_network(grid, *ckpt, tr, c.net, ntk_on ? &W0 : nullptr);
+    resumed = restore_network(grid, *ckpt, tr, shaped.net, ntk_on ? &W0 : nullptr);
     result.first_step = resumed["step"].get<std::int64_t>();
     result.initial_loss = resumed.value("initial_loss", 0.0);
     run.resumed(*ckpt, resumed, result.first_step);
   }
   const std::int64_t s0 = result.first_step;
   const NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
-  const auto [lr, lr_source] = learning_rate(c, resumed, ntk0, ntk_ids.size(), data, grid);
+  const auto [lr_value, lr_source] =
+      learning_rate(shaped, resumed, ntk0, ntk_ids.size(), data, grid);
+  const Plan plan{shaped, exec, grid.name(), threads, lr_value, lr_source};
+  run.write_config(to_json(plan));
+  // From here on the loop reads the plan.
+  const Config& c = plan.request;
+  const double lr = plan.lr;
   result.lr = lr;
-
-  nlohmann::json plan = to_json(c);
-  plan["lr"] = lr;
-  plan["lr_source"] = lr_source;
-  plan["block_resolved"] = tr.block();
-  plan["logit_cache_resolved"] = tr.logit_cache_on() ? "on" : "off";
-  plan["grid_resolved"] = grid.name();
-  plan["threads_resolved"] = threads;
-  run.write_config(plan);
   log::info(cat(
       "widemax train: ", model::to_string(c.net.activation), " m=", c.net.width, " n=", c.data.n,
       " d=", c.data.d, " d_out=", c.net.d_out, " ", to_string(c.net.precision), " lr=", lr,
@@ -179,7 +180,7 @@ RunResult run_impl(const Config& c_in, const comm::Grid& grid, int threads,
     save_network(run, grid, step, tr, c.net,
                  {{"lr", lr},
                   {"initial_loss", result.initial_loss},
-                  {"config", to_json(c)},
+                  {"config", to_json(plan)},
                   {"data_order",
                    {{"data_seed", c.data.data_seed},
                     {"batch", c.batch},

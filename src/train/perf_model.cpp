@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "widemax/model/blas.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
 #include "widemax/core/stats.hpp"
 #include "widemax/core/timer.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/model.hpp"
 #include "widemax/model/vec_exp.hpp"
@@ -22,33 +22,35 @@
 namespace widemax::train {
 
 template <class T>
-void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
-                const model::Params<T>& p, std::vector<T>& part, std::vector<T>& F,
-                std::vector<T>& R, std::vector<T>& rf, T* gW, model::Workspace<T>& ws,
-                const model::LogitCache<T>* cache) {
-  const std::int64_t m = p.neurons.size(), d_out = s.d_out;
-  model::forward_partial(s, {n, m, X, p.W.data(), p.A.data(), part.data()}, ws, cache);
-  model::finalize_output(s, n, part.data(), F.data());
-  for (std::int64_t i = 0; i < n; ++i) {
-    T acc = 0;
-    for (std::int64_t k = 0; k < d_out; ++k) {
-      R[i * d_out + k] = F[i * d_out + k] - Y[i * d_out + k];
-      acc += R[i * d_out + k] * F[i * d_out + k];
-    }
-    rf[i] = acc;
-  }
-  model::backward(s, {n, m, X, p.W.data(), p.A.data(), part.data(), R.data(), rf.data(), gW}, ws,
-                  cache);
+OneRankStep<T>::OneRankStep(const SyntheticShard<T>& shard, std::int64_t block, int threads,
+                            bool logit_cache)
+    : grid_(std::make_unique<comm::Grid>(MPI_COMM_SELF, 1, 1)) {
+  const model::Shape& s = shard.shape;
+  const std::int64_t n = static_cast<std::int64_t>(shard.X.size()) / s.d;
+  NetSpec net;  // softmax, c_m = m, Gaussian init from seed 0: the shard's own parameters
+  net.width = s.m;
+  net.d_out = s.d_out;
+  net.precision = sizeof(T) == 4 ? Precision::kFp32 : Precision::kFp64;
+  LocalData data;
+  data.d = s.d;
+  data.d_out = s.d_out;
+  data.train.n_global = n;
+  for (std::int64_t i = 0; i < n; ++i) data.train.ids.push_back(i);
+  data.train.X.assign(shard.X.begin(), shard.X.end());
+  data.train.Y.assign(shard.Y.begin(), shard.Y.end());
+  tr_ = std::make_unique<Trainer<T>>(net, *grid_, data, threads, Execution{block, logit_cache});
 }
-template void local_step<float>(const model::Shape&, std::int64_t, const float*, const float*,
-                                const model::Params<float>&, std::vector<float>&,
-                                std::vector<float>&, std::vector<float>&, std::vector<float>&,
-                                float*, model::Workspace<float>&, const model::LogitCache<float>*);
-template void local_step<double>(const model::Shape&, std::int64_t, const double*, const double*,
-                                 const model::Params<double>&, std::vector<double>&,
-                                 std::vector<double>&, std::vector<double>&, std::vector<double>&,
-                                 double*, model::Workspace<double>&,
-                                 const model::LogitCache<double>*);
+
+template <class T>
+OneRankStep<T>::~OneRankStep() = default;
+
+template <class T>
+void OneRankStep<T>::step() {
+  tr_->compute_gradient();
+}
+
+template class OneRankStep<float>;
+template class OneRankStep<double>;
 
 template <class T>
 SyntheticShard<T> synthetic_shard(std::int64_t n, std::int64_t d, std::int64_t d_out,
@@ -81,8 +83,7 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
   const std::int64_t block = model::auto_block(n, m, 1, sizeof(T));
   const std::int64_t nb = model::block_count(m, block);
   const SyntheticShard<T> shard = synthetic_shard<T>(n, d, d_out, m);
-  const model::Shape& s = shard.shape;
-  const std::vector<T>&X = shard.X, &Y = shard.Y;
+  const std::vector<T>& X = shard.X;
   const model::Params<T>& p = shard.params;
   model::Workspace<T> ws(n, block, d_out, 1);
   std::vector<T> gW(static_cast<std::size_t>(m * d));
@@ -111,17 +112,8 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
   r.logits_flops = flops / t_logits;
   r.grad_flops = flops / t_grad;
 
-  std::vector<T> part(n * s.record_width()), F(n * d_out), R(n * d_out), rf(n);
-  std::vector<T> tiles, shift;
-  model::LogitCache<T> cache;
-  if (logit_cache) {
-    tiles.resize(static_cast<std::size_t>(n * m));
-    shift.resize(static_cast<std::size_t>(n * nb));
-    cache = {tiles.data(), shift.data()};
-  }
-  const model::LogitCache<T>* c = logit_cache ? &cache : nullptr;
-  const double step_s = time_median(
-      repeats, [&] { local_step(s, n, X.data(), Y.data(), p, part, F, R, rf, gW.data(), ws, c); });
+  OneRankStep<T> run_step(shard, block, 1, logit_cache);
+  const double step_s = time_median(repeats, [&] { run_step.step(); });
   const double modelled = seconds_per_pair(r, d, logit_cache) * double(n) * double(m);
   r.other_s = std::max(0.0, step_s - modelled) / (double(n) * double(m));
   return r;

@@ -61,8 +61,31 @@ std::int64_t capacity(const LocalData& data) {
 }
 }  // namespace
 
+Execution resolve_execution(const NetSpec& c, const comm::Grid& grid, const LocalData& data,
+                            int threads, std::size_t elem_bytes) {
+  Execution e;
+  const std::int64_t m_loc = neurons_here(c, grid);
+  e.block = c.block > 0 ? c.block : model::auto_block(capacity(data), m_loc, threads, elem_bytes);
+  const std::int64_t rows = std::max<std::int64_t>(data.train.size(), 1);
+  const std::int64_t nb = model::block_count(m_loc, e.block);
+  const double cache_bytes = static_cast<double>(rows) * (m_loc + nb) * elem_bytes;
+  int want = c.logit_cache == LogitCacheMode::kOn;
+  if (c.logit_cache == LogitCacheMode::kAuto) {
+    const std::int64_t avail = mem_available_bytes();
+    const int local = grid.world().ranks_on_node();
+    want = avail > 0 && cache_bytes <= 0.25 * static_cast<double>(avail) / local;
+  }
+  e.logit_cache = grid.world().allreduce_min(want) != 0;
+  return e;
+}
+
 template <class T>
 Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& data, int threads)
+    : Trainer(c, grid, data, threads, resolve_execution(c, grid, data, threads, sizeof(T))) {}
+
+template <class T>
+Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& data, int threads,
+                    const Execution& exec)
     : grid_(grid),
       shape_(make_shape(c, data)),
       train_a_(c.train_a),
@@ -72,11 +95,7 @@ Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& d
       Y_(convert<T>(data.train.Y)),
       Xt_(convert<T>(data.test.X)),
       Yt_(convert<T>(data.test.Y)),
-      ws_(capacity(data),
-          c.block > 0
-              ? c.block
-              : model::auto_block(capacity(data), neurons_here(c, grid), threads, sizeof(T)),
-          data.d_out, threads),
+      ws_(capacity(data), exec.block, data.d_out, threads),
       opt_W_(c.optimizer, static_cast<std::size_t>(neurons_here(c, grid) * data.d)),
       opt_A_(c.optimizer,
              c.train_a ? static_cast<std::size_t>(neurons_here(c, grid) * data.d_out) : 0) {
@@ -114,19 +133,11 @@ Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& d
   grad_.assign(
       static_cast<std::size_t>(m_loc * shape_.d + (train_a_ ? m_loc * shape_.d_out : 0) + 1), T(0));
 
-  // The logit cache: on, off, or (auto) on when every rank can spare it. Decided together, so
-  // that every rank takes the same path and 1 or P ranks compute alike.
+  // The logit cache of pass 1's exponentials (resolve_execution decided it on every rank alike).
   const std::int64_t rows =
       std::max<std::int64_t>(static_cast<std::int64_t>(X_.size()) / shape_.d, 1);
   const std::int64_t nb = model::block_count(m_loc, ws_.block());
-  const double cache_bytes = static_cast<double>(rows) * (m_loc + nb) * sizeof(T);
-  int want = c.logit_cache == LogitCacheMode::kOn;
-  if (c.logit_cache == LogitCacheMode::kAuto) {
-    const std::int64_t avail = mem_available_bytes();
-    const int local = grid.world().ranks_on_node();
-    want = avail > 0 && cache_bytes <= 0.25 * static_cast<double>(avail) / local;
-  }
-  if (grid.world().allreduce_min(want)) {
+  if (exec.logit_cache) {
     tiles_.resize(static_cast<std::size_t>(rows * m_loc));
     shift_.resize(static_cast<std::size_t>(rows * nb));
     cache_ = {tiles_.data(), shift_.data()};

@@ -205,7 +205,7 @@ elif what == "ckpt":  # DIR ROWS RANKS: one complete checkpoint
 elif what == "same":  # REF RUN FIRST: RUN is REF (same grid): summary and metrics equal
     ref, run, first = args[0], args[1], int(args[2])
     s, r = summary(run), summary(ref)
-    timing = lambda k: k.endswith("_s") or k == "runtime"
+    timing = lambda k: k.endswith("_s") or k in ("runtime", "comm_fraction")
     for k in sorted(set(s) | set(r)):
         if not timing(k) and s.get(k) != r.get(k):
             bad.append(f"{name(run)}: summary.json {k} {s.get(k)!r}, {name(ref)} {r.get(k)!r}")

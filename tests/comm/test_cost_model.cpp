@@ -1,6 +1,6 @@
 // The --grid auto cost model: the all-reduce formula, and the grids it must pick in the regimes
-// DESIGN 2.3 describes (very wide: all ranks on the width; many samples and a moderate width:
-// data-parallel rows).
+// docs/design.md §2.3 describes (very wide: all ranks on the width; many samples and a moderate
+// width: data-parallel rows).
 #include <gtest/gtest.h>
 
 #include <cmath>

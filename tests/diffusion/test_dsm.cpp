@@ -1,8 +1,9 @@
 // Denoising score matching rows and metrics:
 //   - the gradient that training uses (the kernels on DSM rows, loss 1/2 ||F - target||^2)
-//     against central finite differences of the DSM loss written in score form, DESIGN 1.3's
-//     1/2 sum_i sigma_i^2 ||s(x_i, t_i) + eps_i / sigma_i||^2 with s = s_b - F / sigma, evaluated
-//     with the naive long-double reference network, without and with a Gaussian baseline s_b;
+//     against central finite differences of the DSM loss written in score form, docs/design.md
+//     §1.3's 1/2 sum_i sigma_i^2 ||s(x_i, t_i) + eps_i / sigma_i||^2 with s = s_b - F / sigma,
+//     evaluated with the naive long-double reference network, without and with a Gaussian baseline
+//     s_b;
 //   - the rows themselves: x_t = e^{-t} x_0 + sigma_t eps, the target eps + sigma_t s_b, phi(t)
 //     against closed forms;
 //   - the time sampler's quantile and cdf, and the time features' refusals;

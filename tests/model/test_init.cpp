@@ -1,5 +1,5 @@
-// Initialisation keyed by global neuron index: any sharding gives the same W_0 and A_0 (DESIGN
-// 2.4); the distribution is right; the symmetric init makes F(W_0) = 0.
+// Initialisation keyed by global neuron index: any sharding gives the same W_0 and A_0
+// (docs/design.md §2.4); the distribution is right; the symmetric init makes F(W_0) = 0.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,5 +1,5 @@
-// The merge of softmax partials (DESIGN 2.1) against a direct computation over the union of the
-// neurons, including empty shards and logits far beyond where a naive exp overflows; and the
+// The merge of softmax partials (docs/design.md §2.1) against a direct computation over the union
+// of the neurons, including empty shards and logits far beyond where a naive exp overflows; and the
 // blocked, threaded forward_partial kernel against the same direct computation.
 #include <gtest/gtest.h>
 

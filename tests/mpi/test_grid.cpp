@@ -1,5 +1,6 @@
-// Grid invariance (DESIGN 2.3): every P_data x P_width arrangement of the world's ranks follows the
-// trajectory of one rank. The one-rank run is computed on MPI_COMM_SELF in the same test.
+// Grid invariance (docs/design.md §2.3): every P_data x P_width arrangement of the world's ranks
+// follows the trajectory of one rank. The one-rank run is computed on MPI_COMM_SELF in the same
+// test.
 //   - full-batch gradient descent, uneven sample and neuron splits: final loss to 1e-10 relative;
 //   - mini-batch Adam (and momentum with a cosine schedule) for 100 steps: to 1e-9;
 //   - classification of the wine data with a held-out split: the same test accuracy and loss.

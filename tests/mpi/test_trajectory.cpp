@@ -1,7 +1,8 @@
-// Training on P ranks follows the same trajectory as on one rank (DESIGN 2.4): 50 full-batch steps
-// with a width not divisible by 3 end at the same loss to 1e-10 relative in fp64. The one-rank run
-// is computed on MPI_COMM_SELF inside the same test, so every rank count is compared with 1.
-// Also: the convergence the theory predicts, a wide network driving the training loss down 100x.
+// Training on P ranks follows the same trajectory as on one rank (docs/design.md §2.4): 50
+// full-batch steps with a width not divisible by 3 end at the same loss to 1e-10 relative in fp64.
+// The one-rank run is computed on MPI_COMM_SELF inside the same test, so every rank count is
+// compared with 1. Also: the convergence the theory predicts, a wide network driving the training
+// loss down 100x.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,8 +1,8 @@
-// A naive long-double reference of the value-softmax model (DESIGN 1.2), written from the formulas
-// and sharing no code with src/polarize: softmax by the textbook formula with a max shift, the
-// losses as written in DESIGN 1.2, the gradients grad_V = g alpha^T and
-// grad_a = alpha (.) (V^T g - <V^T g, alpha>) (the unfolded form), and plain GD. V is (T, d)
-// row-major: row j is the column v_j of the model's V, as in the kernels.
+// A naive long-double reference of the value-softmax model (docs/design.md §1.2), written from the
+// formulas and sharing no code with src/polarize: softmax by the textbook formula with a max shift,
+// the losses as written in docs/design.md §1.2, the gradients grad_V = g alpha^T and grad_a = alpha
+// (.) (V^T g - <V^T g, alpha>) (the unfolded form), and plain GD. V is (T, d) row-major: row j is
+// the column v_j of the model's V, as in the kernels.
 #pragma once
 
 #include <algorithm>
@@ -72,15 +72,17 @@ inline LD loss_of_y(widemax::polarize::Loss loss, const std::vector<LD>& y,
   return L;
 }
 
-inline LD loss(widemax::polarize::Loss name, const std::vector<double>& V, const std::vector<double>& a,
-               int d, const std::vector<double>& beta, const std::vector<double>& p_star) {
+inline LD loss(widemax::polarize::Loss name, const std::vector<double>& V,
+               const std::vector<double>& a, int d, const std::vector<double>& beta,
+               const std::vector<double>& p_star) {
   return loss_of_y(name, output(V, a, d), beta, p_star);
 }
 
 // One GD step in long double arithmetic, rounded back to double parameters. Returns the loss
 // before the step.
-inline LD gd_step(widemax::polarize::Loss name, std::vector<double>& V, std::vector<double>& a, int d,
-                  const std::vector<double>& beta, const std::vector<double>& p_star, double lr) {
+inline LD gd_step(widemax::polarize::Loss name, std::vector<double>& V, std::vector<double>& a,
+                  int d, const std::vector<double>& beta, const std::vector<double>& p_star,
+                  double lr) {
   const std::size_t T = a.size();
   const auto al = softmax(a);
   const auto y = output(V, a, d);

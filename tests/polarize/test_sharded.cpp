@@ -1,6 +1,6 @@
 // The sharded value-softmax model (polarize/model.hpp) on 1-4 ranks against the naive long-double
 // serial reference (tests/polarize/reference.hpp) run over all T tokens on every rank, and the
-// polarisation claim of DESIGN 1.2 through the real loop (run_polarize).
+// polarisation claim of docs/design.md §1.2 through the real loop (run_polarize).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -130,14 +130,14 @@ TEST(ShardedEdges, OneTokenPerRankAndTooFewTokens) {
   }
 }
 
-// DESIGN 1.2's claim on the paper's toy problem, through the real loop: from a = 0 (alpha uniform,
-// entropy log 8) with the logistic loss, plain GD (lr 0.5, the top of the paper's range) drives the
-// entropy down at every step, and after 2e4 steps one token holds max_prob > 0.9.
-// Why 0.9: polarisation means alpha tends to a vertex of the simplex. Anything above 1/2 already
-// means one token outweighs all others together, which no lazy (a frozen) trajectory reaches: it
-// stays at 1/T = 0.125. The reduced dynamics (only <beta, v_j> and a move; README, "Polarisation")
-// predict 1 - max_prob ~ 2 / ln^2(lr t) ~ 0.024 at lr t = 1e4, so a polarising run must be well
-// past 0.9; 0.9 leaves room for the transient (the measured value is 0.96).
+// docs/design.md §1.2's claim on the paper's toy problem, through the real loop: from a = 0 (alpha
+// uniform, entropy log 8) with the logistic loss, plain GD (lr 0.5, the top of the paper's range)
+// drives the entropy down at every step, and after 2e4 steps one token holds max_prob > 0.9. Why
+// 0.9: polarisation means alpha tends to a vertex of the simplex. Anything above 1/2 already means
+// one token outweighs all others together, which no lazy (a frozen) trajectory reaches: it stays at
+// 1/T = 0.125. The reduced dynamics (only <beta, v_j> and a move; experiments/README.md,
+// "Polarisation") predict 1 - max_prob ~ 2 / ln^2(lr t) ~ 0.024 at lr t = 1e4, so a polarising run
+// must be well past 0.9; 0.9 leaves room for the transient (the measured value is 0.96).
 TEST(Polarisation, LogisticFromZeroDrivesTheEntropyDownMonotonically) {
   const widemax::comm::Communicator world(MPI_COMM_WORLD);
   Config c;

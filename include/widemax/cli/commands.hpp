@@ -23,11 +23,13 @@ int run_train(const std::vector<std::string>& args);
 int run_ntk(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 
-// `widemax polarize` (DESIGN 1.2): parses its arguments (nullopt after --help, text in help_out).
+// `widemax polarize` (docs/design.md §1.2): parses its arguments (nullopt after --help, text in
+// help_out).
 std::optional<polarize::Config> parse_polarize_args(const std::vector<std::string>& args,
                                                     std::string& help_out);
 int run_polarize(const std::vector<std::string>& args);
-// `widemax diffusion` (DESIGN 1.3). parse_diffusion_args returns std::nullopt after --help.
+// `widemax diffusion` (docs/design.md §1.3). parse_diffusion_args returns std::nullopt after
+// --help.
 std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
                                                       std::string& help_out);
 int run_diffusion(const std::vector<std::string>& args);

@@ -65,8 +65,8 @@ class Communicator {
   template <class T>
   T allreduce_min(T value) const;
 
-  // Merges per-sample softmax partials (M, S, u_1..u_{width-2}) of DESIGN 2.1 across ranks, in
-  // place. `data` holds `count` records of `width` numbers each.
+  // Merges per-sample softmax partials (M, S, u_1..u_{width-2}) of docs/design.md §2.1 across
+  // ranks, in place. `data` holds `count` records of `width` numbers each.
   template <class T>
   void allreduce_softmax_merge(T* data, std::int64_t count, int width) const;
 

@@ -1,5 +1,5 @@
-// The performance model of a step (DESIGN 2.3), behind --grid auto and `widemax bench --predict`.
-// A step on a Pd x Pw grid costs
+// The performance model of a step (docs/design.md §2.3), behind --grid auto and `widemax bench
+// --predict`. A step on a Pd x Pw grid costs
 //   compute:      seconds_per_pair * ceil(n / Pd) * ceil(m / Pw) / cores_per_rank, where
 //                 seconds_per_pair (one core) comes from measured GEMM and exp rates
 //                 (train/perf_model.hpp);

@@ -1,9 +1,9 @@
-// The process grid of DESIGN 2.3: P = P_data x P_width ranks. Ranks of one grid row hold the same
-// samples and split the neurons (the normaliser all-reduce runs on the row communicator); ranks of
-// one grid column hold the same neurons and split the samples (gradients and the loss are summed on
-// the column communicator). Rank r of the world sits at row r / P_width, column r % P_width.
-// This class owns the communicators; which samples and neurons a rank holds is shard arithmetic
-// (model/shard.hpp), not decided here.
+// The process grid of docs/design.md §2.3: P = P_data x P_width ranks. Ranks of one grid row hold
+// the same samples and split the neurons (the normaliser all-reduce runs on the row communicator);
+// ranks of one grid column hold the same neurons and split the samples (gradients and the loss are
+// summed on the column communicator). Rank r of the world sits at row r / P_width, column r %
+// P_width. This class owns the communicators; which samples and neurons a rank holds is shard
+// arithmetic (model/shard.hpp), not decided here.
 #pragma once
 
 #include <mpi.h>

@@ -1,6 +1,6 @@
-// Collective .npy I/O for neuron-major tensors (DESIGN 5): a (rows, cols) array whose rows are
-// split across the ranks of a communicator in contiguous ranges. Every rank writes (or reads) its
-// own range with MPI-IO; nothing is gathered on one rank. Writes go to a temporary name and are
+// Collective .npy I/O for neuron-major tensors (docs/design.md §5): a (rows, cols) array whose rows
+// are split across the ranks of a communicator in contiguous ranges. Every rank writes (or reads)
+// its own range with MPI-IO; nothing is gathered on one rank. Writes go to a temporary name and are
 // renamed by rank 0 once every rank has finished, so a crash never leaves a file that looks whole.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Counter-based random numbers: every value is a pure function of (seed, stream, i, j).
-// This is what makes W_0 independent of how neurons are sharded (DESIGN 2.4): neuron r's weights
-// depend on r, never on which rank draws them or in what order. Not a general-purpose RNG
+// This is what makes W_0 independent of how neurons are sharded (docs/design.md §2.4): neuron r's
+// weights depend on r, never on which rank draws them or in what order. Not a general-purpose RNG
 // (no state, no distributions beyond uniform, normal and sign).
 #pragma once
 

@@ -1,4 +1,5 @@
-// NumPy .npy files (format version 1.0), the on-disk format of tensors (DESIGN 5): little-endian
+// NumPy .npy files (format version 1.0), the on-disk format of tensors (docs/design.md §5):
+// little-endian
 // '<f4' or '<f8', C order, 2-D. Serial only: the collective (MPI-IO) writer in comm/ uses
 // npy_header() and writes the rows itself.
 #pragma once

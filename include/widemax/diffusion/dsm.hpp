@@ -1,5 +1,5 @@
-// Denoising score matching as regression (DESIGN 1.3). A row starts from a data point x_0, draws
-// t from [t_min, T] and eps ~ N(0, I), and becomes
+// Denoising score matching as regression (docs/design.md §1.3). A row starts from a data point x_0,
+// draws t from [t_min, T] and eps ~ N(0, I), and becomes
 //   input  [x_t, phi(t)],  x_t = e^{-t} x_0 + sigma_t eps    (d + k numbers)
 //   target eps + sigma_t s_b(x_t, t)                          (d numbers)
 // where s_b is the score of an optional baseline: the Gaussian with the data's mean and covariance,

@@ -1,4 +1,4 @@
-// Gaussian mixtures in R^d and the forward Ornstein-Uhlenbeck process of DESIGN 1.3:
+// Gaussian mixtures in R^d and the forward Ornstein-Uhlenbeck process of docs/design.md §1.3:
 //   x_t = e^{-t} x_0 + sigma_t eps,  sigma_t^2 = 1 - e^{-2t}.
 // When x_0 ~ sum_k pi_k N(mu_k, S_k), p_t = sum_k pi_k N(e^{-t} mu_k, e^{-2t} S_k + sigma_t^2 I),
 // so its density and score are known in closed form: the ground truth that `widemax diffusion`

@@ -1,8 +1,8 @@
-// `widemax diffusion` from top to bottom: the wide softmax network of DESIGN 1.1 (d_out = d, input
-// [x_t, phi(t)]) trained as a score model by denoising score matching (dsm.hpp) with the sharded
-// trainer of train/, fresh (x_0, t, eps) rows every step; the relative score error against the
-// closed-form score of the mixture on held-out (x_t, t), logged during training, overall and per
-// time bucket; then reverse-time sampling with the network (and with the exact score as the
+// `widemax diffusion` from top to bottom: the wide softmax network of docs/design.md §1.1 (d_out =
+// d, input [x_t, phi(t)]) trained as a score model by denoising score matching (dsm.hpp) with the
+// sharded trainer of train/, fresh (x_0, t, eps) rows every step; the relative score error against
+// the closed-form score of the mixture on held-out (x_t, t), logged during training, overall and
+// per time bucket; then reverse-time sampling with the network (and with the exact score as the
 // reference), the sliced Wasserstein distance to fresh mixture samples and the recovered weights.
 // Checkpoints, --resume (on any rank count) and preemption come from the run layer (run/run.hpp).
 // Not here: activations other than softmax.
@@ -18,6 +18,7 @@
 #include "widemax/diffusion/sampler.hpp"
 #include "widemax/run/spec.hpp"
 #include "widemax/train/config.hpp"
+#include "widemax/train/trainer.hpp"
 
 namespace widemax::diffusion {
 
@@ -69,6 +70,21 @@ std::string mixture_spec(const Config& c);
 // Checks values that do not depend on files (ranges). Throws an Error naming the option.
 void validate(const Config& c);
 nlohmann::json to_json(const Config& c);
+
+// The resolved plan of a run, what config.json records and the loop reads: the request with the
+// output dimension of the data, the mixture it uses (ring8 when neither --mixture nor --data is
+// given), the network's input dimension (x_t and the time features), the learning rate, the
+// execution choices, the grid and the threads.
+struct Plan {
+  Config request;
+  std::string mixture;
+  std::int64_t input_dim = 0;
+  double lr = 0;
+  train::Execution execution;
+  std::string grid;
+  int threads = 1;
+};
+nlohmann::json to_json(const Plan& p);
 
 struct Result {
   nlohmann::json summary;

@@ -1,5 +1,6 @@
-// Reverse-time samplers of the forward process dx = -x dt + sqrt(2) dW (DESIGN 1.3), from t = T
-// down to t_min on a geometric time grid (uniform in log t: small steps where p_t has detail):
+// Reverse-time samplers of the forward process dx = -x dt + sqrt(2) dW (docs/design.md §1.3), from
+// t = T down to t_min on a geometric time grid (uniform in log t: small steps where p_t has
+// detail):
 //   SDE (Euler-Maruyama):  x <- x + h (x + 2 s(x, t)) + sqrt(2 h) z
 //   probability-flow ODE (Heun): dx/dt = -x - s(x, t), integrated backwards with Heun's method
 // with h = t_i - t_{i+1}. x_T ~ N(0, I) and the increments z come from the counter-based generator

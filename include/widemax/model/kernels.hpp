@@ -1,5 +1,5 @@
-// Forward and backward kernels of the two-layer network over one rank's neurons (DESIGN 2.2).
-// Plain functions over local buffers: no communicator, no allocation (scratch comes from a
+// Forward and backward kernels of the two-layer network over one rank's neurons (docs/design.md
+// §2.2). Plain functions over local buffers: no communicator, no allocation (scratch comes from a
 // Workspace made once). The passes are blocked over neurons: a block's logits Z_blk = X W_blk^T
 // (n x block) are the only n-by-something scratch, so memory is O(n x block), never O(n x m).
 // OpenMP threads take whole blocks (static schedule); the BLAS calls inside run single-threaded
@@ -56,9 +56,9 @@ class Workspace {
 };
 
 // Optional store of pass 1's per-element results, so that pass 2 neither recomputes the logits
-// GEMM nor the exp (DESIGN 2.2: "or reuses it when a memory budget allows keeping it"). It costs
-// n x m_loc numbers, so it is for runs where that fits (--logit-cache); without it the scratch
-// stays O(n x block).
+// GEMM nor the exp (docs/design.md §2.2: "or reuses it when a memory budget allows keeping it"). It
+// costs n x m_loc numbers, so it is for runs where that fits (--logit-cache); without it the
+// scratch stays O(n x block).
 //   tiles: block b's (n, cols) tile starts at tiles + b * block * n: exp(z - shift) for softmax
 //          and exp, max(z, 0) for relu.
 //   shift (blocks, n): the running maximum each row of a tile was exponentiated against.
@@ -106,7 +106,7 @@ struct BlockRange {
 };
 
 // Pass 1: the partial records of this rank's neurons for every sample, written to op.records.
-// For softmax and exp the record is (M, S, u) of DESIGN 2.1; for relu it is (0, 0, u) with
+// For softmax and exp the record is (M, S, u) of docs/design.md §2.1; for relu it is (0, 0, u) with
 // u = sum_r a_r max(z_r, 0), which the same merge sums exactly.
 template <class T>
 void forward_partial(const Shape& s, const Operands<T>& op, Workspace<T>& ws,

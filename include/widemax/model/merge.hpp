@@ -1,6 +1,6 @@
-// The exact merge of two softmax partials (DESIGN 2.1). A partial over a set of neurons, for one
-// sample, is the record (M, S, u_1..u_k) with M = max z_r, S = sum exp(z_r - M),
-// u = sum a_r exp(z_r - M). Two records merge to the record of the union of their sets:
+// The exact merge of two softmax partials (docs/design.md §2.1). A partial over a set of neurons,
+// for one sample, is the record (M, S, u_1..u_k) with M = max z_r, S = sum exp(z_r - M), u = sum
+// a_r exp(z_r - M). Two records merge to the record of the union of their sets:
 //   M = max(M1, M2);  S = S1 e^{M1-M} + S2 e^{M2-M};  u = u1 e^{M1-M} + u2 e^{M2-M}.
 // The identity is (-inf, 0, 0) (an empty shard). Pure and header-only: used by the kernels, by the
 // thread reduction and inside the MPI_Op of comm/.

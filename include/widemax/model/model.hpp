@@ -1,11 +1,11 @@
-// The two-layer network of DESIGN 1.1 and its shard of parameters on one rank.
+// The two-layer network of docs/design.md §1.1 and its shard of parameters on one rank.
 //   F_k(x) = c * sum_r A[r,k] phi_r(x),  z_r = <w_r, x>
 //   softmax: phi_r = exp(z_r) / sum_q exp(z_q), c = m (the paper's c_m) or sqrt(m)
 //   exp:     phi_r = exp(z_r),                  c = m^{-1/2}
 //   relu:    phi_r = max(z_r, 0),               c = m^{-1/2}
-// Parameters are stored neuron-major, like the files on disk (DESIGN 5): W is (m_local, d) and A is
-// (m_local, d_out), row-major, so a rank's shard is one contiguous block of rows.
-// Initialisation is keyed by global neuron index (DESIGN 2.4), never by rank.
+// Parameters are stored neuron-major, like the files on disk (docs/design.md §5): W is (m_local, d)
+// and A is (m_local, d_out), row-major, so a rank's shard is one contiguous block of rows.
+// Initialisation is keyed by global neuron index (docs/design.md §2.4), never by rank.
 #pragma once
 
 #include <cstdint>

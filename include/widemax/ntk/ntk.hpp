@@ -1,6 +1,6 @@
-// The empirical NTK of the two-layer network with respect to W (DESIGN 3), and the entropy of the
-// hidden softmax. Kernels only: plain functions over local buffers, no communicator. The sum over
-// neurons is split across ranks; the caller (train/trainer) all-reduces the partial H.
+// The empirical NTK of the two-layer network with respect to W (docs/design.md §3), and the entropy
+// of the hidden softmax. Kernels only: plain functions over local buffers, no communicator. The sum
+// over neurons is split across ranks; the caller (train/trainer) all-reduces the partial H.
 //
 //   dF_k(x_i)/dw_r = J[(i,k), r] x_i, with J[(i,k), r] = dF_k(x_i)/dz_r:
 //     softmax: s_r(x_i) (c A[r,k] - F_k(x_i))   exp: c A[r,k] exp(z_r)   relu: c A[r,k] 1[z_r > 0]

@@ -1,5 +1,5 @@
-// Kernels of the value-softmax model y_hat = V softmax(a) (DESIGN 1.2), over one shard of the
-// softmax length T: plain functions over local buffers, no communicator, float64 only. The
+// Kernels of the value-softmax model y_hat = V softmax(a) (docs/design.md §1.2), over one shard of
+// the softmax length T: plain functions over local buffers, no communicator, float64 only. The
 // shard's columns of V are stored column-major per token: V_loc is (t, d) row-major, row j = v_j,
 // which is also the layout of V.npy (T, d) on disk. a_loc is (t).
 //

@@ -1,7 +1,7 @@
-// The value-softmax model y_hat = V softmax(a) (DESIGN 1.2) with the softmax length T sharded over
-// the ranks of a communicator exactly like hidden neurons (model/shard.hpp): rank p owns tokens
-// shard_range(T, P, p), i.e. its columns of V and entries of a. This is the one place where the
-// model communicates. Per step every rank issues, in this order:
+// The value-softmax model y_hat = V softmax(a) (docs/design.md §1.2) with the softmax length T
+// sharded over the ranks of a communicator exactly like hidden neurons (model/shard.hpp): rank p
+// owns tokens shard_range(T, P, p), i.e. its columns of V and entries of a. This is the one place
+// where the model communicates. Per step every rank issues, in this order:
 //   forward_backward: one softmax-merge all-reduce of d + 3 numbers (M, S, u, E), nothing else;
 //   grad_norms (logged steps only): one SUM all-reduce of 2 numbers;
 //   argmax (logged steps only): one MAX all-reduce of 1 integer.

@@ -1,7 +1,7 @@
-// `widemax polarize`: gradient descent on the value-softmax model (DESIGN 1.2) with the softmax
-// length sharded over the ranks, logging the entropy of softmax(a) along the trajectory. This
-// header holds the resolved options (the CLI in cli/polarize_cli.cpp fills them) and the run: the
-// loop, metrics.jsonl, summary.json, V.npy/a.npy/beta.npy in a run directory like `widemax
+// `widemax polarize`: gradient descent on the value-softmax model (docs/design.md §1.2) with the
+// softmax length sharded over the ranks, logging the entropy of softmax(a) along the trajectory.
+// This header holds the resolved options (the CLI in cli/polarize_cli.cpp fills them) and the run:
+// the loop, metrics.jsonl, summary.json, V.npy/a.npy/beta.npy in a run directory like `widemax
 // train`'s, with checkpoints, --resume (on any rank count) and preemption from the run layer.
 // Full-batch plain GD only (the paper's setting); no mini-batches, float64 only.
 #pragma once
@@ -48,7 +48,11 @@ struct Config {
   int threads = 0;
   // out (empty: runs/polarize-<time>), save (V.npy, a.npy at the end: on by default here) and
   // progress.
-  run::RunSpec run = {.save = true};
+  run::RunSpec run = [] {
+    run::RunSpec r;
+    r.save = true;
+    return r;
+  }();
 };
 
 // Checks values that depend on neither the ranks nor the files. Throws an Error naming the option.
@@ -61,6 +65,17 @@ double step_lr(const Config& c, double max_prob);
 // Whether `step` is logged: multiples of log_every, or (log_every = 0) the first step of every
 // 1/20 of a decade; step 0 always. The final step is logged by the loop.
 bool logged_step(std::int64_t step, std::int64_t log_every);
+
+// The resolved plan of a run, what config.json records and the loop reads: the request (with d
+// from a --beta file), beta itself, the cross-entropy target p*, the ranks and the threads.
+struct Plan {
+  Config request;
+  std::vector<double> beta;
+  std::vector<double> p_star;  // cross-entropy only
+  int ranks = 1;
+  int threads = 1;
+};
+nlohmann::json to_json(const Plan& p);
 
 struct Result {
   nlohmann::json summary;

@@ -1,5 +1,5 @@
-// The run directory of DESIGN 5: config.json (resolved configuration), metrics.jsonl (one JSON
-// object per logged step, appended and flushed as training goes), summary.json (final figures)
+// The run directory of docs/design.md §5: config.json (resolved configuration), metrics.jsonl (one
+// JSON object per logged step, appended and flushed as training goes), summary.json (final figures)
 // and, with --save, W.npy/A.npy. Only rank 0 writes the JSON files; whole files go through a
 // temporary name and a rename. Tensors are written collectively by comm/npy_io.
 #pragma once

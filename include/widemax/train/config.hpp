@@ -53,7 +53,7 @@ struct GridRequest {
 GridRequest parse_grid_request(const std::string& text);
 std::string to_string(const GridRequest& g);
 
-// The network (DESIGN 1.1), its optimiser and its execution on the ranks.
+// The network (docs/design.md §1.1), its optimiser and its execution on the ranks.
 struct NetSpec {
   model::Activation activation = model::Activation::kSoftmax;
   model::Scale scale = model::Scale::kM;  // c_m of softmax

@@ -11,13 +11,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "widemax/comm/communicator.hpp"
+#include "widemax/comm/grid.hpp"
 #include "widemax/model/kernels.hpp"
 #include "widemax/model/model.hpp"
 #include "widemax/train/config.hpp"
+#include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
 
@@ -40,14 +43,23 @@ template <class T>
 SyntheticShard<T> synthetic_shard(std::int64_t n, std::int64_t d, std::int64_t d_out,
                                   std::int64_t m);
 
-// One full-batch step of the kernels over a whole shard, without communication (W only):
-// forward_partial, finalize_output, the residuals against Y (n, d_out), backward. What the
-// benchmarks and the rate calibration time. part, F, R, rf are sized by the caller.
+// The training step itself, Trainer::compute_gradient() (full batch, W only, with or without the
+// logit cache), of a network on one rank: a 1x1 grid over MPI_COMM_SELF, where the merge
+// all-reduce has nothing to combine. What the benchmarks and the rate calibration time, so that
+// they time exactly what a run executes. Local.
 template <class T>
-void local_step(const model::Shape& s, std::int64_t n, const T* X, const T* Y,
-                const model::Params<T>& p, std::vector<T>& part, std::vector<T>& F,
-                std::vector<T>& R, std::vector<T>& rf, T* gW, model::Workspace<T>& ws,
-                const model::LogitCache<T>* cache);
+class OneRankStep {
+ public:
+  OneRankStep(const SyntheticShard<T>& shard, std::int64_t block, int threads, bool logit_cache);
+  ~OneRankStep();
+  OneRankStep(const OneRankStep&) = delete;
+  OneRankStep& operator=(const OneRankStep&) = delete;
+  void step();
+
+ private:
+  std::unique_ptr<comm::Grid> grid_;
+  std::unique_ptr<Trainer<T>> tr_;
+};
 
 // Seconds of compute per (sample, neuron) pair on one core.
 double seconds_per_pair(const KernelRates& r, std::int64_t d, bool logit_cache);

@@ -55,10 +55,25 @@ struct Evaluation {
   double accuracy() const { return n ? correct / static_cast<double>(n) : 0.0; }
 };
 
+// The execution choices made before the network is allocated: neurons per block (--block, or
+// model::auto_block for the rank's rows) and whether pass 1 keeps its exponentials for pass 2
+// (--logit-cache on, off, or auto: on when it takes at most a quarter of the memory available to
+// each rank on the node). The ranks decide the cache together (one MIN all-reduce over the world),
+// so that every rank takes the same path and 1 or P ranks compute alike. Collective.
+struct Execution {
+  std::int64_t block = 0;
+  bool logit_cache = false;
+};
+Execution resolve_execution(const NetSpec& net, const comm::Grid& grid, const LocalData& data,
+                            int threads, std::size_t elem_bytes);
+
 template <class T>
 class Trainer {
  public:
   // Collective over the grid (it initialises parameters, possibly reading --init-from files).
+  Trainer(const NetSpec& net, const comm::Grid& grid, const LocalData& data, int threads,
+          const Execution& exec);
+  // The same with the choices of resolve_execution() (collective: the cache agreement).
   Trainer(const NetSpec& net, const comm::Grid& grid, const LocalData& data, int threads);
 
   // Makes the next compute_gradient() use these training samples (global ids; each rank keeps
@@ -83,9 +98,9 @@ class Trainer {
   Evaluation evaluate_train();
   Evaluation evaluate_test();
 
-  // NTK diagnostics (DESIGN 3). set_ntk_samples gives every rank the rows of these training
-  // samples (collective over the column communicator: each grid row contributes the rows it
-  // holds). ntk() is H (N, N), N = n_k d_out, at the current parameters (collective over the row
+  // NTK diagnostics (docs/design.md §3). set_ntk_samples gives every rank the rows of these
+  // training samples (collective over the column communicator: each grid row contributes the rows
+  // it holds). ntk() is H (N, N), N = n_k d_out, at the current parameters (collective over the row
   // communicator: one SUM all-reduce of the partial J J^T).
   void set_ntk_samples(const std::vector<std::int64_t>& global_ids);
   std::vector<double> ntk();
