@@ -119,6 +119,9 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "preemption signal checkpoints anyway)")(
       "keep-checkpoints", po::value(&c.run.keep_checkpoints)->default_value(c.run.keep_checkpoints),
       "keep the newest N checkpoints")(
+      "overwrite", po::bool_switch(&c.run.overwrite),
+      "start a new run in an --out that holds another run's outputs, removing them (without it "
+      "such a run is refused; --resume continues it instead)")(
       "resume", typed_value_no_default(c.run.resume, run::parse_resume),
       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
       "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(

@@ -76,6 +76,9 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
       "preemption signal checkpoints anyway)")(
       "keep-checkpoints", po::value(&c.run.keep_checkpoints)->default_value(c.run.keep_checkpoints),
       "keep the newest N checkpoints")(
+      "overwrite", po::bool_switch(&c.run.overwrite),
+      "start a new run in an --out that holds another run's outputs, removing them (without it "
+      "such a run is refused; --resume continues it instead)")(
       "resume", typed_value_no_default(c.run.resume, run::parse_resume),
       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
       "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
@@ -107,6 +110,7 @@ std::optional<polarize::Config> parse_polarize_args(const std::vector<std::strin
   c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
   char* end = nullptr;
   c.lr = std::strtod(lr.c_str(), &end);
+  c.lr_given = !vm["lr"].defaulted();
   WIDEMAX_CHECK(!lr.empty() && end == lr.c_str() + lr.size(), "--lr: '", lr, "' is not a number");
   c.d_given = vm.count("d") && !vm["d"].defaulted();
   c.run.save = !vm.count("no-save");

@@ -139,6 +139,9 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "preemption signal checkpoints anyway)")(
       "keep-checkpoints", po::value(&r.keep_checkpoints)->default_value(r.keep_checkpoints),
       "keep the newest N checkpoints")(
+      "overwrite", po::bool_switch(&r.overwrite),
+      "start a new run in an --out that holds another run's outputs, removing them (without it "
+      "such a run is refused; --resume continues it instead)")(
       "resume", typed_value_no_default(r.resume, run::parse_resume),
       "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
       "none) or a run or checkpoint directory; any number of ranks and grid")("quiet",

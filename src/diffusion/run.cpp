@@ -37,6 +37,37 @@ namespace {
 // 1024 to 16384 (experiments/README.md, "Score error against width").
 constexpr double kDefaultAdamLr = 1e-2;
 
+// What a resumed run may change (the other keys of its plan must equal the checkpoint's): the
+// length, the rate when --lr says so, logging, checkpointing, output, the execution on the ranks,
+// and the evaluation and sampling after training.
+const std::vector<std::string> kMayChangeOnResume = {"steps",
+                                                     "lr",
+                                                     "log_every",
+                                                     "out",
+                                                     "save",
+                                                     "checkpoint_every",
+                                                     "keep_checkpoints",
+                                                     "resume",
+                                                     "progress",
+                                                     "overwrite",
+                                                     "grid",
+                                                     "grid_resolved",
+                                                     "threads",
+                                                     "threads_resolved",
+                                                     "block",
+                                                     "block_resolved",
+                                                     "logit_cache",
+                                                     "eval_n",
+                                                     "time_buckets",
+                                                     "sampler",
+                                                     "sample_steps",
+                                                     "samples",
+                                                     "sample_seed",
+                                                     "sw_directions",
+                                                     "exact_reference",
+                                                     "lr_auto",
+                                                     "lr_auto_c"};
+
 std::string csv_text(const std::vector<double>& X, std::int64_t d,
                      const std::vector<std::string>& header) {
   std::ostringstream os;
@@ -406,20 +437,26 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
   Result result;
   nlohmann::json first_metrics, resumed;
   std::int64_t s0 = 0;
-  if (const auto ckpt = run.resume_point()) {
+  const auto ckpt = run.resume_point();
+  if (ckpt) {
     resumed = train::restore_network<T>(grid, *ckpt, tr, request.net, nullptr);
     s0 = resumed["step"].get<std::int64_t>();
     first_metrics = resumed.value("first_metrics", nlohmann::json::object());
-    run.resumed(*ckpt, resumed, s0);
   }
-  // On resume exactly the interrupted run's rate (the default is a sum over ranks).
-  const double lr = !resumed.empty()         ? resumed.value("lr", 0.0)
+  // On resume exactly the interrupted run's rate (the default is a sum over ranks), unless --lr
+  // says otherwise.
+  const bool keep_lr = !resumed.empty() && !request.net.lr.given();
+  const double lr = keep_lr                  ? resumed.value("lr", 0.0)
                     : request.net.lr.given() ? request.net.lr.value
                     : request.net.optimizer.kind == train::OptimizerKind::kAdam
                         ? kDefaultAdamLr
                         : train::default_lr(request.net, /*batch=*/0, data, grid);
 
   const Plan plan{request, p.spec, din, lr, exec, grid.name(), threads};
+  if (ckpt) {
+    run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
+    run.resumed(*ckpt, resumed, s0);
+  }
   run.write_config(to_json(plan));
   const Config& c = plan.request;  // from here on the loop reads the plan
   if (p.mix) run.write_json("mixture.json", p.mix->to_json());

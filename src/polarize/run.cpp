@@ -180,6 +180,22 @@ bool logged_step(std::int64_t step, std::int64_t log_every) {
 
 namespace {
 
+// What a resumed run may change (the other keys of its plan must equal the checkpoint's): the
+// length, the rate when --lr says so, logging, checkpointing, output and the ranks.
+const std::vector<std::string> kMayChangeOnResume = {"steps",
+                                                     "lr",
+                                                     "log_every",
+                                                     "out",
+                                                     "save",
+                                                     "checkpoint_every",
+                                                     "keep_checkpoints",
+                                                     "resume",
+                                                     "progress",
+                                                     "overwrite",
+                                                     "threads",
+                                                     "threads_resolved",
+                                                     "ranks"};
+
 // What the summary needs from the whole trajectory: the first steps at which max_prob and the
 // entropy cross 1/2 (of their ranges), the entropy's rises, the flow clock. Carried through
 // checkpoints in the manifest (JSON keeps doubles exactly), so a resumed run summarises alike.
@@ -326,24 +342,33 @@ Result run_polarize(const Config& in, const comm::Communicator& world, int threa
   p.d = request.d;
   p.loss = request.loss;
   if (p.loss == Loss::kCrossEntropy) p.p_star = ce_target(p.beta, request.ce_target);
-  const Plan plan{request, p.beta, p.p_star, world.size(), threads};
-  const Config& c = plan.request;  // from here on the run reads the plan
   ValueSoftmax m(p, world);
-  if (c.init_from.empty())
-    init_params(InitSpec{c.v_scale, c.a_mean, c.a_noise, c.seed}, m.range(), c.d, m.V(), m.a());
+  if (request.init_from.empty())
+    init_params(InitSpec{request.v_scale, request.a_mean, request.a_noise, request.seed}, m.range(),
+                request.d, m.V(), m.a());
   else
-    read_init(c, m);
+    read_init(request, m);
 
   // Resume: V, a and the trajectory's summary figures at the checkpoint's step.
   Trajectory traj;
   std::int64_t s0 = 0;
-  if (const auto ckpt = run.resume_point()) {
-    const nlohmann::json man = run::read_manifest(*ckpt);
-    check_manifest(man, *ckpt, c);
+  const auto ckpt = run.resume_point();
+  nlohmann::json man;
+  if (ckpt) {
+    man = run::read_manifest(*ckpt);
+    check_manifest(man, *ckpt, request);
     run::read_tensors<double>(world, *ckpt, man,
-                              state_tensors(m.V().data(), m.a().data(), m.range(), c));
+                              state_tensors(m.V().data(), m.a().data(), m.range(), request));
     traj = Trajectory::from_json(man.at("trajectory"));
     s0 = man["step"].get<std::int64_t>();
+    // The interrupted run's rate, unless --lr says otherwise.
+    if (!request.lr_given && man.contains("config"))
+      request.lr = man["config"].value("lr", request.lr);
+  }
+  const Plan plan{request, p.beta, p.p_star, world.size(), threads};
+  const Config& c = plan.request;  // from here on the run reads the plan
+  if (ckpt) {
+    run.check_resume(man, *ckpt, to_json(plan), kMayChangeOnResume);
     run.resumed(*ckpt, man, s0);
   }
 
@@ -389,9 +414,13 @@ Result run_polarize(const Config& in, const comm::Communicator& world, int threa
   };
   // The state at `step` before its update, with the trajectory up to step - 1.
   auto checkpoint = [&](std::int64_t step) {
-    run.checkpoint<double>(
-        step, state_tensors<const double>(m.V().data(), m.a().data(), m.range(), c),
-        {{"T", c.T}, {"d", c.d}, {"loss", to_string(c.loss)}, {"trajectory", traj.to_json()}});
+    run.checkpoint<double>(step,
+                           state_tensors<const double>(m.V().data(), m.a().data(), m.range(), c),
+                           {{"T", c.T},
+                            {"d", c.d},
+                            {"loss", to_string(c.loss)},
+                            {"trajectory", traj.to_json()},
+                            {"config", to_json(plan)}});
   };
 
   for (std::int64_t step = s0; step < c.steps; ++step) {

@@ -2,6 +2,7 @@
 #include "widemax/run/checkpoint.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
@@ -39,6 +40,26 @@ std::string global_checksum(const comm::Communicator& world, const Tensor<T>& t)
   const std::uint64_t part =
       t.writer ? checksum_partial(t.data, t.rows * t.cols, t.row_begin * t.cols) : 0;
   return hex(world.allreduce_sum(part));
+}
+
+// The manifest's own checksum: of its JSON text without the checksum field, so that an edited
+// step, rate or width is caught like a damaged tensor.
+std::string manifest_checksum(nlohmann::json m) {
+  m.erase("manifest_checksum");
+  const std::string text = m.dump();
+  return hex(checksum_partial(text.data(), static_cast<std::int64_t>(text.size()), 0));
+}
+
+std::string run_id_of(const fs::path& ckpt) {
+  try {
+    return nlohmann::json::parse(read_text_file(ckpt / "manifest.json")).value("run_id", "");
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::int64_t step_of(const fs::path& ckpt) {
+  return std::stoll(ckpt.filename().string().substr(5));
 }
 
 }  // namespace
@@ -79,20 +100,24 @@ fs::path write_checkpoint(const comm::Communicator& world, const fs::path& run_d
     manifest["ranks"] = world.size();
     manifest["tensors"] = entries;
     manifest["written"] = static_cast<std::int64_t>(std::time(nullptr));
+    manifest["manifest_checksum"] = manifest_checksum(manifest);
     write_file_atomic(tmp / "manifest.json", manifest.dump(2) + "\n");
     std::error_code ec;
     fs::remove_all(final_dir, ec);
     fs::rename(tmp, final_dir, ec);
     WIDEMAX_CHECK(!ec, "checkpoint: cannot rename '", tmp.string(), "': ", ec.message());
-    // Keep the newest `keep` complete checkpoints.
-    std::vector<fs::path> all;
+    // Keep the newest `keep` complete checkpoints of this run: only checkpoints with its run id
+    // and an older step are removed, never another run's and never a newer step.
+    const std::string id = manifest.value("run_id", "");
+    std::vector<fs::path> mine;
     for (const auto& e : fs::directory_iterator(root))
       if (e.is_directory() && e.path().extension() != ".tmp" &&
-          e.path().filename().string().rfind("step_", 0) == 0)
-        all.push_back(e.path());
-    std::sort(all.begin(), all.end());
-    for (std::size_t i = 0; keep > 0 && i + static_cast<std::size_t>(keep) < all.size(); ++i)
-      fs::remove_all(all[i], ec);
+          e.path().filename().string().rfind("step_", 0) == 0 && e.path() != final_dir &&
+          step_of(e.path()) < step && run_id_of(e.path()) == id)
+        mine.push_back(e.path());
+    std::sort(mine.begin(), mine.end());
+    const std::size_t older_kept = keep > 0 ? static_cast<std::size_t>(keep) - 1 : mine.size();
+    for (std::size_t i = 0; i + older_kept < mine.size(); ++i) fs::remove_all(mine[i], ec);
   }
   world.barrier();
   return final_dir;
@@ -121,8 +146,29 @@ nlohmann::json read_manifest(const fs::path& ckpt) {
   } catch (const nlohmann::json::exception& e) {
     WIDEMAX_FAIL("--resume: ", (ckpt / "manifest.json").string(), " is not valid JSON: ", e.what());
   }
+  const fs::path file = ckpt / "manifest.json";
+  WIDEMAX_CHECK(m.is_object(), "--resume: ", file.string(), " is not a JSON object");
   WIDEMAX_CHECK(m.value("format", 0) == kFormat, "--resume: ", ckpt.string(),
                 ": unknown checkpoint format ", m.value("format", 0));
+  if (m.contains("manifest_checksum"))  // checkpoints of widemax 0.1.0 before it have none
+    WIDEMAX_CHECK_HINT(m["manifest_checksum"].is_string() &&
+                           m["manifest_checksum"].get<std::string>() == manifest_checksum(m),
+                       "the manifest was edited or damaged after it was written; resume from "
+                       "another checkpoint",
+                       "--resume: ", file.string(), " does not match its own checksum");
+  WIDEMAX_CHECK(
+      m.contains("step") && m["step"].is_number_integer() && m["step"].get<std::int64_t>() >= 0,
+      "--resume: ", file.string(), ": 'step' is not a whole number >= 0");
+  WIDEMAX_CHECK(m.contains("tensors") && m["tensors"].is_object(), "--resume: ", file.string(),
+                ": no 'tensors' object");
+  for (const char* k : {"lr", "initial_loss"})
+    WIDEMAX_CHECK(!m.contains(k) || (m[k].is_number() && std::isfinite(m[k].get<double>())),
+                  "--resume: ", file.string(), ": '", k, "' is not a finite number");
+  WIDEMAX_CHECK(!m.contains("lr") || m["lr"].get<double>() > 0, "--resume: ", file.string(),
+                ": 'lr' is not positive");
+  for (const char* k : {"width", "d", "d_out", "T"})
+    WIDEMAX_CHECK(!m.contains(k) || m[k].is_number_integer(), "--resume: ", file.string(), ": '", k,
+                  "' is not a whole number");
   return m;
 }
 

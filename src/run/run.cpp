@@ -1,8 +1,11 @@
 // The run layer. See run.hpp.
 #include "widemax/run/run.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <span>
 
 #include "widemax/core/error.hpp"
@@ -57,12 +60,22 @@ Run::Run(const RunSpec& spec, const std::string& command, const comm::Communicat
          nlohmann::json runtime, bool write_outputs, std::int64_t total_steps)
     : spec_(spec),
       world_(world),
+      total_steps_(total_steps),
       runtime_(std::move(runtime)),
       hosts_(world.allgather(hostname())),
-      // The directory first, so that an unwritable --out fails before any work.
-      dir_(write_outputs ? open_run_dir(spec.out, command, world) : nullptr),
+      // The directory first, so that an unwritable or busy --out fails before any work.
+      dir_(write_outputs
+               ? open_run_dir(spec.out, command, world, spec.resume.requested(), spec.overwrite)
+               : nullptr),
       progress_(write_outputs && spec.progress && world.rank() == 0, total_steps) {
   if (dir_) spec_.out = dir_->path().string();
+  if (world.rank() == 0) {
+    std::random_device rd;
+    char id[20];
+    std::snprintf(id, sizeof id, "%08x%08x", rd(), rd());
+    run_id_ = id;
+  }
+  world.broadcast(run_id_, 0);
 }
 
 void Run::write_config(nlohmann::json plan) const {
@@ -71,6 +84,8 @@ void Run::write_config(nlohmann::json plan) const {
   const auto cwd = std::filesystem::current_path(ec);
   std::string line;
   for (const auto& a : command_line()) line += (line.empty() ? "" : " ") + a;
+  plan["run_id"] = run_id_;
+  if (!resume_record_.empty()) plan["resumed"] = resume_record_;
   plan["provenance"] = {{"widemax_version", version()},
                         {"git_commit", git_commit()},
                         {"command_line", line},
@@ -88,7 +103,12 @@ void Run::write_json(const std::string& name, const nlohmann::json& j) const {
 }
 
 void Run::append_metrics(const nlohmann::json& j) {
-  if (dir_) dir_->append_metrics(j);
+  if (!dir_) return;
+  if (pending_changes_.empty()) return dir_->append_metrics(j);
+  nlohmann::json with = j;
+  with["changed_at_resume"] = pending_changes_;
+  pending_changes_ = nlohmann::json();
+  dir_->append_metrics(with);
 }
 
 nlohmann::json Run::finish(nlohmann::json s) {
@@ -112,8 +132,48 @@ std::optional<std::filesystem::path> Run::resume_point() const {
   return ckpt;
 }
 
+void Run::check_resume(const nlohmann::json& manifest, const std::filesystem::path& ckpt,
+                       const nlohmann::json& plan, const std::vector<std::string>& may_change) {
+  if (!manifest.contains("config") || !manifest["config"].is_object()) return;  // before 0.1.0
+  const nlohmann::json& old = manifest["config"];
+  auto changeable = [&](const std::string& k) {
+    return std::find(may_change.begin(), may_change.end(), k) != may_change.end();
+  };
+  std::string refused;
+  nlohmann::json changes = nlohmann::json::array();
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : old.items()) keys.push_back(k);
+  for (const auto& [k, v] : plan.items())
+    if (!old.contains(k)) keys.push_back(k);
+  for (const auto& k : keys) {
+    if (k == "provenance" || k == "run_id" || k == "resumed") continue;
+    const nlohmann::json was = old.value(k, nlohmann::json()),
+                         now = plan.value(k, nlohmann::json());
+    if (was == now) continue;
+    if (changeable(k)) {
+      changes.push_back({{"field", k}, {"from", was}, {"to", now}});
+    } else {
+      refused += cat(refused.empty() ? "" : ", ", k, " ", was.dump(), " -> ", now.dump());
+    }
+  }
+  WIDEMAX_CHECK_HINT(refused.empty(),
+                     "resume with the options the checkpoint was written with (its "
+                     "manifest.json holds them under \"config\"), or start a new run in "
+                     "another --out",
+                     "--resume: checkpoint ", ckpt.string(),
+                     " was written by a run with another plan: ", refused);
+  resume_record_ = {{"from", ckpt.string()}, {"changes", changes}};
+  if (!changes.empty()) pending_changes_ = changes;
+}
+
 void Run::resumed(const std::filesystem::path& ckpt, const nlohmann::json& manifest,
                   std::int64_t s0) {
+  WIDEMAX_CHECK_HINT(total_steps_ >= s0, "give --steps at least the checkpoint's step", "--steps ",
+                     total_steps_, " is below the step ", s0, " of the checkpoint ", ckpt.string());
+  if (manifest.contains("run_id") && manifest["run_id"].is_string())
+    run_id_ = manifest["run_id"].get<std::string>();
+  resume_record_["from"] = ckpt.string();
+  resume_record_["step"] = s0;
   const std::string grid =
       manifest.contains("grid") ? " on grid " + manifest.value("grid", "") : std::string();
   log::info(cat("resuming from ", ckpt.string(), " at step ", s0, " (written by ",
@@ -138,8 +198,10 @@ void Run::checkpoint(std::int64_t step, const std::vector<Tensor<const T>>& tens
                      const nlohmann::json& manifest) {
   WIDEMAX_CHECK_HINT(dir_, "give --out", "checkpoint at step ", step,
                      " but there is no run directory to checkpoint into");
+  nlohmann::json m = manifest;
+  m["run_id"] = run_id_;
   const auto path =
-      write_checkpoint(world_, dir_->path(), step, tensors, manifest, spec_.keep_checkpoints);
+      write_checkpoint(world_, dir_->path(), step, tensors, m, spec_.keep_checkpoints);
   log::info(cat("checkpoint: ", path.string()));
 }
 

@@ -45,7 +45,8 @@ nlohmann::json to_json(const RunSpec& r) {
           {"save", r.save},
           {"checkpoint_every", r.checkpoint_every},
           {"keep_checkpoints", r.keep_checkpoints},
-          {"resume", to_string(r.resume)}};
+          {"resume", to_string(r.resume)},
+          {"overwrite", r.overwrite}};
 }
 
 }  // namespace widemax::run

@@ -75,6 +75,10 @@ nlohmann::json restore_network(const comm::Grid& grid, const fs::path& ckpt, Tra
                      m.value("optimizer", "?"), m.value("train_a", false) ? " --train-a" : "",
                      ", but this run uses --optimizer ", to_string(c.optimizer.kind),
                      c.train_a ? " --train-a" : "");
+  WIDEMAX_CHECK_HINT(m.value("precision", "") == to_string(c.precision), hint,
+                     "--resume: checkpoint ", ckpt.string(), " was written with --precision ",
+                     m.value("precision", "?"), ", but this run uses --precision ",
+                     to_string(c.precision));
   std::vector<T>* w0 = W0;
   if (w0) {
     if (m["tensors"].contains("W0"))

@@ -26,6 +26,34 @@ namespace {
 
 constexpr const char* kDivergedHint = "lower --lr (or check the data's scale)";
 
+// What a resumed run may change (its plan's other keys must equal the checkpoint's): the length,
+// the rate when --lr says so, logging, checkpointing, output and the execution on the ranks (the
+// trajectory does not depend on them beyond round-off).
+const std::vector<std::string> kMayChangeOnResume = {"steps",
+                                                     "lr",
+                                                     "lr_source",
+                                                     "log_every",
+                                                     "out",
+                                                     "save",
+                                                     "checkpoint_every",
+                                                     "keep_checkpoints",
+                                                     "resume",
+                                                     "progress",
+                                                     "overwrite",
+                                                     "config",
+                                                     "grid",
+                                                     "grid_resolved",
+                                                     "threads",
+                                                     "threads_resolved",
+                                                     "block",
+                                                     "block_resolved",
+                                                     "logit_cache",
+                                                     "logit_cache_resolved",
+                                                     "net_latency",
+                                                     "net_bandwidth",
+                                                     "lr_auto",
+                                                     "lr_auto_c"};
+
 // The NTK at W_0 that the diagnostics compare against (H_0 even when resumed: the checkpoint
 // holds W_0), and its spectrum for summary.json.
 struct NtkReference {
@@ -55,7 +83,12 @@ NtkReference ntk_reference(Trainer<T>& tr, std::vector<T>& W0, bool resumed, std
 std::pair<double, std::string> learning_rate(const Config& c, const nlohmann::json& resumed,
                                              const NtkReference& ntk0, std::size_t ntk_samples,
                                              const LocalData& data, const comm::Grid& grid) {
-  if (!resumed.empty()) return {resumed.value("lr", 0.0), "resumed from the checkpoint"};
+  if (!resumed.empty()) {  // the interrupted run's exact rate, unless --lr says otherwise
+    const double stored = resumed.value("lr", 0.0);
+    if (c.net.lr.given() && c.net.lr.value != stored)
+      return {c.net.lr.value, cat("--lr, changed on resume from ", stored)};
+    return {stored, "resumed from the checkpoint"};
+  }
   if (c.net.lr.automatic) {
     const double scale =
         static_cast<double>(data.train.n_global) / static_cast<double>(ntk_samples);
@@ -142,17 +175,21 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   // Resume: parameters, optimiser state and W_0 from the newest complete checkpoint.
   RunResult result;
   nlohmann::json resumed;
-  if (const auto ckpt = run.resume_point()) {
+  const auto ckpt = run.resume_point();
+  if (ckpt) {
     resumed = restore_network(grid, *ckpt, tr, shaped.net, ntk_on ? &W0 : nullptr);
     result.first_step = resumed["step"].get<std::int64_t>();
     result.initial_loss = resumed.value("initial_loss", 0.0);
-    run.resumed(*ckpt, resumed, result.first_step);
   }
   const std::int64_t s0 = result.first_step;
   const NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
   const auto [lr_value, lr_source] =
       learning_rate(shaped, resumed, ntk0, ntk_ids.size(), data, grid);
   const Plan plan{shaped, exec, grid.name(), threads, lr_value, lr_source};
+  if (ckpt) {
+    run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
+    run.resumed(*ckpt, resumed, s0);
+  }
   run.write_config(to_json(plan));
   // From here on the loop reads the plan.
   const Config& c = plan.request;

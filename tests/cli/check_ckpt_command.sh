@@ -209,14 +209,22 @@ elif what == "same":  # REF RUN FIRST: RUN is REF (same grid): summary and metri
     for k in sorted(set(s) | set(r)):
         if not timing(k) and s.get(k) != r.get(k):
             bad.append(f"{name(run)}: summary.json {k} {s.get(k)!r}, {name(ref)} {r.get(k)!r}")
+    marks = 0
     for a, b in check_steps(run, ref, first) or []:
         a.pop("elapsed_s", None)
         b.pop("elapsed_s", None)
+        # A resume's annotation (what it changed, on its first line): never in the reference.
+        if b.pop("changed_at_resume", None) is not None:
+            bad.append(f"{name(ref)}: metrics.jsonl step {b['step']} has changed_at_resume")
+        if a.pop("changed_at_resume", None) is not None:
+            marks += 1
         if a != b:
             diff = {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
             bad.append(f"{name(run)}: metrics.jsonl step {a['step']} differs from {name(ref)}'s "
                        f"(first of such lines): {diff}")
             break
+    if marks > 1:
+        bad.append(f"{name(run)}: {marks} metrics lines carry changed_at_resume (at most one)")
 elif what == "close":  # REF RUN FIRST: RUN (another rank count) within 1e-10 of REF
     ref, run, first = args[0], args[1], int(args[2])
     for k in FINAL:

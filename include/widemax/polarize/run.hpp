@@ -42,6 +42,7 @@ struct Config {
   std::uint64_t seed = 0;
   std::string init_from;  // directory with V.npy (T, d) and a.npy (T, 1)
   double lr = 0.1;
+  bool lr_given = false;  // --lr was given (on resume: else the checkpoint's rate is kept)
   LrSchedule lr_schedule = LrSchedule::kConstant;
   std::int64_t steps = 10000;
   std::int64_t log_every = 0;  // 0: about 20 log-spaced steps per decade

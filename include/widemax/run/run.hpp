@@ -75,8 +75,17 @@ class Run {
   // --resume: the checkpoint to continue from, or nullopt (no --resume, or auto with no
   // checkpoint yet: a fresh start, logged). An explicit directory without one is an Error.
   std::optional<std::filesystem::path> resume_point() const;
-  // After a command restored its state from `ckpt` at step s0: logs it and keeps the metrics
-  // lines of steps < s0, appending after them.
+  // Compares the plan a checkpoint was written with (its manifest's "config") with this run's:
+  // keys outside `may_change` must be equal, or the resume is refused naming each differing key
+  // (the network, the data and its seed, the precision, the optimiser, the batch ...); differing
+  // keys inside it are applied by the command and recorded, with the step, in config.json
+  // ("resumed") and on the next metrics line ("changed_at_resume"). Local (every rank reads the
+  // same manifest and plan, and refuses alike).
+  void check_resume(const nlohmann::json& manifest, const std::filesystem::path& ckpt,
+                    const nlohmann::json& plan, const std::vector<std::string>& may_change);
+  // After a command restored its state from `ckpt` at step s0: refuses a --steps below s0, logs
+  // the resume, continues the checkpoint's run id and keeps the metrics lines of steps < s0,
+  // appending after them.
   void resumed(const std::filesystem::path& ckpt, const nlohmann::json& manifest, std::int64_t s0);
 
   // Once per step on every rank, after the step's gradient is known and before the update: one
@@ -96,6 +105,10 @@ class Run {
  private:
   RunSpec spec_;
   const comm::Communicator& world_;
+  std::int64_t total_steps_;
+  std::string run_id_;              // random per run, kept across resumes; checkpoints carry it
+  nlohmann::json resume_record_;    // what check_resume/resumed saw, for config.json
+  nlohmann::json pending_changes_;  // for the first metrics line after a resume
   nlohmann::json runtime_;
   std::vector<std::string> hosts_;
   std::unique_ptr<RunDir> dir_;

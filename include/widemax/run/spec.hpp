@@ -30,6 +30,9 @@ struct RunSpec {
   int keep_checkpoints = 2;           // the newest N complete checkpoints are kept
   Resume resume;
   bool progress = true;  // rank 0 progress output
+  // A new run (no --resume) in a directory that holds another run's outputs replaces them instead
+  // of being refused.
+  bool overwrite = false;
 };
 
 // Checks ranges (Error naming the option).
