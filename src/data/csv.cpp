@@ -127,8 +127,10 @@ double parse_cell(std::string_view cell, const std::filesystem::path& path, std:
                   const std::string& column) {
   const std::string_view text = unquote(cell);
   double v = 0;
-  // from_chars rejects a leading '+', which some exporters write.
-  const std::string_view digits = (!text.empty() && text.front() == '+') ? text.substr(1) : text;
+  // from_chars rejects a leading '+', which some exporters write. Only one sign is stripped: '+-1'
+  // must not read as -1, so a second sign is left for from_chars to refuse.
+  const bool plus = text.size() >= 2 && text.front() == '+' && text[1] != '-' && text[1] != '+';
+  const std::string_view digits = plus ? text.substr(1) : text;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
   WIDEMAX_CHECK(ec != std::errc::result_out_of_range, path.string(), ":", line_no, ": column '",
                 column, "': '", text, "' is out of the range of a double");

@@ -6,6 +6,7 @@
 #include "widemax/train/load.hpp"
 
 #include <cmath>
+#include <fstream>
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
@@ -58,15 +59,32 @@ std::int64_t count_rows(const DataSpec& c, const std::string& path, const comm::
   return n;
 }
 
+// The physical (1-based) line of data row `row` of a CSV file, for error messages: read_csv skips
+// blank lines before the header (and refuses them between data rows), so a row's line is not
+// simply row + 2. Reads the file again; called only on the way to an error.
+std::int64_t csv_line_of_row(const std::string& file, std::int64_t row) {
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  std::int64_t number = 0, non_blank = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
+    if (line.find_first_not_of(" \t\r\n\v\f") == std::string::npos) continue;
+    if (++non_blank == row + 2) return number;
+  }
+  return row + 2;
+}
+
 // Replaces the label column of Y (n, 1) by one-hot rows (n, K). Errors name the file and line.
 std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
                             const std::vector<std::int64_t>& rows, const std::string& file) {
   std::vector<double> Y(labels.size() * static_cast<std::size_t>(K), 0.0);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const double v = labels[i];
-    WIDEMAX_CHECK_HINT(v == std::floor(v) && v >= 0 && v < static_cast<double>(K),
-                       "class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
-                       rows[i] + 2, ": class label ", v, " is not in 0..", K - 1);
+    if (!(v == std::floor(v) && v >= 0 && v < static_cast<double>(K)))
+      WIDEMAX_FAIL_HINT("class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
+                        csv_line_of_row(file, rows[i]), ": class label ", v, " is not in 0..",
+                        K - 1);
     Y[i * K + static_cast<std::size_t>(v)] = 1.0;
   }
   return Y;

@@ -10,3 +10,6 @@ printf 'a,b,y\n1,2,3\n4,5\n' >"$dir/ragged.csv"
 : >"$dir/empty.csv"
 printf 'not a directory\n' >"$dir/a_file"
 printf 'a,b,label\n1,2,0\n4,5,1\n7,8,2.5\n1,1,1\n' >"$dir/bad_label.csv"
+# Issue 15, item 6: smaller input defects.
+printf 'a,b,y\n1,2,3\n4,+-1,6\n' >"$dir/plus_minus.csv"
+printf '\n\n  \na,b,label\n1,2,0\n4,5,1\n7,8,2.5\n' >"$dir/blank_lead_label.csv"

@@ -169,6 +169,18 @@ TEST_F(CsvTest, NonNumberNamesLineAndColumn) {
   EXPECT_TRUE(throws_with([&] { read_csv(r, {"y"}); }, {"r.csv:3:", "column 'y'"}));
 }
 
+TEST_F(CsvTest, OneSignOnly) {
+  // A leading '+' is accepted, but only one sign: '+-1' is not -1.
+  const auto ok = write("ok.csv", "a,y\n+1.5,-2\n");
+  EXPECT_EQ(read_csv(ok, {"y"}).X, (std::vector<double>{1.5}));
+  for (const std::string cell : {"+-1", "++1", "-+1", "--1", "+"}) {
+    const auto p = write("d.csv", "a,b,y\n1,2,3\n4," + cell + ",6\n");
+    EXPECT_TRUE(throws_with([&] { read_csv(p, {"y"}); },
+                            {"d.csv:3: column 'b': cannot parse '" + cell + "' as a number"}))
+        << cell;
+  }
+}
+
 TEST_F(CsvTest, NanAndInfAreErrors) {
   for (const std::string cell : {"nan", "NaN", "inf", "-inf", "Infinity", "1e999"}) {
     const auto p = write("d.csv", "a,b,y\n1,2,3\n4,5,6\n7," + cell + ",9\n");
