@@ -31,7 +31,21 @@ double default_lr(const NetSpec& c, std::int64_t batch, const LocalData& data,
   trace = grid.column().allreduce_sum(trace);
   if (batch > 0 && batch < tr.n_global)
     trace *= static_cast<double>(batch) / static_cast<double>(tr.n_global);
-  WIDEMAX_CHECK_HINT(std::isfinite(trace) && trace > 0, "give --lr explicitly",
+  if (!std::isfinite(trace)) {
+    // Overflow: |x|^2 (or e^{sigma^2 |x|^2}) is beyond a double. Name the data's scale: this
+    // rank's largest |x| and its column (no collective here: some ranks may not get this far).
+    double big = 0;
+    std::int64_t col = 0;
+    for (std::int64_t i = 0; i < tr.size() * data.d; ++i)
+      if (!(std::abs(tr.X[i]) <= big)) big = std::abs(tr.X[i]), col = i % data.d;
+    WIDEMAX_FAIL_HINT("standardise the features (--standardize), or give --lr explicitly",
+                      "cannot derive a default learning rate: the NTK trace estimate is not a "
+                      "finite number (",
+                      trace, ") because of the data's scale: the training samples' |x|^2",
+                      act == model::Activation::kRelu ? "" : " and e^{sigma^2 |x|^2}",
+                      " overflow (feature column ", col + 1, " holds |x| = ", big, ")");
+  }
+  WIDEMAX_CHECK_HINT(trace > 0, "give --lr explicitly",
                      "cannot derive a default learning rate: the NTK trace estimate is ", trace);
   return 1.0 / trace;
 }

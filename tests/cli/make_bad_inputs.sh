@@ -13,3 +13,5 @@ printf 'a,b,label\n1,2,0\n4,5,1\n7,8,2.5\n1,1,1\n' >"$dir/bad_label.csv"
 # Issue 15, item 6: smaller input defects.
 printf 'a,b,y\n1,2,3\n4,+-1,6\n' >"$dir/plus_minus.csv"
 printf '\n\n  \na,b,label\n1,2,0\n4,5,1\n7,8,2.5\n' >"$dir/blank_lead_label.csv"
+printf 'a,b,y\n1e308,2,3\n-1e308,5,6\n1e308,1,0\n' >"$dir/huge_column.csv"
+printf 'a,b,y\n1,7,3\n4,7,6\n2,7,0\n' >"$dir/constant_column.csv"
