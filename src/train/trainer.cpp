@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/system.hpp"
@@ -136,6 +137,19 @@ Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& d
         data::read_npy_rows<T>(dir / "W.npy", params_.neurons.begin, params_.neurons.end, shape_.d);
     params_.A = data::read_npy_rows<T>(dir / "A.npy", params_.neurons.begin, params_.neurons.end,
                                        shape_.d_out);
+    // NaN or Inf (or, in fp32, a value beyond its range) is refused here, by file and entry, not
+    // left to show up as a NaN loss at step 0.
+    for (const auto& [name, v, cols] : {std::tuple{"W.npy", &params_.W, shape_.d},
+                                        std::tuple{"A.npy", &params_.A, shape_.d_out}}) {
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        if (std::isfinite((*v)[i])) continue;
+        const std::int64_t row = params_.neurons.begin + static_cast<std::int64_t>(i) / cols;
+        WIDEMAX_FAIL_HINT("the file must hold finite numbers (in the range of --precision)",
+                          "--init-from: ", (dir / name).string(), ": entry (", row, ", ",
+                          static_cast<std::int64_t>(i) % cols, ") is ", (*v)[i],
+                          ", not a finite number");
+      }
+    }
   }
   const std::int64_t cap = ws_.n();
   part_.resize(static_cast<std::size_t>(cap * shape_.record_width()));
