@@ -15,6 +15,8 @@ printf 'a,b,y\n1,2,3\n4,+-1,6\n' >"$dir/plus_minus.csv"
 printf '\n\n  \na,b,label\n1,2,0\n4,5,1\n7,8,2.5\n' >"$dir/blank_lead_label.csv"
 printf 'a,b,y\n1e308,2,3\n-1e308,5,6\n1e308,1,0\n' >"$dir/huge_column.csv"
 printf 'a,b,y\n1,7,3\n4,7,6\n2,7,0\n' >"$dir/constant_column.csv"
+printf 'steps = 2\nconfig = %s/other.ini\n' "$dir" >"$dir/nested.ini"
+mkdir -p "$dir/config_dir" "$dir/beta_dir"
 # --init-from tensors for `train --n 8 --d 2 --width 4` (W (4, 2), A (4, 1)) with a NaN in W and
 # an Inf in A.
 /usr/bin/python3 - "$dir" <<'PY'
