@@ -2,6 +2,7 @@
 // and the command itself. Option names are documented here once; docs/cli.md is generated from
 // them.
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -178,10 +179,22 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   if (!parse_options(args, desc, command, about, vm, help_out)) return std::nullopt;
   if (vm.count("config")) {
     const std::string file = vm["config"].as<std::string>();
+    // A directory opens as an empty stream: without this check it would run every default.
+    WIDEMAX_CHECK_HINT(!std::filesystem::is_directory(file),
+                       "give an INI file of 'key = value' lines", "--config: '", file,
+                       "' is a directory, not a regular file");
     std::ifstream in(file);
     WIDEMAX_CHECK(in, "--config: cannot open '", file, "'");
     try {
-      po::store(po::parse_config_file(in, desc), vm);  // values already stored (command line) win
+      const po::parsed_options parsed = po::parse_config_file(in, desc);
+      // The command line's --config is already stored, so a nested one would be silently ignored.
+      for (const auto& o : parsed.options)
+        WIDEMAX_CHECK_HINT(o.string_key != "config",
+                           "put the keys of the other file into this one, or give it as --config",
+                           "--config ", file,
+                           ": the key 'config' is not allowed inside a "
+                           "config file (config files do not include others)");
+      po::store(parsed, vm);  // values already stored (command line) win
       po::notify(vm);
     } catch (const po::error& e) {
       WIDEMAX_FAIL_HINT(

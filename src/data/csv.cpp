@@ -3,6 +3,7 @@
 // number of cells, even outside the requested row range, so every rank refuses the same bad file.
 // Deliberately not a general CSV reader: no quoted cells containing commas, no escaped quotes, no
 // missing values. Training data with any of these should be cleaned before it reaches the trainer.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -127,8 +128,10 @@ double parse_cell(std::string_view cell, const std::filesystem::path& path, std:
                   const std::string& column) {
   const std::string_view text = unquote(cell);
   double v = 0;
-  // from_chars rejects a leading '+', which some exporters write.
-  const std::string_view digits = (!text.empty() && text.front() == '+') ? text.substr(1) : text;
+  // from_chars rejects a leading '+', which some exporters write. Only one sign is stripped: '+-1'
+  // must not read as -1, so a second sign is left for from_chars to refuse.
+  const bool plus = text.size() >= 2 && text.front() == '+' && text[1] != '-' && text[1] != '+';
+  const std::string_view digits = plus ? text.substr(1) : text;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
   WIDEMAX_CHECK(ec != std::errc::result_out_of_range, path.string(), ":", line_no, ": column '",
                 column, "': '", text, "' is out of the range of a double");
@@ -138,6 +141,19 @@ double parse_cell(std::string_view cell, const std::filesystem::path& path, std:
   WIDEMAX_CHECK(std::isfinite(v), path.string(), ":", line_no, ": column '", column, "': '", text,
                 "' is not a finite number (NaN and Inf are not allowed)");
   return v;
+}
+
+// Statistics of a column are computed on x / scale, scale a power of two near the column's largest
+// |x| when that is huge or tiny (so dividing is exact, and x^2 neither overflows, as for a 1e160
+// column, nor underflows), else 1: ordinary columns keep their arithmetic bit for bit.
+std::vector<double> stats_scale(const std::vector<double>& max_abs) {
+  std::vector<double> scale(max_abs.size(), 1.0);
+  for (std::size_t c = 0; c < max_abs.size(); ++c) {
+    const double a = max_abs[c];
+    if (std::isfinite(a) && (a > 0x1p400 || (a > 0 && a < 0x1p-400)))
+      scale[c] = std::ldexp(1.0, std::ilogb(a));
+  }
+  return scale;
 }
 
 }  // namespace
@@ -226,17 +242,24 @@ ColumnStats column_stats(const std::vector<double>& M, std::int64_t n, std::int6
   ColumnStats s;
   s.mean.assign(static_cast<std::size_t>(cols), 0.0);
   s.stddev.assign(static_cast<std::size_t>(cols), 0.0);
+  std::vector<double> amax(static_cast<std::size_t>(cols), 0.0);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t c = 0; c < cols; ++c) amax[c] = std::max(amax[c], std::abs(M[i * cols + c]));
+  const std::vector<double> scale = stats_scale(amax);
   // Two passes: the one-pass sum-of-squares formula cancels badly on columns with a large mean
   // (raw cholesterol values, years), exactly the columns that most need standardising.
   for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t c = 0; c < cols; ++c) s.mean[c] += M[i * cols + c];
+    for (std::int64_t c = 0; c < cols; ++c) s.mean[c] += M[i * cols + c] / scale[c];
   for (auto& m : s.mean) m /= static_cast<double>(n);
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t c = 0; c < cols; ++c) {
-      const double dev = M[i * cols + c] - s.mean[c];
+      const double dev = M[i * cols + c] / scale[c] - s.mean[c];
       s.stddev[c] += dev * dev;
     }
-  for (auto& sd : s.stddev) sd = std::sqrt(sd / static_cast<double>(n));
+  for (std::int64_t c = 0; c < cols; ++c) {
+    s.stddev[c] = std::sqrt(s.stddev[c] / static_cast<double>(n)) * scale[c];
+    s.mean[c] *= scale[c];
+  }
   return s;
 }
 
@@ -249,7 +272,13 @@ void standardize(std::vector<double>& M, std::int64_t n, std::int64_t cols, cons
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t c = 0; c < cols; ++c) {
       double& v = M[i * cols + c];
-      v = s.stddev[c] > 0 ? (v - s.mean[c]) / s.stddev[c] : 0.0;
+      if (!(s.stddev[c] > 0)) {
+        v = 0.0;
+        continue;
+      }
+      const double z = (v - s.mean[c]) / s.stddev[c];
+      // v - mean overflows only for values near the largest double; then divide first.
+      v = std::isfinite(z) ? z : v / s.stddev[c] - s.mean[c] / s.stddev[c];
     }
 }
 

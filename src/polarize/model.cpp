@@ -12,6 +12,26 @@
 
 namespace widemax::polarize {
 
+namespace {
+
+// |M| above which forward_backward recomputes the entropy (below it the readout's absolute error,
+// about 1e-16 |M|, is under 1e-11).
+constexpr double kHugeLogit = 0x1p16;
+
+// sum_j e^{a_j - M} (a_j - M) over a rank's tokens, in index order: with the merged S, the entropy
+// log S - (this sum) / S. Terms whose exponential underflows are skipped (0 * (a_j - M), and
+// a_j - M may be -inf).
+double shifted_entropy_sum(const double* a, std::int64_t t, double M) {
+  double sum = 0;
+  for (std::int64_t j = 0; j < t; ++j) {
+    const double x = a[j] - M;
+    if (x > -746) sum += std::exp(x) * x;
+  }
+  return sum;
+}
+
+}  // namespace
+
 void init_params(const InitSpec& s, const model::Range& r, int d, std::vector<double>& V,
                  std::vector<double>& a) {
   V.assign(static_cast<std::size_t>(r.size() * d), 0.0);
@@ -94,6 +114,18 @@ const StepState& ValueSoftmax::forward_backward() {
   }
   const Readout r = read_record(record_.data(), d, state_.y.data());
   state_.entropy = r.entropy;
+  // The readout's log S + M - E/S, E = sum e^{a_j - M} a_j, cancels when |M| is large and gives 0
+  // once E overflows (a_j = 1e308, where the uniform softmax has entropy log T). There the entropy
+  // is recomputed relative to M, exactly log T for equal logits, at the cost of a pass over the
+  // tokens and a scalar all-reduce. M is an exact max, the same on every rank, so all ranks agree.
+  if (std::abs(record_[0]) > kHugeLogit) {
+    double sum = shifted_entropy_sum(a_.data(), t, record_[0]);
+    {
+      ScopedTimer timer(comm_s_);
+      sum = comm_.allreduce_sum(sum);
+    }
+    state_.entropy = std::max(0.0, std::log(record_[1]) - sum / record_[1]);
+  }
   state_.max_prob = r.max_prob;
   state_.loss =
       output_loss(p_.loss, state_.y.data(), p_.beta.data(), p_.p_star.data(), d, g_.data());

@@ -41,6 +41,9 @@ void check_finite(const std::vector<double>& v, const std::string& what) {
 std::vector<double> load_beta(Config& c) {
   if (c.beta.empty()) return random_beta(c.d, c.beta_seed, c.beta_norm);
   const std::filesystem::path path(c.beta);
+  WIDEMAX_CHECK_HINT(!std::filesystem::is_directory(path),
+                     "give 'random' or a .npy file of shape (d, 1), not a directory", "--beta: '",
+                     c.beta, "' is a directory, not a .npy file");
   WIDEMAX_CHECK_HINT(
       std::filesystem::is_regular_file(path),
       "give 'random' or a .npy file of shape (d, 1), e.g. np.save(f, b.reshape(-1, 1))",

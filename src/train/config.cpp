@@ -53,6 +53,11 @@ void validate(const NetSpec& c) {
   WIDEMAX_CHECK(c.lr.auto_c > 0, "--lr-auto-c must be positive, got ", c.lr.auto_c);
   validate(c.optimizer);
   validate(c.schedule);
+  WIDEMAX_CHECK_HINT(
+      c.schedule.kind != ScheduleKind::kCosine || !c.lr.given() || c.schedule.lr_min <= c.lr.value,
+      "--lr-min is the rate the cosine schedule ends at; give one below --lr", "--lr-min ",
+      c.schedule.lr_min, " is above --lr ", c.lr.value,
+      ": --lr-schedule cosine would raise the rate instead of lowering it");
   WIDEMAX_CHECK(c.grid.network.latency_s > 0 && c.grid.network.bandwidth_Bps > 0,
                 "--net-latency and --net-bandwidth must be positive");
 }

@@ -5,7 +5,9 @@
 // every row once).
 #include "widemax/train/load.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/random.hpp"
@@ -15,24 +17,51 @@ namespace widemax::train {
 
 namespace {
 
-// Global per-column mean and population stddev of a row-split matrix, two-pass for accuracy.
+// Global per-column mean and population stddev of a row-split matrix, two-pass for accuracy. A
+// column whose largest |x| is huge (or tiny) is summed as x / 2^k, 2^k near that |x|, an exact
+// scaling without which x^2 overflows (a 1e160 column) or underflows; ordinary columns use 2^0,
+// their arithmetic unchanged. A column without spread (constant, or not finite) is refused by name:
+// standardising it would silently zero it.
 data::ColumnStats global_stats(const std::vector<double>& M, std::int64_t n_local,
                                std::int64_t n_global, std::int64_t cols,
-                               const comm::Communicator& column) {
+                               const comm::Communicator& column,
+                               const std::vector<std::string>& names, const std::string& option,
+                               const std::string& source) {
   data::ColumnStats s;
   s.mean.assign(static_cast<std::size_t>(cols), 0.0);
   s.stddev.assign(static_cast<std::size_t>(cols), 0.0);
+  std::vector<double> scale(static_cast<std::size_t>(cols), 0.0);
   for (std::int64_t i = 0; i < n_local; ++i)
-    for (std::int64_t c = 0; c < cols; ++c) s.mean[c] += M[i * cols + c];
+    for (std::int64_t c = 0; c < cols; ++c)
+      scale[c] = std::max(scale[c], std::abs(M[i * cols + c]));
+  column.allreduce_max(std::span<double>(scale));
+  for (auto& a : scale)
+    a = std::isfinite(a) && (a > 0x1p400 || (a > 0 && a < 0x1p-400))
+            ? std::ldexp(1.0, std::ilogb(a))
+            : 1.0;
+  for (std::int64_t i = 0; i < n_local; ++i)
+    for (std::int64_t c = 0; c < cols; ++c) s.mean[c] += M[i * cols + c] / scale[c];
   column.allreduce_sum(std::span<double>(s.mean));
   for (auto& v : s.mean) v /= static_cast<double>(n_global);
   for (std::int64_t i = 0; i < n_local; ++i)
     for (std::int64_t c = 0; c < cols; ++c) {
-      const double dev = M[i * cols + c] - s.mean[c];
+      const double dev = M[i * cols + c] / scale[c] - s.mean[c];
       s.stddev[c] += dev * dev;
     }
   column.allreduce_sum(std::span<double>(s.stddev));
-  for (auto& v : s.stddev) v = std::sqrt(v / static_cast<double>(n_global));
+  for (std::int64_t c = 0; c < cols; ++c) {
+    s.stddev[c] = std::sqrt(s.stddev[c] / static_cast<double>(n_global)) * scale[c];
+    s.mean[c] *= scale[c];
+    const std::string name =
+        c < static_cast<std::int64_t>(names.size()) ? names[c] : std::to_string(c + 1);
+    WIDEMAX_CHECK_HINT(std::isfinite(s.mean[c]) && std::isfinite(s.stddev[c]),
+                       "check the column's values", option, ": column '", name, "' of ", source,
+                       ": its mean or spread is not a finite number");
+    WIDEMAX_CHECK_HINT(s.stddev[c] > 0, "drop the column, or do not standardise", option,
+                       ": column '", name, "' of ", source,
+                       " has spread 0 over the training samples (every value is ", s.mean[c],
+                       "); standardising would divide by 0");
+  }
   return s;
 }
 
@@ -58,15 +87,32 @@ std::int64_t count_rows(const DataSpec& c, const std::string& path, const comm::
   return n;
 }
 
+// The physical (1-based) line of data row `row` of a CSV file, for error messages: read_csv skips
+// blank lines before the header (and refuses them between data rows), so a row's line is not
+// simply row + 2. Reads the file again; called only on the way to an error.
+std::int64_t csv_line_of_row(const std::string& file, std::int64_t row) {
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  std::int64_t number = 0, non_blank = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
+    if (line.find_first_not_of(" \t\r\n\v\f") == std::string::npos) continue;
+    if (++non_blank == row + 2) return number;
+  }
+  return row + 2;
+}
+
 // Replaces the label column of Y (n, 1) by one-hot rows (n, K). Errors name the file and line.
 std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
                             const std::vector<std::int64_t>& rows, const std::string& file) {
   std::vector<double> Y(labels.size() * static_cast<std::size_t>(K), 0.0);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const double v = labels[i];
-    WIDEMAX_CHECK_HINT(v == std::floor(v) && v >= 0 && v < static_cast<double>(K),
-                       "class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
-                       rows[i] + 2, ": class label ", v, " is not in 0..", K - 1);
+    if (!(v == std::floor(v) && v >= 0 && v < static_cast<double>(K)))
+      WIDEMAX_FAIL_HINT("class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
+                        csv_line_of_row(file, rows[i]), ": class label ", v, " is not in 0..",
+                        K - 1);
     Y[i * K + static_cast<std::size_t>(v)] = 1.0;
   }
   return Y;
@@ -128,14 +174,14 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
   out.d = ds.d;
   out.d_out = ds.d_out;
   if (c.standardize) {
-    const auto s =
-        global_stats(out.train.X, out.train.size(), out.train.n_global, out.d, grid.column());
+    const auto s = global_stats(out.train.X, out.train.size(), out.train.n_global, out.d,
+                                grid.column(), ds.feature_names, "--standardize", what);
     data::standardize(out.train.X, out.train.size(), out.d, s);
     data::standardize(out.test.X, out.test.size(), out.d, s);
   }
   if (c.standardize_target) {
-    const auto s =
-        global_stats(out.train.Y, out.train.size(), out.train.n_global, out.d_out, grid.column());
+    const auto s = global_stats(out.train.Y, out.train.size(), out.train.n_global, out.d_out,
+                                grid.column(), ds.target_names, "--standardize-target", what);
     data::standardize(out.train.Y, out.train.size(), out.d_out, s);
     data::standardize(out.test.Y, out.test.size(), out.d_out, s);
   }

@@ -185,6 +185,11 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   const NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
   const auto [lr_value, lr_source] =
       learning_rate(shaped, resumed, ntk0, ntk_ids.size(), data, grid);
+  const ScheduleSpec& sched = shaped.net.schedule;
+  WIDEMAX_CHECK_HINT(sched.kind != ScheduleKind::kCosine || sched.lr_min <= lr_value,
+                     "give a --lr-min below the learning rate, or a larger --lr", "--lr-min ",
+                     sched.lr_min, " is above the learning rate ", lr_value, " (", lr_source,
+                     "): --lr-schedule cosine would raise the rate instead of lowering it");
   const Plan plan{shaped, exec, grid.name(), threads, lr_value, lr_source};
   if (ckpt) {
     run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);

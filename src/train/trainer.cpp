@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "widemax/core/error.hpp"
 #include "widemax/core/system.hpp"
@@ -31,7 +32,21 @@ double default_lr(const NetSpec& c, std::int64_t batch, const LocalData& data,
   trace = grid.column().allreduce_sum(trace);
   if (batch > 0 && batch < tr.n_global)
     trace *= static_cast<double>(batch) / static_cast<double>(tr.n_global);
-  WIDEMAX_CHECK_HINT(std::isfinite(trace) && trace > 0, "give --lr explicitly",
+  if (!std::isfinite(trace)) {
+    // Overflow: |x|^2 (or e^{sigma^2 |x|^2}) is beyond a double. Name the data's scale: this
+    // rank's largest |x| and its column (no collective here: some ranks may not get this far).
+    double big = 0;
+    std::int64_t col = 0;
+    for (std::int64_t i = 0; i < tr.size() * data.d; ++i)
+      if (!(std::abs(tr.X[i]) <= big)) big = std::abs(tr.X[i]), col = i % data.d;
+    WIDEMAX_FAIL_HINT("standardise the features (--standardize), or give --lr explicitly",
+                      "cannot derive a default learning rate: the NTK trace estimate is not a "
+                      "finite number (",
+                      trace, ") because of the data's scale: the training samples' |x|^2",
+                      act == model::Activation::kRelu ? "" : " and e^{sigma^2 |x|^2}",
+                      " overflow (feature column ", col + 1, " holds |x| = ", big, ")");
+  }
+  WIDEMAX_CHECK_HINT(trace > 0, "give --lr explicitly",
                      "cannot derive a default learning rate: the NTK trace estimate is ", trace);
   return 1.0 / trace;
 }
@@ -122,6 +137,19 @@ Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& d
         data::read_npy_rows<T>(dir / "W.npy", params_.neurons.begin, params_.neurons.end, shape_.d);
     params_.A = data::read_npy_rows<T>(dir / "A.npy", params_.neurons.begin, params_.neurons.end,
                                        shape_.d_out);
+    // NaN or Inf (or, in fp32, a value beyond its range) is refused here, by file and entry, not
+    // left to show up as a NaN loss at step 0.
+    for (const auto& [name, v, cols] : {std::tuple{"W.npy", &params_.W, shape_.d},
+                                        std::tuple{"A.npy", &params_.A, shape_.d_out}}) {
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        if (std::isfinite((*v)[i])) continue;
+        const std::int64_t row = params_.neurons.begin + static_cast<std::int64_t>(i) / cols;
+        WIDEMAX_FAIL_HINT("the file must hold finite numbers (in the range of --precision)",
+                          "--init-from: ", (dir / name).string(), ": entry (", row, ", ",
+                          static_cast<std::int64_t>(i) % cols, ") is ", (*v)[i],
+                          ", not a finite number");
+      }
+    }
   }
   const std::int64_t cap = ws_.n();
   part_.resize(static_cast<std::size_t>(cap * shape_.record_width()));

@@ -169,6 +169,18 @@ TEST_F(CsvTest, NonNumberNamesLineAndColumn) {
   EXPECT_TRUE(throws_with([&] { read_csv(r, {"y"}); }, {"r.csv:3:", "column 'y'"}));
 }
 
+TEST_F(CsvTest, OneSignOnly) {
+  // A leading '+' is accepted, but only one sign: '+-1' is not -1.
+  const auto ok = write("ok.csv", "a,y\n+1.5,-2\n");
+  EXPECT_EQ(read_csv(ok, {"y"}).X, (std::vector<double>{1.5}));
+  for (const std::string cell : {"+-1", "++1", "-+1", "--1", "+"}) {
+    const auto p = write("d.csv", "a,b,y\n1,2,3\n4," + cell + ",6\n");
+    EXPECT_TRUE(throws_with([&] { read_csv(p, {"y"}); },
+                            {"d.csv:3: column 'b': cannot parse '" + cell + "' as a number"}))
+        << cell;
+  }
+}
+
 TEST_F(CsvTest, NanAndInfAreErrors) {
   for (const std::string cell : {"nan", "NaN", "inf", "-inf", "Infinity", "1e999"}) {
     const auto p = write("d.csv", "a,b,y\n1,2,3\n4,5,6\n7," + cell + ",9\n");
@@ -248,6 +260,44 @@ TEST(ColumnStats, StandardizeGivesZeroMeanUnitPopulationStd) {
       EXPECT_NEAR(static_cast<double>(std::sqrt(v)), 1.0, 1e-9) << "column " << c;
     }
   }
+}
+
+TEST(ColumnStats, HugeAndTinyColumnsAgainstTheClosedForm) {
+  // Column c holds scale_c * (1, 2, 3, 4): mean 2.5 scale_c, population stddev sqrt(1.25) scale_c,
+  // standardised (-3, -1, 1, 3) / sqrt(5). A 1e160 column's squares overflow a double and a 1e-170
+  // column's underflow; a 4e307 column's sum overflows.
+  const std::vector<double> scales = {1.0, 1e160, -1e160, 1e-170, 4e307};
+  const std::int64_t n = 4, cols = static_cast<std::int64_t>(scales.size());
+  std::vector<double> M(static_cast<std::size_t>(n * cols));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t c = 0; c < cols; ++c)
+      M[i * cols + c] = scales[c] * static_cast<double>(i + 1);
+  const ColumnStats s = column_stats(M, n, cols);
+  for (std::int64_t c = 0; c < cols; ++c) {
+    const double a = std::abs(scales[c]);
+    EXPECT_NEAR(s.mean[c], 2.5 * scales[c], 1e-15 * 2.5 * a) << "column " << c;
+    EXPECT_NEAR(s.stddev[c], std::sqrt(1.25) * a, 1e-15 * 1.2 * a) << "column " << c;
+  }
+  standardize(M, n, cols, s);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t c = 0; c < cols; ++c) {
+      const double z = (2.0 * static_cast<double>(i) - 3.0) / std::sqrt(5.0);
+      EXPECT_NEAR(M[i * cols + c], scales[c] > 0 ? z : -z, 1e-14) << i << " " << c;
+    }
+}
+
+TEST(ColumnStats, StandardizingNearTheLargestDoubleDoesNotOverflow) {
+  // 1.7e308 * (1, -1, 1, 1): mean 0.85e308, stddev sqrt(0.75) 1.7e308, and x - mean = -2.55e308
+  // for the second value, beyond the largest double.
+  const double h = 1.7e308;
+  std::vector<double> M = {h, -h, h, h};
+  const ColumnStats s = column_stats(M, 4, 1);
+  EXPECT_NEAR(s.mean[0], 0.5 * h, 1e-15 * h);
+  EXPECT_NEAR(s.stddev[0], std::sqrt(0.75) * h, 1e-15 * h);
+  standardize(M, 4, 1, s);
+  const double r = std::sqrt(0.75);
+  const std::vector<double> z = {0.5 / r, -1.5 / r, 0.5 / r, 0.5 / r};
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(M[i], z[i], 1e-14) << i;
 }
 
 TEST(ColumnStats, StandardizeUsesGivenStatistics) {

@@ -4,6 +4,11 @@
 // 13 samples are uneven for 2, 3 and 4 ranks.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
 #include "reference.hpp"
 #include "widemax/train/trainer.hpp"
 
@@ -80,4 +85,34 @@ TEST(DistributedGradient, EqualsSerialGradient) {
       EXPECT_LT(ref::rel_diff(dist.grad_A(), gas), 1e-12) << act << " " << grid_text;
     }
   }
+}
+
+// --standardize on a 1e160 column (whose squares overflow a double; it used to come out all 0)
+// with the rows split over every data rank: x_i = 1e160 i for i = 1..8 has mean 4.5e160 and
+// population stddev sqrt(5.25) 1e160, so row i standardises to (i - 4.5) / sqrt(5.25).
+TEST(LoadData, StandardizesAHugeColumnExactly) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const std::string path = ::testing::TempDir() + "widemax_huge_column.csv";
+  if (rank == 0) {
+    std::ofstream f(path);
+    f << "big,small,y\n";
+    for (int i = 1; i <= 8; ++i) f << i << "e160," << i << "," << i % 2 << "\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  train::Config c;
+  c.data.csv = path;
+  c.data.target = {"y"};
+  c.data.standardize = true;
+  comm::Grid grid(MPI_COMM_WORLD, size, 1);
+  const train::LocalData data = train::load_data(c.data, 1, false, grid);
+  ASSERT_EQ(data.d, 2);
+  for (std::int64_t k = 0; k < data.train.size(); ++k) {
+    const double z = (static_cast<double>(data.train.ids[k] + 1) - 4.5) / std::sqrt(5.25);
+    EXPECT_NEAR(data.train.X[k * 2], z, 1e-14) << "row " << data.train.ids[k];
+    EXPECT_NEAR(data.train.X[k * 2 + 1], z, 1e-14) << "row " << data.train.ids[k];
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) std::remove(path.c_str());
 }

@@ -130,6 +130,33 @@ TEST(ShardedEdges, OneTokenPerRankAndTooFewTokens) {
   }
 }
 
+// Huge logits: a_j = +-1e308 for every token is the uniform softmax, entropy log T exactly (the
+// readout's E = sum e^{a_j - M} a_j overflows, and log S + M - E/S gave 0). With one token ahead by
+// L among 2^40-sized equal logits, the two-level closed form of ClosedForms holds, which the
+// readout's 1e-16 |M| error would miss.
+TEST(ShardedEdges, HugeLogitsKeepTheExactEntropy) {
+  const widemax::comm::Communicator world(MPI_COMM_WORLD);
+  Problem p;
+  p.T = 1001;
+  p.d = 2;
+  p.beta = random_beta(p.d, 3);
+  for (const double big : {1e308, -1e308, 1e200, 0x1p40}) {
+    ValueSoftmax m(p, world);
+    init_params(InitSpec{0.1, big, 0.0, 0}, m.range(), p.d, m.V(), m.a());
+    const StepState& s = m.forward_backward();
+    EXPECT_NEAR(s.entropy, std::log(1001.0), 1e-14) << big;
+    EXPECT_NEAR(s.max_prob, 1.0 / 1001, 1e-17) << big;
+  }
+  const double L = 5.0;
+  ValueSoftmax m(p, world);
+  init_params(InitSpec{0.1, 0x1p40, 0.0, 0}, m.range(), p.d, m.V(), m.a());
+  const auto& r = m.range();
+  if (r.begin <= 500 && 500 < r.end) m.a()[500 - r.begin] += L;
+  const StepState& s = m.forward_backward();
+  const double q = 1 / (1 + (p.T - 1) * std::exp(-L)), rest = 1 - q;
+  EXPECT_NEAR(s.entropy, -q * std::log(q) - rest * std::log(rest / (p.T - 1)), 1e-13);
+}
+
 // docs/design.md §1.2's claim on the paper's toy problem, through the real loop: from a = 0 (alpha
 // uniform, entropy log 8) with the logistic loss, plain GD (lr 0.5, the top of the paper's range)
 // drives the entropy down at every step, and after 2e4 steps one token holds max_prob > 0.9. Why
