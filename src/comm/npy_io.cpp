@@ -1,6 +1,9 @@
 // Collective .npy writes with MPI-IO. See npy_io.hpp.
 #include "widemax/comm/npy_io.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <system_error>
 
 #include "mpi_types.hpp"
@@ -15,11 +18,23 @@ void write_npy_rows(const Communicator& comm, const std::filesystem::path& path,
                     std::int64_t cols) {
   const std::string header = data::npy_header(sizeof(T) == 4 ? "<f4" : "<f8", {global_rows, cols});
   const std::filesystem::path tmp = path.string() + ".tmp";
+  // Rank 0 creates the temporary file itself, exclusively and without following a link: whatever
+  // stood at that name (a leftover, or a symlink planted there) is removed first, never written
+  // through. The ranks then open that file; they agree on the outcome first.
+  int created = 1;
+  if (comm.rank() == 0) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);  // removes a link itself, not its target
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    created = fd >= 0 ? 1 : 0;
+    if (fd >= 0) ::close(fd);
+  }
+  comm.broadcast(std::span<int>(&created, 1), 0);
+  WIDEMAX_CHECK(created, "cannot create '", tmp.string(), "' for writing");
   MPI_File fh;
   // Rank 0's open decides for everybody: an error is broadcast, so that no rank is left in a
   // collective call that the others skipped.
-  int rc =
-      MPI_File_open(comm.raw(), tmp.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
+  int rc = MPI_File_open(comm.raw(), tmp.c_str(), MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
   WIDEMAX_CHECK(rc == MPI_SUCCESS, "cannot open '", tmp.string(), "' for writing");
   rc = MPI_File_set_size(fh, 0);
   if (comm.rank() == 0 && rc == MPI_SUCCESS)

@@ -1,6 +1,7 @@
 // Atomic file writes and directory checks. See fs.hpp.
 #include "widemax/core/fs.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,20 +16,38 @@ namespace widemax {
 namespace fs = std::filesystem;
 
 void write_file_atomic(const fs::path& path, const std::string& content) {
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    WIDEMAX_CHECK(out, "cannot write '", tmp.string(), "': ", std::strerror(errno));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      WIDEMAX_FAIL_HINT("free space on that file system, or choose another --out", "writing '",
-                        path.string(), "' failed (file system full or read-only?)");
-    }
+  // The temporary file is created exclusively and never through a link: a name that exists (a
+  // leftover, or a symlink planted there) is skipped, not written through.
+  static int counter = 0;
+  fs::path tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
   }
+  WIDEMAX_CHECK(fd >= 0, "cannot write '", tmp.string(), "': ", std::strerror(errno));
+  const char* p = content.data();
+  std::size_t left = content.size();
+  bool ok = true;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  ok = (::close(fd) == 0) && ok;
   std::error_code ec;
+  if (!ok) {
+    fs::remove(tmp, ec);
+    WIDEMAX_FAIL_HINT("free space on that file system, or choose another --out", "writing '",
+                      path.string(), "' failed (file system full or read-only?)");
+  }
+  // rename replaces whatever is at `path` (a link included) and does not follow it.
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp, ec);

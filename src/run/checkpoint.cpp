@@ -73,8 +73,11 @@ fs::path write_checkpoint(const comm::Communicator& world, const fs::path& run_d
   const fs::path final_dir = root / step_name(step);
   const fs::path tmp = root / (step_name(step) + ".tmp");
   if (rank0) {
+    // Nothing inside the run directory is followed if it is a link planted there.
+    WIDEMAX_CHECK(!fs::is_symlink(root), "checkpoint: '", root.string(),
+                  "' is a symbolic link; widemax writes checkpoints only into a real directory");
     std::error_code ec;
-    fs::remove_all(tmp, ec);
+    fs::remove_all(tmp, ec);  // a leftover, or a link planted at that name (removed, not followed)
     fs::create_directories(tmp, ec);
     WIDEMAX_CHECK(!ec, "checkpoint: cannot create '", tmp.string(), "': ", ec.message());
   }

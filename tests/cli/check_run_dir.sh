@@ -9,6 +9,8 @@
 #     --precision is refused as a precision mismatch (not as a damaged file); --steps below the
 #     checkpoint's step is refused;
 #   - an edited manifest (step changed) is refused by its checksum;
+#   - planted symlinks (at W.npy.tmp, and as checkpoints/ with --overwrite) are never written
+#     through;
 #   - resume with an explicit new --lr applies it and records the change, with its step, in
 #     config.json ("resumed") and on the next metrics line ("changed_at_resume"); the run's
 #     checkpoints before the resume are pruned as usual, never the newer ones of the same run.
@@ -85,6 +87,18 @@ assert all(l["lr"] == 1e-3 for l in lines if l["step"] >= 10), [l["lr"] for l in
 import os
 assert sorted(os.listdir(d + "/checkpoints")) == ["step_0000000015", "step_0000000020"], os.listdir(d + "/checkpoints")
 PY
+# Planted symlinks inside the run directory are never written through (issue 15 item 5): at the
+# temporary name of W.npy, and as the checkpoints directory.
+mkdir -p S && echo precious >target.txt
+ln -s "$tmp/target.txt" S/W.npy.tmp
+must_run symlinks --steps 3 --save --out S
+[ "$(cat target.txt)" = precious ] || fail "symlinks: a planted link was written through"
+[ -f S/W.npy ] && [ ! -L S/W.npy ] || fail "symlinks: W.npy is missing or a link"
+mkdir -p elsewhere S2 && ln -s "$tmp/elsewhere" S2/checkpoints
+must_run symlinked_checkpoints --steps 3 --checkpoint-every 1 --out S2 --overwrite
+[ -z "$(ls elsewhere)" ] || fail "symlinked_checkpoints: wrote into the link's target"
+[ -d S2/checkpoints ] && [ ! -L S2/checkpoints ] || fail "symlinked_checkpoints: checkpoints/ is not a real directory"
+
 if [ "$fails" -ne 0 ]; then
   echo "FAIL: $fails check(s) failed"
   exit 1

@@ -8,7 +8,8 @@
 
 namespace widemax {
 
-// Writes `content` to `path` through `path.tmp.<pid>` and an atomic rename.
+// Writes `content` to `path` through a temporary file (created exclusively, never through a
+// symlink) and an atomic rename.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
 // Creates `dir` (and parents) and checks that a file can be written inside it.
