@@ -424,9 +424,11 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
 
   check_row_counts(request, grid);
   const StepRows rows(train_draws, request.n, grid);
-  const train::LocalData data = rows.first(din, d);
   request.net.d_out = d;
-  train::check_memory(request.net, /*keeps_w0=*/false, grid, din, d, rows.mine.size(), 0, threads);
+  train::check_memory(request.net, /*keeps_w0=*/false, grid, din, d, rows.mine.size(), 0, threads,
+                      train::sample_bytes(rows.mine.size(), din, d, request.net.precision),
+                      cat("--n ", request.n));
+  const train::LocalData data = rows.first(din, d);
   const train::Execution exec =
       train::resolve_execution(request.net, grid, data, threads, sizeof(T));
   train::Trainer<T> tr(request.net, grid, data, threads, exec);

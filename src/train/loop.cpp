@@ -155,6 +155,7 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   // the execution choices before the network is allocated; then the learning rate.
   Config shaped = request;
   if (run.writes()) shaped.run.out = run.path().string();
+  check_memory_before_loading(shaped, grid, threads);
   const LocalData data = load_data(shaped.data, shaped.net.d_out, shaped.net.d_out_given, grid);
   shaped.data.n = data.train.n_global;
   shaped.data.d = data.d;
@@ -164,9 +165,11 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
       ntk_on ? ntk_sample_ids(shaped.ntk_samples, shaped.data.data_seed, data.train_ids_global,
                               data.d_out)
              : std::vector<std::int64_t>{};
-  check_memory(shaped.net, ntk_on, grid, data.d, data.d_out,
-               std::max(data.train.size(), data.test.size()),
-               static_cast<std::int64_t>(ntk_ids.size()), threads);
+  check_memory(
+      shaped.net, ntk_on, grid, data.d, data.d_out, std::max(data.train.size(), data.test.size()),
+      static_cast<std::int64_t>(ntk_ids.size()), threads,
+      sample_bytes(data.train.size() + data.test.size(), data.d, data.d_out, shaped.net.precision),
+      shaped.data.is_csv() ? "--data " + shaped.data.csv : cat("--n ", shaped.data.n));
   const Execution exec = resolve_execution(shaped.net, grid, data, threads, sizeof(T));
   Trainer<T> tr(shaped.net, grid, data, threads, exec);
   std::vector<T> W0 = ntk_on ? tr.params().W : std::vector<T>{};

@@ -31,6 +31,7 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.run.out = run.path().string();
   const std::filesystem::path dir = run.path();
 
+  check_memory_before_loading(c, grid, threads);
   const LocalData data = load_data(c.data, c.net.d_out, c.net.d_out_given, grid);
   c.data.n = data.train.n_global;
   c.data.d = data.d;

@@ -1,8 +1,13 @@
 // The training step. See trainer.hpp for the order of collectives.
 #include "widemax/train/trainer.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "widemax/core/error.hpp"
@@ -86,9 +91,8 @@ Execution resolve_execution(const NetSpec& c, const comm::Grid& grid, const Loca
   const double cache_bytes = static_cast<double>(rows) * (m_loc + nb) * elem_bytes;
   int want = c.logit_cache == LogitCacheMode::kOn;
   if (c.logit_cache == LogitCacheMode::kAuto) {
-    const std::int64_t avail = mem_available_bytes();
-    const int local = grid.world().ranks_on_node();
-    want = avail > 0 && cache_bytes <= 0.25 * static_cast<double>(avail) / local;
+    const long double share = rank_memory_share(grid.world());
+    want = share > 0 && cache_bytes <= 0.25L * share;
   }
   e.logit_cache = grid.world().allreduce_min(want) != 0;
   return e;
@@ -369,49 +373,124 @@ namespace widemax::train {
 
 namespace {
 std::string gib(double bytes) {
-  return cat(static_cast<double>(static_cast<long long>(bytes / (1 << 30) * 100)) / 100, " GiB");
+  const double g = bytes / (1 << 30);
+  return g >= 1e6 ? cat(g, " GiB") : cat(std::floor(g * 100) / 100, " GiB");
 }
 }  // namespace
 
-std::int64_t estimate_rank_bytes(const NetSpec& c, bool keeps_w0, const comm::Grid& grid,
-                                 std::int64_t d, std::int64_t d_out, std::int64_t n_local,
-                                 std::int64_t ntk_n, int threads) {
-  const std::int64_t elem = element_bytes(c.precision);
-  const std::int64_t m_loc = model::shard_range(c.width, grid.p_width(), grid.width_index()).size();
-  const std::int64_t opt_copies = c.optimizer.kind == OptimizerKind::kAdam       ? 2
-                                  : c.optimizer.kind == OptimizerKind::kMomentum ? 1
-                                                                                 : 0;
-  const std::int64_t copies = 2 + opt_copies + (keeps_w0 ? 1 : 0);
-  const std::int64_t params = m_loc * (d + d_out) * elem * copies;
-  const std::int64_t block = c.block > 0 ? c.block : 1024;
-  const std::int64_t scratch = std::max<std::int64_t>(n_local, 1) * block * threads * elem;
+long double sample_bytes(std::int64_t n_local, std::int64_t d, std::int64_t d_out,
+                         Precision precision) {
+  const long double rows = std::max<std::int64_t>(n_local, 1);
+  return rows * static_cast<long double>(d + d_out) * (8.0L + 2.0L * element_bytes(precision));
+}
+
+MemoryNeed estimate_rank_bytes(const NetSpec& c, bool keeps_w0, const comm::Grid& grid,
+                               std::int64_t d, std::int64_t d_out, std::int64_t n_local,
+                               std::int64_t ntk_n, int threads, long double data_bytes) {
+  MemoryNeed m;
+  const long double elem = element_bytes(c.precision);
+  const long double m_loc = model::shard_range(c.width, grid.p_width(), grid.width_index()).size();
+  const int opt_copies = c.optimizer.kind == OptimizerKind::kAdam       ? 2
+                         : c.optimizer.kind == OptimizerKind::kMomentum ? 1
+                                                                        : 0;
+  const long double copies = 2 + opt_copies + (keeps_w0 ? 1 : 0);
+  const long double rows = std::max<std::int64_t>(n_local, 1);
+  const long double block =
+      c.block > 0
+          ? c.block
+          : model::auto_block(std::max<std::int64_t>(n_local, 1), static_cast<std::int64_t>(m_loc),
+                              std::max(threads, 1), static_cast<std::size_t>(elem));
+  m.data = data_bytes;
+  m.params = m_loc * static_cast<long double>(d + d_out) * elem * copies;
+  // The blocked passes' tiles, and OpenBLAS's per-thread GEMM buffers (about 32 MiB each).
+  m.scratch = rows * block * threads * elem * 2 + 32.0L * (1 << 20) * threads;
   // --logit-cache on keeps n_local x m_loc numbers (auto takes it only when it fits).
-  const std::int64_t cache =
-      c.logit_cache == LogitCacheMode::kOn ? std::max<std::int64_t>(n_local, 1) * m_loc * elem : 0;
-  const std::int64_t N = ntk_n * d_out;
-  const std::int64_t ntk = N > 0 ? 3 * N * N * 8 + N * block * 8 : 0;
-  return params + scratch + cache + ntk;
+  m.cache = c.logit_cache == LogitCacheMode::kOn ? rows * m_loc * elem : 0;
+  const long double N = static_cast<long double>(ntk_n) * d_out;
+  m.ntk = N > 0 ? 3 * N * N * 8 + N * block * 8 : 0;
+  return m;
+}
+
+// The memory this rank may use: its share of MemAvailable, and no more than its address space
+// may grow (`ulimit -v`: there OpenBLAS would block in its buffer allocation instead of failing).
+// Negative when unknown.
+long double rank_memory_share(const comm::Communicator& world) {
+  const std::int64_t avail = mem_available_bytes();
+  long double share = avail > 0 ? static_cast<long double>(avail) / world.ranks_on_node() : -1;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+    // What the process has mapped already (code, MPI, libraries) is not available any more.
+    long double used = 0;
+    std::ifstream statm("/proc/self/statm");
+    long long pages = 0;
+    if (statm >> pages) used = static_cast<long double>(pages) * ::sysconf(_SC_PAGESIZE);
+    const long double room = static_cast<long double>(lim.rlim_cur) - used;
+    share = share < 0 ? room : std::min(share, room);
+  }
+  return share;
 }
 
 void check_memory(const NetSpec& c, bool keeps_w0, const comm::Grid& grid, std::int64_t d,
-                  std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads) {
-  const std::int64_t need =
-      estimate_rank_bytes(c, keeps_w0, grid, d, d_out, n_local, ntk_n, threads);
-  const std::int64_t avail = mem_available_bytes();
+                  std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads,
+                  long double data_bytes, const std::string& data_name) {
+  const MemoryNeed need =
+      estimate_rank_bytes(c, keeps_w0, grid, d, d_out, n_local, ntk_n, threads, data_bytes);
+  const long double share = rank_memory_share(grid.world());
   const int local = grid.world().ranks_on_node();
-  if (avail < 0) return;
-  const double share = static_cast<double>(avail) / local;
-  if (static_cast<double>(need) <= 0.9 * share) return;
-  const std::int64_t N = ntk_n * d_out;
-  const double ntk_bytes = 3.0 * N * N * 8;
-  if (ntk_bytes > 0.5 * static_cast<double>(need))
-    WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (", N,
-                      " x ", N, ") and needs about ", gib(ntk_bytes), " per rank, but only ",
-                      gib(share), " is available to each of the ", local, " ranks on this node");
+  if (share < 0 || need.total() <= 0.9L * share) return;
+  const std::string room = cat(", but only ", gib(static_cast<double>(share)),
+                               " is available to each of the ", local, " ranks on this node",
+                               share < 0.5L * mem_available_bytes() / local
+                                   ? " (under its address-space limit, ulimit -v)"
+                                   : "");
+  const double total = static_cast<double>(need.total());
+  // Name what needs the most.
+  const long double top = std::max({need.data, need.params, need.scratch, need.cache, need.ntk});
+  if (top == need.ntk) {
+    const long double N = static_cast<long double>(ntk_n) * d_out;
+    WIDEMAX_FAIL_HINT("use a smaller --ntk-samples", "--ntk-samples ", ntk_n, ": the NTK is (",
+                      static_cast<double>(N), " x ", static_cast<double>(N), ") and needs about ",
+                      gib(static_cast<double>(need.ntk)), " per rank", room);
+  }
+  if (top == need.data)
+    WIDEMAX_FAIL_HINT("use more grid rows (--grid PdxPw with a larger Pd), fewer samples or fp32",
+                      d_out > d ? cat("--d-out ", d_out) : data_name, ": the samples need about ",
+                      gib(static_cast<double>(need.data)), " per rank (", gib(total), " in all)",
+                      room);
+  if (top == need.scratch)
+    WIDEMAX_FAIL_HINT(c.block > 0
+                          ? "use a smaller --block (0: automatic) or fewer --threads"
+                          : "use more grid rows (--grid PdxPw with a larger Pd) or fewer samples",
+                      c.block > 0 ? cat("--block ", c.block) : data_name,
+                      ": the blocked passes' scratch needs about ",
+                      gib(static_cast<double>(need.scratch)), " per rank", room);
+  if (top == need.cache)
+    WIDEMAX_FAIL_HINT("use --logit-cache auto or off", "--logit-cache on: the cache needs about ",
+                      gib(static_cast<double>(need.cache)), " per rank", room);
   WIDEMAX_FAIL_HINT("use more ranks (or nodes), fp32, --logit-cache off, or a smaller --width",
-                    "--width ", c.width, ": each rank needs about ", gib(static_cast<double>(need)),
-                    " (parameters, gradient, optimiser state and scratch), but only ", gib(share),
-                    " is available to each of the ", local, " ranks on this node");
+                    d_out > d ? cat("--d-out ", d_out) : cat("--width ", c.width),
+                    ": each rank needs about ", gib(total),
+                    " (parameters, gradient, optimiser state and scratch)", room);
+}
+
+// Before anything is loaded: this rank's share of the samples (synthetic: of --n; a CSV file: at
+// most one number per two bytes of it) and the network at the requested shape, so that a size that
+// cannot fit is refused by name instead of failing in an allocation.
+void check_memory_before_loading(const Config& c, const comm::Grid& grid, int threads) {
+  const std::int64_t p = grid.p_data();
+  if (!c.data.is_csv()) {
+    const std::int64_t n_local = (c.data.n + p - 1) / p;
+    check_memory(c.net, false, grid, c.data.d, c.net.d_out, n_local, 0, threads,
+                 sample_bytes(n_local, c.data.d, c.net.d_out, c.net.precision),
+                 cat("--n ", c.data.n));
+    return;
+  }
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(c.data.csv, ec);
+  if (ec) return;  // load_data names the file
+  const long double values = static_cast<long double>(size) / 2 / p;
+  check_memory(c.net, false, grid, 1, 1, 1, 0, threads,
+               values * (8.0L + 2.0L * element_bytes(c.net.precision)), "--data " + c.data.csv);
 }
 
 template <class T>

@@ -36,15 +36,39 @@ namespace widemax::train {
 double default_lr(const NetSpec& net, std::int64_t batch, const LocalData& data,
                   const comm::Grid& grid);
 
-// Bytes this rank needs for a run: parameters, gradient, optimiser state, the W_0 copy of the NTK
-// diagnostics (when `keeps_w0`), H (twice: the all-reduce buffer and LAPACK's copy), and scratch.
-std::int64_t estimate_rank_bytes(const NetSpec& net, bool keeps_w0, const comm::Grid& grid,
-                                 std::int64_t d, std::int64_t d_out, std::int64_t n_local,
-                                 std::int64_t ntk_n, int threads);
-// Refuses (Error naming --width / --ntk-samples, with the figures) a run that will not fit in the
-// memory available to this rank: MemAvailable divided by the ranks on the node. Collective.
+// Bytes this rank needs for a run, by what needs them, in long double so that absurd sizes are
+// refused instead of overflowing: its samples (`data_bytes`, the loaded rows and the trainer's
+// copies of them), parameters, gradient, optimiser state and the W_0 copy of the NTK diagnostics
+// (when `keeps_w0`), the per-thread scratch of the blocked passes and BLAS, the logit cache when
+// it is forced on, and H (three copies: the all-reduce buffer, LAPACK's, the reference H_0).
+struct MemoryNeed {
+  long double data = 0, params = 0, scratch = 0, cache = 0, ntk = 0;
+  long double total() const { return data + params + scratch + cache + ntk; }
+};
+MemoryNeed estimate_rank_bytes(const NetSpec& net, bool keeps_w0, const comm::Grid& grid,
+                               std::int64_t d, std::int64_t d_out, std::int64_t n_local,
+                               std::int64_t ntk_n, int threads, long double data_bytes = 0);
+// The bytes of one rank's samples in their copies: the loaded rows (double) and the trainer's
+// training, held-out and mini-batch rows (in the run's precision), (n_local, d + d_out) each.
+long double sample_bytes(std::int64_t n_local, std::int64_t d, std::int64_t d_out,
+                         Precision precision);
+// Refuses a run that will not fit in the memory available to this rank (MemAvailable divided by
+// the ranks on the node, and the address-space limit of `ulimit -v`), with the figures and the
+// option that causes it (--n, --d-out, --width, --block, --ntk-samples, --logit-cache, or the data
+// file named by `data_name`). Called before anything large is allocated. Collective.
 void check_memory(const NetSpec& net, bool keeps_w0, const comm::Grid& grid, std::int64_t d,
-                  std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads);
+                  std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads,
+                  long double data_bytes = 0, const std::string& data_name = "--n");
+
+// The memory this rank may use: its share of MemAvailable over the ranks on the node, and no more
+// than its address space may still grow under `ulimit -v` (there OpenBLAS would block in its
+// buffer allocation instead of failing). Negative when unknown. Collective (ranks per node).
+long double rank_memory_share(const comm::Communicator& world);
+
+// The same check before anything is loaded: this rank's share of the samples (synthetic: of --n; a
+// CSV file: at most one number per two bytes of it) and the network at the requested shape, so
+// that a size that cannot fit is refused by name instead of failing in an allocation. Collective.
+void check_memory_before_loading(const Config& c, const comm::Grid& grid, int threads);
 
 // Loss (1/2 sum ||F - y||^2) and, with classes, correct argmax predictions, over a whole set.
 struct Evaluation {
