@@ -113,19 +113,9 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "neurons per block of the streaming passes (0: automatic)")(
       "out", po::value(&c.run.out), "run directory (default: runs/diffusion-<date>-<time>)")(
       "save", po::bool_switch(&c.run.save),
-      "also write W.npy, A.npy and heldout.csv (the held-out rows) into the run directory")(
-      "checkpoint-every", po::value(&c.run.checkpoint_every)->default_value(c.run.checkpoint_every),
-      "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
-      "preemption signal checkpoints anyway)")(
-      "keep-checkpoints", po::value(&c.run.keep_checkpoints)->default_value(c.run.keep_checkpoints),
-      "keep the newest N checkpoints")(
-      "overwrite", po::bool_switch(&c.run.overwrite),
-      "start a new run in an --out that holds another run's outputs, removing them (without it "
-      "such a run is refused; --resume continues it instead)")(
-      "resume", typed_value_no_default(c.run.resume, run::parse_resume),
-      "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
-      "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
-      "help,h", "this help");
+      "also write W.npy, A.npy and heldout.csv (the held-out rows) into the run directory");
+  add_checkpoint_options(run, c.run, "any number of ranks");
+  run.add_options()("quiet", "no progress output")("help,h", "this help");
 
   po::options_description all;
   all.add(data).add(model).add(opt).add(eval).add(run);

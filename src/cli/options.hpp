@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "widemax/core/error.hpp"
+#include "widemax/run/spec.hpp"
 
 namespace widemax::cli {
 
@@ -52,6 +53,27 @@ template <class T, class Parse>
 boost::program_options::typed_value<std::string>* typed_value_no_default(T& field, Parse parse) {
   return boost::program_options::value<std::string>()->notifier(
       [&field, parse](const std::string& text) { field = parse(text); });
+}
+
+// The checkpoint, overwrite and resume options of every command that trains, into `r`; `ranks`
+// ends the help of --resume (what the resumed run may run on).
+inline void add_checkpoint_options(boost::program_options::options_description& d, run::RunSpec& r,
+                                   const std::string& ranks) {
+  namespace po = boost::program_options;
+  d.add_options()("checkpoint-every",
+                  po::value(&r.checkpoint_every)->default_value(r.checkpoint_every),
+                  "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; "
+                  "a preemption signal checkpoints anyway)")(
+      "keep-checkpoints", po::value(&r.keep_checkpoints)->default_value(r.keep_checkpoints),
+      "keep the newest N checkpoints")(
+      "overwrite", po::bool_switch(&r.overwrite),
+      "start a new run in an --out that holds another run's outputs, removing them (without it "
+      "such a run is refused; --resume continues it instead)")(
+      "resume", typed_value_no_default(r.resume, run::parse_resume),
+      ("continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
+       "none) or a run or checkpoint directory; " +
+       ranks)
+          .c_str());
 }
 
 }  // namespace widemax::cli

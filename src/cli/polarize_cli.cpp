@@ -70,19 +70,9 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
   run.add_options()("threads", po::value(&c.threads)->default_value(c.threads),
                     "OpenMP threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
       "out", po::value(&c.run.out), "run directory (default: runs/polarize-<date>-<time>)")(
-      "no-save", "do not write V.npy and a.npy (written by default)")(
-      "checkpoint-every", po::value(&c.run.checkpoint_every)->default_value(c.run.checkpoint_every),
-      "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
-      "preemption signal checkpoints anyway)")(
-      "keep-checkpoints", po::value(&c.run.keep_checkpoints)->default_value(c.run.keep_checkpoints),
-      "keep the newest N checkpoints")(
-      "overwrite", po::bool_switch(&c.run.overwrite),
-      "start a new run in an --out that holds another run's outputs, removing them (without it "
-      "such a run is refused; --resume continues it instead)")(
-      "resume", typed_value_no_default(c.run.resume, run::parse_resume),
-      "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
-      "none) or a run or checkpoint directory; any number of ranks")("quiet", "no progress output")(
-      "help,h", "this help");
+      "no-save", "do not write V.npy and a.npy (written by default)");
+  add_checkpoint_options(run, c.run, "any number of ranks");
+  run.add_options()("quiet", "no progress output")("help,h", "this help");
 
   po::options_description all;
   all.add(model).add(init).add(opt).add(run);

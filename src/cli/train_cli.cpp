@@ -134,19 +134,9 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "keep pass 1's exponentials (n x m/P numbers per rank) so that pass 2 skips a GEMM and an "
       "exp, ~30% faster: on | off | auto (on when it needs at most 1/4 of the rank's free "
       "memory)")("out", po::value(&r.out), "run directory (default: runs/train-<date>-<time>)")(
-      "save", po::bool_switch(&r.save), "write W.npy and A.npy into the run directory at the end")(
-      "checkpoint-every", po::value(&r.checkpoint_every)->default_value(r.checkpoint_every),
-      "checkpoint every K steps and at the end, into RUN/checkpoints/step_N (0: never; a "
-      "preemption signal checkpoints anyway)")(
-      "keep-checkpoints", po::value(&r.keep_checkpoints)->default_value(r.keep_checkpoints),
-      "keep the newest N checkpoints")(
-      "overwrite", po::bool_switch(&r.overwrite),
-      "start a new run in an --out that holds another run's outputs, removing them (without it "
-      "such a run is refused; --resume continues it instead)")(
-      "resume", typed_value_no_default(r.resume, run::parse_resume),
-      "continue from a checkpoint: 'auto' (the newest in --out, or start fresh when there is "
-      "none) or a run or checkpoint directory; any number of ranks and grid")("quiet",
-                                                                              "no progress output")(
+      "save", po::bool_switch(&r.save), "write W.npy and A.npy into the run directory at the end");
+  add_checkpoint_options(run, r, "any number of ranks and grid");
+  run.add_options()("quiet", "no progress output")(
       "config", po::value(&cfg.config_file),
       "INI file with the same keys (key = value); the command line wins")("help,h", "this help");
 
