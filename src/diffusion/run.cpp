@@ -37,36 +37,15 @@ namespace {
 // 1024 to 16384 (experiments/README.md, "Score error against width").
 constexpr double kDefaultAdamLr = 1e-2;
 
-// What a resumed run may change (the other keys of its plan must equal the checkpoint's): the
-// length, the rate when --lr says so, logging, checkpointing, output, the execution on the ranks,
-// and the evaluation and sampling after training.
-const std::vector<std::string> kMayChangeOnResume = {"steps",
-                                                     "lr",
-                                                     "log_every",
-                                                     "out",
-                                                     "save",
-                                                     "checkpoint_every",
-                                                     "keep_checkpoints",
-                                                     "resume",
-                                                     "progress",
-                                                     "overwrite",
-                                                     "grid",
-                                                     "grid_resolved",
-                                                     "threads",
-                                                     "threads_resolved",
-                                                     "block",
-                                                     "block_resolved",
-                                                     "logit_cache",
-                                                     "eval_n",
-                                                     "time_buckets",
-                                                     "sampler",
-                                                     "sample_steps",
-                                                     "samples",
-                                                     "sample_seed",
-                                                     "sw_directions",
-                                                     "exact_reference",
-                                                     "lr_auto",
-                                                     "lr_auto_c"};
+// What a resumed run may change besides the run layer's own keys (run::Run::check_resume): the
+// rate when --lr says so, the execution on the ranks, and the evaluation and sampling after
+// training.
+// clang-format off
+const std::vector<std::string> kMayChangeOnResume = {
+    "lr", "grid", "grid_resolved", "block", "block_resolved", "logit_cache", "eval_n",
+    "time_buckets", "sampler", "sample_steps", "samples", "sample_seed", "sw_directions",
+    "exact_reference", "lr_auto", "lr_auto_c"};
+// clang-format on
 
 std::string csv_text(const std::vector<double>& X, std::int64_t d,
                      const std::vector<std::string>& header) {

@@ -16,8 +16,8 @@
 #include <cmath>
 #include <limits>
 
-#include "widemax/model/blas.hpp"
 #include "widemax/core/error.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/model/merge.hpp"
 #include "widemax/model/vec_exp.hpp"
 

@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "widemax/model/blas.hpp"
 #include "widemax/core/error.hpp"
+#include "widemax/model/blas.hpp"
 #include "widemax/model/vec_exp.hpp"
 
 extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,

@@ -183,21 +183,9 @@ bool logged_step(std::int64_t step, std::int64_t log_every) {
 
 namespace {
 
-// What a resumed run may change (the other keys of its plan must equal the checkpoint's): the
-// length, the rate when --lr says so, logging, checkpointing, output and the ranks.
-const std::vector<std::string> kMayChangeOnResume = {"steps",
-                                                     "lr",
-                                                     "log_every",
-                                                     "out",
-                                                     "save",
-                                                     "checkpoint_every",
-                                                     "keep_checkpoints",
-                                                     "resume",
-                                                     "progress",
-                                                     "overwrite",
-                                                     "threads",
-                                                     "threads_resolved",
-                                                     "ranks"};
+// What a resumed run may change besides the run layer's own keys (run::Run::check_resume): the
+// rate when --lr says so, and the ranks.
+const std::vector<std::string> kMayChangeOnResume = {"lr", "ranks"};
 
 // What the summary needs from the whole trajectory: the first steps at which max_prob and the
 // entropy cross 1/2 (of their ranges), the entropy's rises, the flow clock. Carried through

@@ -136,8 +136,14 @@ void Run::check_resume(const nlohmann::json& manifest, const std::filesystem::pa
                        const nlohmann::json& plan, const std::vector<std::string>& may_change) {
   if (!manifest.contains("config") || !manifest["config"].is_object()) return;  // before 0.1.0
   const nlohmann::json& old = manifest["config"];
+  // The run layer's own request (RunSpec), the length, logging and the threads may always change;
+  // the command adds what else may.
+  static const std::vector<std::string> run_keys = {
+      "steps",  "log_every", "out",       "save",    "checkpoint_every", "keep_checkpoints",
+      "resume", "progress",  "overwrite", "threads", "threads_resolved"};
   auto changeable = [&](const std::string& k) {
-    return std::find(may_change.begin(), may_change.end(), k) != may_change.end();
+    return std::find(run_keys.begin(), run_keys.end(), k) != run_keys.end() ||
+           std::find(may_change.begin(), may_change.end(), k) != may_change.end();
   };
   std::string refused;
   nlohmann::json changes = nlohmann::json::array();

@@ -26,33 +26,14 @@ namespace {
 
 constexpr const char* kDivergedHint = "lower --lr (or check the data's scale)";
 
-// What a resumed run may change (its plan's other keys must equal the checkpoint's): the length,
-// the rate when --lr says so, logging, checkpointing, output and the execution on the ranks (the
-// trajectory does not depend on them beyond round-off).
-const std::vector<std::string> kMayChangeOnResume = {"steps",
-                                                     "lr",
-                                                     "lr_source",
-                                                     "log_every",
-                                                     "out",
-                                                     "save",
-                                                     "checkpoint_every",
-                                                     "keep_checkpoints",
-                                                     "resume",
-                                                     "progress",
-                                                     "overwrite",
-                                                     "config",
-                                                     "grid",
-                                                     "grid_resolved",
-                                                     "threads",
-                                                     "threads_resolved",
-                                                     "block",
-                                                     "block_resolved",
-                                                     "logit_cache",
-                                                     "logit_cache_resolved",
-                                                     "net_latency",
-                                                     "net_bandwidth",
-                                                     "lr_auto",
-                                                     "lr_auto_c"};
+// What a resumed run may change besides the run layer's own keys (run::Run::check_resume): the
+// rate when --lr says so, the execution on the ranks (the trajectory does not depend on it beyond
+// round-off) and the options file.
+// clang-format off
+const std::vector<std::string> kMayChangeOnResume = {
+    "lr", "lr_source", "config", "grid", "grid_resolved", "block", "block_resolved", "logit_cache",
+    "logit_cache_resolved", "net_latency", "net_bandwidth", "lr_auto", "lr_auto_c"};
+// clang-format on
 
 // The NTK at W_0 that the diagnostics compare against (H_0 even when resumed: the checkpoint
 // holds W_0), and its spectrum for summary.json.

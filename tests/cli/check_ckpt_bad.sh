@@ -25,14 +25,6 @@ source "$(dirname "$0")/ckpt_lib.sh"
 mpi() {  # mpi NP: the mpirun prefix
   echo mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$1" -x OMP_NUM_THREADS=1
 }
-rank_pids() {  # the rank processes: children of mpirun (the child of our `timeout`) running in $1
-  local m p
-  for m in $(pgrep -P "$bg" 2>/dev/null); do
-    for p in $(pgrep -P "$m" 2>/dev/null); do
-      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$p"
-    done
-  done
-}
 
 small=(--n 40 --quiet)  # with --width 1001 --d 6
 base=$tmp/base
@@ -106,7 +98,7 @@ preempt() {
   done
   sleep "0.$((RANDOM % 5))"
   local pids
-  pids=$(rank_pids "$d")
+  pids=$(ranks_of "$d")
   [ "$(echo $pids | wc -w)" -eq 2 ] || { fail "$name: found rank pids '$pids', expected 2"; }
   case $how in
     mpirun-usr1) kill -USR1 "$(pgrep -P "$bg")" ;;
@@ -117,7 +109,7 @@ preempt() {
   while kill -0 "$bg" 2>/dev/null && [ $((SECONDS - ts)) -lt 60 ]; do sleep 0.1; done
   if kill -0 "$bg" 2>/dev/null; then
     fail "$name: still running 60 s after the signal"
-    kill -9 $(rank_pids "$d") "$bg" 2>/dev/null
+    kill -9 $(ranks_of "$d") "$bg" 2>/dev/null
     wait "$bg"
     bg=
     return

@@ -21,39 +21,25 @@ source "$(dirname "$0")/ckpt_lib.sh"
 mpi=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 3 -x OMP_NUM_THREADS=1)
 model=(--width 20000 --n 64 --d 16 --log-every 10 --quiet)
 run=$tmp/run
-ranks() {  # the rank processes: children of mpirun (the child of our `timeout`) running the run
-  local m p
-  for m in $(pgrep -P "$bg" 2>/dev/null); do
-    for p in $(pgrep -P "$m" 2>/dev/null); do
-      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$run" && echo "$p"
-    done
-  done
-}
-newest_complete() {  # newest step_NNNNNNNNNN (not .tmp) with a manifest.json
-  local d
-  for d in $(ls -d "$run"/checkpoints/step_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9] 2>/dev/null | sort -r); do
-    [ -f "$d/manifest.json" ] && { echo "$d"; return; }
-  done
-}
 
 timeout -k 5 150 "${mpi[@]}" "$widemax" train --steps 100000 --checkpoint-every 20 "${model[@]}" \
   --out "$run" >"$tmp/run.log" 2>&1 &
 bg=$!
 t0=$SECONDS
-while [ -z "$(newest_complete)" ]; do
+while [ -z "$(newest_checkpoint "$run")" ]; do
   kill -0 "$bg" 2>/dev/null || die "the run ended before its first checkpoint" "$tmp/run.log"
   [ $((SECONDS - t0)) -lt 60 ] || die "no complete checkpoint after 60 s" "$tmp/run.log"
   sleep 0.1
 done
 sleep "0.$((RANDOM % 10))"  # land the kill anywhere: in a step, in a checkpoint write, ...
-mapfile -t pids < <(ranks)
+mapfile -t pids < <(ranks_of "$run")
 mpirun_pid=$(pgrep -P "$bg")
 [ "${#pids[@]}" -eq 3 ] || die "found ${#pids[@]} rank processes (${pids[*]}), expected 3" "$tmp/run.log"
 victim=${pids[$((RANDOM % 3))]}
 [ "$victim" != "$mpirun_pid" ] || die "picked mpirun itself"
 kill -9 "$victim"
 tk=$SECONDS
-echo "  killed rank pid $victim (of ${pids[*]}) after $((tk - t0)) s, newest complete: $(basename "$(newest_complete)")"
+echo "  killed rank pid $victim (of ${pids[*]}) after $((tk - t0)) s, newest complete: $(basename "$(newest_checkpoint "$run")")"
 while kill -0 "$bg" 2>/dev/null && [ $((SECONDS - tk)) -lt 60 ]; do sleep 0.2; done
 if kill -0 "$bg" 2>/dev/null; then
   die "mpirun still running 60 s after a rank was killed: the other ranks hang" "$tmp/run.log"
@@ -78,7 +64,7 @@ left=$(alive | tr '\n' ' ')
 [ -z "$left" ] || fail "rank processes still running 5 s after mpirun exited: $left"
 [ -e "$run/summary.json" ] && fail "summary.json written by a run that lost a rank"
 
-ck=$(newest_complete)
+ck=$(newest_checkpoint "$run")
 [ -n "$ck" ] || die "no complete checkpoint left after the kill"
 step=$((10#${ck##*_}))
 tmps=$(cd "$run/checkpoints" && ls -d step_*.tmp 2>/dev/null | tr '\n' ' ')

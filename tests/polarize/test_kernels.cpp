@@ -65,7 +65,8 @@ TEST_P(Gradients, MatchCentralFiniteDifferences) {
   const std::vector<double> p_star = ce_target(beta, parse_ce_target(GetParam().ce_target));
   const std::string name = GetParam().loss;
   const Grads k = kernel_grads(parse_loss(name), V, a, d, beta, p_star);
-  EXPECT_NEAR(k.loss, static_cast<double>(ref::loss(parse_loss(name), V, a, d, beta, p_star)), 1e-14);
+  EXPECT_NEAR(k.loss, static_cast<double>(ref::loss(parse_loss(name), V, a, d, beta, p_star)),
+              1e-14);
   const double h = 1e-5;
   auto fd = [&](std::vector<double> Vp, std::vector<double> ap, bool wrt_v, std::size_t i) {
     auto& x = wrt_v ? Vp : ap;

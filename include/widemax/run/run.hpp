@@ -76,7 +76,8 @@ class Run {
   // checkpoint yet: a fresh start, logged). An explicit directory without one is an Error.
   std::optional<std::filesystem::path> resume_point() const;
   // Compares the plan a checkpoint was written with (its manifest's "config") with this run's:
-  // keys outside `may_change` must be equal, or the resume is refused naming each differing key
+  // keys outside `may_change` and the run layer's own (steps, log_every, the RunSpec's, threads)
+  // must be equal, or the resume is refused naming each differing key
   // (the network, the data and its seed, the precision, the optimiser, the batch ...); differing
   // keys inside it are applied by the command and recorded, with the step, in config.json
   // ("resumed") and on the next metrics line ("changed_at_resume"). Local (every rank reads the
