@@ -230,7 +230,7 @@ run_task() {
   echo "task $i (restart ${SLURM_RESTART_COUNT:-0}): $name on ${SLURM_NTASKS:-1} rank(s)," \
     "${SLURM_JOB_NUM_NODES:-1} node(s) (${SLURM_JOB_NODELIST:-$(hostname)}) -> $out"
   if [[ $cmd == train ]]; then
-    widemax_run_preemptible train "${args[@]}" --checkpoint-every "${CHECKPOINT_EVERY:-0}" \
+    WIDEMAX_RUN_DIR=$out widemax_run_preemptible train "${args[@]}" --checkpoint-every "${CHECKPOINT_EVERY:-0}" \
       --resume auto --quiet --out "$out" "${extra[@]}"
   elif [[ -f $out/summary.json ]]; then
     echo "$out is finished (summary.json exists): nothing to do"

@@ -61,6 +61,10 @@ void write_npy_rows(const Communicator& comm, const std::filesystem::path& path,
     if (rc2 != MPI_SUCCESS) rc = rc2;
     if (rc2 == MPI_SUCCESS && written != static_cast<int>(count)) short_write = true;
   }
+  // Flushed to stable storage before the rename: a checkpoint said to be complete survives the
+  // node losing power, not only the process dying (collective).
+  const int rc_sync = MPI_File_sync(fh);
+  if (rc == MPI_SUCCESS) rc = rc_sync;
   const int rc_close = MPI_File_close(&fh);
   if (rc == MPI_SUCCESS) rc = rc_close;
   if (comm.rank() == 0 && rc == MPI_SUCCESS) {

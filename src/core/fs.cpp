@@ -40,6 +40,7 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  ok = ok && ::fsync(fd) == 0;  // on disk before the rename makes it visible
   ok = (::close(fd) == 0) && ok;
   std::error_code ec;
   if (!ok) {
@@ -53,6 +54,13 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     fs::remove(tmp, ec);
     WIDEMAX_FAIL("cannot rename '", tmp.string(), "' to '", path.string(), "': ", ec.message());
   }
+}
+
+void fsync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 void ensure_writable_dir(const fs::path& dir, const std::string& option) {

@@ -105,10 +105,12 @@ fs::path write_checkpoint(const comm::Communicator& world, const fs::path& run_d
     manifest["written"] = static_cast<std::int64_t>(std::time(nullptr));
     manifest["manifest_checksum"] = manifest_checksum(manifest);
     write_file_atomic(tmp / "manifest.json", manifest.dump(2) + "\n");
+    fsync_directory(tmp);  // the tensors' and the manifest's names, before the rename
     std::error_code ec;
     fs::remove_all(final_dir, ec);
     fs::rename(tmp, final_dir, ec);
     WIDEMAX_CHECK(!ec, "checkpoint: cannot rename '", tmp.string(), "': ", ec.message());
+    fsync_directory(root);
     // Keep the newest `keep` complete checkpoints of this run: only checkpoints with its run id
     // and an older step are removed, never another run's and never a newer step.
     const std::string id = manifest.value("run_id", "");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <span>
 
@@ -13,6 +14,7 @@
 #include "widemax/core/signals.hpp"
 #include "widemax/core/stats.hpp"
 #include "widemax/core/system.hpp"
+#include "widemax/core/timer.hpp"
 #include "widemax/core/version.hpp"
 
 namespace widemax::run {
@@ -117,6 +119,7 @@ nlohmann::json Run::finish(nlohmann::json s) {
   s["runtime"] = runtime_;
   const nlohmann::json slurm = slurm_keys();
   if (!slurm.empty()) s["slurm"] = slurm;
+  if (!last_checkpoint_.empty()) s["checkpoint_write_max_s"] = max_checkpoint_s_;
   if (dir_) dir_->write_json("summary.json", s);
   return s;
 }
@@ -206,13 +209,37 @@ void Run::checkpoint(std::int64_t step, const std::vector<Tensor<const T>>& tens
                      " but there is no run directory to checkpoint into");
   nlohmann::json m = manifest;
   m["run_id"] = run_id_;
+  double bytes = 0;
+  for (const auto& t : tensors)
+    bytes += static_cast<double>(t.global_rows) * static_cast<double>(t.cols) * sizeof(T);
+  // Timed from the first rank's start to the last rank's end: the write time the job scripts'
+  // signal lead and kill delay must cover (docs/slurm.md, "Preemption").
+  world_.barrier();
+  Stopwatch sw;
   const auto path =
       write_checkpoint(world_, dir_->path(), step, tensors, m, spec_.keep_checkpoints);
-  log::info(cat("checkpoint: ", path.string()));
+  last_checkpoint_ = path;
+  last_checkpoint_s_ = sw.seconds();
+  max_checkpoint_s_ = std::max(max_checkpoint_s_, last_checkpoint_s_);
+  char what[64];
+  std::snprintf(what, sizeof what, " (%.0f MB in %.2f s)", bytes / 1e6, last_checkpoint_s_);
+  log::info(cat("checkpoint: ", path.string(), what));
 }
 
 void Run::preempted(int signal, std::int64_t step) {
   progress_.finish();
+  if (dir_) {
+    const char* job = std::getenv("SLURM_JOB_ID");
+    const char* restart = std::getenv("SLURM_RESTART_COUNT");
+    dir_->write_json("preempted.json", {{"step", step},
+                                        {"signal", signal},
+                                        {"checkpoint", last_checkpoint_.string()},
+                                        {"checkpoint_write_s", last_checkpoint_s_},
+                                        {"run_id", run_id_},
+                                        {"slurm_job_id", job ? job : ""},
+                                        {"slurm_restart_count", restart ? restart : "0"},
+                                        {"time", static_cast<std::int64_t>(std::time(nullptr))}});
+  }
   log::info(cat("preempted by signal ", signal, " (on at least one rank) at step ", step,
                 ": checkpoint written; continue with --resume auto (exit status ", kExitPreempted,
                 ")"));

@@ -132,9 +132,15 @@ std::unique_ptr<RunDir> open_run_dir(const std::string& out, const std::string& 
 RunDir::RunDir(std::filesystem::path path, bool writer, int lock_fd)
     : path_(std::move(path)), writer_(writer), lock_fd_(lock_fd) {
   if (!writer_) return;
-  // A summary.json left by an earlier run here would make this run look finished if it fails.
+  // A summary.json left by an earlier run here would make this run look finished if it fails, and
+  // a preempted.json would make a job script take a later failure for a preemption.
+  remove("summary.json");
+  remove("preempted.json");
+}
+
+void RunDir::remove(const std::string& name) const {
   std::error_code ec;
-  std::filesystem::remove(path_ / "summary.json", ec);
+  if (writer_) std::filesystem::remove(path_ / name, ec);
 }
 
 RunDir::~RunDir() {

@@ -123,13 +123,17 @@ preempt() {
   [ "$st" -eq 75 ] || { fail "$name: exit status $st after the signal, expected 75"; tail -15 "$d.log"; return; }
   [ -e "$d/summary.json" ] && fail "$name: summary.json written by a preempted run"
   [ -n "$ck" ] || { fail "$name: no checkpoint after the preemption"; return; }
-  $py - "$ck" <<'PY' || fail "$name: the preemption checkpoint $ck (see above)"
+  $py - "$ck" "$d/preempted.json" <<'PY' || fail "$name: the preemption checkpoint $ck (see above)"
 import json, os, sys
 import numpy as np
-d = sys.argv[1]
+d, record = sys.argv[1:3]
 step = int(d.rsplit("_", 1)[1])
 man = json.load(open(os.path.join(d, "manifest.json")))
 assert man["step"] == step, (man["step"], step)
+# The record a job script reads: the same step and checkpoint, a write time, the signal.
+rec = json.load(open(record))
+assert rec["step"] == step and os.path.samefile(rec["checkpoint"], d), (rec, d)
+assert rec["checkpoint_write_s"] > 0 and rec["signal"] in (10, 15), rec
 assert 0 < step < 2000, step
 for k, t in man["tensors"].items():
     a = np.load(os.path.join(d, t["file"]))
@@ -138,6 +142,7 @@ PY
   timeout -k 5 120 $(mpi 2) "$widemax" train "${long[@]}" --out "$d" --resume auto >"$d.resume.log" 2>&1
   st=$?
   [ "$st" -eq 0 ] || { fail "$name: --resume auto after the preemption: exit $st"; tail -15 "$d.resume.log"; return; }
+  [ ! -e "$d/preempted.json" ] || fail "$name: preempted.json left after the run resumed and finished"
   grep -q "resuming from .*${ck##*/} at step $((10#${ck##*_}))" "$d.resume.log" ||
     fail "$name: --resume auto did not resume from ${ck##*/}: $(grep -m1 resum "$d.resume.log")"
   $py - "$d" "$tmp/ref" <<'PY' || fail "$name: the resumed run differs from the uninterrupted run (see above)"

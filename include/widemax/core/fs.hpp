@@ -12,6 +12,10 @@ namespace widemax {
 // symlink) and an atomic rename.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
+// Flushes a directory's entries (a rename into it, say) to stable storage; best effort: a file
+// system that cannot sync a directory is not an error.
+void fsync_directory(const std::filesystem::path& dir);
+
 // Creates `dir` (and parents) and checks that a file can be written inside it.
 // Throws an Error naming `option` (for example "--out") when it cannot.
 void ensure_writable_dir(const std::filesystem::path& dir, const std::string& option);

@@ -68,8 +68,8 @@ class Run {
   // Any other JSON file of the run directory (rank 0, atomically).
   void write_json(const std::string& name, const nlohmann::json& j) const;
   void append_metrics(const nlohmann::json& j);
-  // Adds the keys every summary has (ranks, hosts, runtime, slurm), writes summary.json and
-  // returns the completed summary.
+  // Adds the keys every summary has (ranks, hosts, runtime, slurm, and checkpoint_write_max_s
+  // when the run wrote a checkpoint), writes summary.json and returns the completed summary.
   nlohmann::json finish(nlohmann::json summary);
 
   // --resume: the checkpoint to continue from, or nullopt (no --resume, or auto with no
@@ -100,7 +100,10 @@ class Run {
   template <class T>
   void checkpoint(std::int64_t step, const std::vector<Tensor<const T>>& tensors,
                   const nlohmann::json& manifest);
-  // After the preemption checkpoint: ends the progress line and says how to continue.
+  // After the preemption checkpoint: ends the progress line, says how to continue, and writes
+  // preempted.json (step, signal, checkpoint, its write time, the Slurm job and restart count):
+  // the record a job script reads when its launcher's own exit status cannot say that the
+  // checkpoint is complete (mpirun signalled by Slurm exits 1 whatever its ranks did).
   void preempted(int signal, std::int64_t step);
 
  private:
@@ -114,6 +117,9 @@ class Run {
   std::vector<std::string> hosts_;
   std::unique_ptr<RunDir> dir_;
   Progress progress_;
+  std::filesystem::path last_checkpoint_;
+  double last_checkpoint_s_ = 0;  // wall time of the newest checkpoint's write, all ranks
+  double max_checkpoint_s_ = 0;
 };
 
 }  // namespace widemax::run

@@ -36,6 +36,7 @@ class RunDir {
   RunDir& operator=(const RunDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   void write_json(const std::string& name, const nlohmann::json& j) const;
+  void remove(const std::string& name) const;
   void append_metrics(const nlohmann::json& j);
   // On resume from step s0: keeps the metrics lines of steps < s0 and appends after them.
   void resume_metrics(std::int64_t s0);
