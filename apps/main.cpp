@@ -29,6 +29,7 @@ const char* kUsage =
     "             --predict: the performance model and its scaling table\n"
     "  diffusion  train the network as a score model (denoising score matching), then sample\n"
     "  polarize   train y = V softmax(a) and log the entropy of softmax(a) (docs/design.md §1.2)\n"
+    "  count      print counts (2^18, 1e6, 4M) as --width reads them, for scripts\n"
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
     } else if (args[0] == "ntk") {
       check_slurm_world(rank, size);
       status = widemax::cli::run_ntk({args.begin() + 1, args.end()});
+    } else if (args[0] == "count") {
+      status = widemax::cli::run_count({args.begin() + 1, args.end()});
     } else if (args[0] == "polarize") {
       check_slurm_world(rank, size);
       status = widemax::cli::run_polarize({args.begin() + 1, args.end()});

@@ -9,7 +9,8 @@
 # Does not: start anything, change the shell's options, or check that the cluster is up.
 export WIDEMAX_CLUSTER_STATE="${WIDEMAX_CLUSTER_STATE:-/tmp/widemax-cluster}"
 export SLURM_CONF="$WIDEMAX_CLUSTER_STATE/etc/slurm.conf"
-WIDEMAX="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/apps/widemax"
+# The binary: WIDEMAX_BIN when set (another build tree), else this checkout's build/.
+WIDEMAX="${WIDEMAX_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/apps/widemax}"
 export WIDEMAX
 # Open MPI's TCP component occasionally crashed in MPI_Init for srun --mpi=pmix across the node
 # namespaces; setting up all peers eagerly avoided it (cluster/README.md).

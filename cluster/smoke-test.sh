@@ -17,7 +17,7 @@ wmc_parse_state_arg "$@"
 [ "$(id -u)" -eq 0 ] || wmc_die "needs root"
 S=$WMC_STATE
 nodes=3
-widemax=$(cd "$here/.." && pwd)/build/apps/widemax
+widemax=${WIDEMAX_BIN:-$(cd "$here/.." && pwd)/build/apps/widemax}  # WIDEMAX_BIN: another build tree
 [ -x "$widemax" ] || wmc_die "$widemax not built (scripts/build.sh)"
 
 now() { date +%s.%N; }

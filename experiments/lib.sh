@@ -98,6 +98,23 @@ check_uints() {
   done
 }
 
+# check_counts KEY...: each KEY is a non-empty list of counts, rewritten in place as whole numbers
+# by widemax's own parser (`widemax count`), so that 2^18, 1e6 and 4M mean what they mean to
+# --width (in bash, $((2^18)) is an XOR) and a bad value is refused by name. Needs the binary:
+# $WIDEMAX_BIN (jobs/site.sh) or $WIDEMAX (the local runner).
+check_counts() {
+  local key out bin=${WIDEMAX_BIN:-${WIDEMAX:-$WM_REPO/build/apps/widemax}}
+  [[ -x $bin ]] || wm_die "no widemax binary at $bin to read $* (build it first, or set WIDEMAX_BIN)"
+  for key in "$@"; do
+    [[ -n ${!key// /} ]] || wm_die "$key is empty"
+    # shellcheck disable=SC2086  # a list: one argument per value
+    out=$("$bin" count --name "$key" ${!key} 2>&1 </dev/null) ||
+      wm_die "$(grep -m 1 'error:' <<<"$out" | sed 's/^widemax: error: //')"
+    printf -v "$key" '%s' "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+    export "${key?}"
+  done
+}
+
 models_table=$WM_REPO/experiments/models.tsv
 model_names() { awk -F'\t' '!/^#/ && NF { printf "%s%s", sep, $1; sep = ", " }' "$models_table"; }
 
@@ -112,7 +129,7 @@ model_flags() {
 # are separated by spaces, so no value may contain one (checked where a path could).
 
 runs_width_sweep() {
-  check_uints WIDTHS && check_uints SEEDS
+  check_counts WIDTHS && check_uints SEEDS
   local model flags w s
   for model in $MODELS; do
     flags=$(model_flags "$model") || exit 2
@@ -127,7 +144,7 @@ runs_width_sweep() {
 }
 
 runs_entropy_bridge() {
-  check_uints WIDTHS && check_uints SEEDS
+  check_counts WIDTHS && check_uints SEEDS
   local model flags w s
   for model in $MODELS; do
     flags=$(model_flags "$model") || exit 2
@@ -144,7 +161,7 @@ runs_entropy_bridge() {
 }
 
 runs_score_vs_width() {
-  check_uints WIDTHS && check_uints SEEDS
+  check_counts WIDTHS && check_uints SEEDS
   local mixture=${MIXTURE:?} w s
   # A mixture file is named absolutely: the runs do not start in the directory it was given in.
   [[ -f $mixture ]] && mixture=$(cd "$(dirname "$mixture")" && pwd)/$(basename "$mixture")
@@ -158,7 +175,7 @@ runs_score_vs_width() {
 }
 
 runs_polarize_toy() {
-  check_uints TS
+  check_counts TS
   local T init a loss
   for T in $TS; do
     for init in zero noisy; do
@@ -176,7 +193,7 @@ runs_polarize_toy() {
 }
 
 runs_polarize_sweep() {
-  check_uints TS && check_uints CONST_MAX_T
+  check_counts TS CONST_MAX_T
   local T
   for T in $TS; do
     echo "init_T$T polarize --T $T --d $D --steps 0"
@@ -188,17 +205,25 @@ runs_polarize_sweep() {
   done
 }
 
-# Strong or weak scaling: one run per rank count P, named <kind>_p<P> (jobs/submit reads P back
-# from the name to size the job).
+# Strong or weak scaling: one run per rank count P and repeat k, named <kind>_p<P> (REPEATS=1) or
+# <kind>_p<P>_r<k> (jobs/submit reads P back from the name to size the job). The repeats are
+# interleaved (every P once, then every P again) so that a drift of the machine over the sweep
+# spreads over all points instead of biasing the last ones.
 runs_scaling() {
-  local kind=$1 p width
-  check_uints RANKS
-  [[ $kind == strong ]] || check_uints WIDTH_PER_RANK
-  for p in $RANKS; do
-    [[ $p -ge 1 ]] || wm_die "RANKS: $p ranks"
-    if [[ $kind == strong ]]; then width=${WIDTH:?}; else width=$((WIDTH_PER_RANK * p)); fi
-    echo "${kind}_p$p train --width $width --n $N --d $D --d-out $D_OUT --precision $PRECISION" \
-      "--steps $STEPS --lr $LR --log-every 0"
+  local kind=$1 p width k repeats=${REPEATS:-1} name
+  check_counts RANKS REPEATS
+  if [[ $kind == strong ]]; then check_counts WIDTH; else check_counts WIDTH_PER_RANK; fi
+  [[ $WIDTH != *" "* && $WIDTH_PER_RANK != *" "* ]] || wm_die "WIDTH and WIDTH_PER_RANK take one value"
+  [[ $REPEATS != *" "* ]] || wm_die "REPEATS takes one value, not '$REPEATS'"
+  repeats=$REPEATS
+  for ((k = 0; k < repeats; k++)); do
+    for p in $RANKS; do
+      if [[ $kind == strong ]]; then width=$WIDTH; else width=$((WIDTH_PER_RANK * p)); fi
+      name=${kind}_p$p
+      [[ $repeats -gt 1 ]] && name+=_r$k
+      echo "$name train --width $width --n $N --d $D --d-out $D_OUT --precision $PRECISION" \
+        "--steps $STEPS --lr $LR --log-every 0"
+    done
   done
 }
 

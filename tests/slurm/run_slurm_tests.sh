@@ -16,9 +16,12 @@
 #     resumes, and ends bitwise equal to an uninterrupted job.
 # The cluster is brought down on every exit path. Exits 77 (ctest: skipped) when not root, since
 # the cluster needs network namespaces.
+# Usage: run_slurm_tests.sh WIDEMAX_BINARY (ctest passes the binary of its own build tree).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "skipped: the local Slurm cluster needs root"; exit 77; }
+export WIDEMAX_BIN=${1:?usage: run_slurm_tests.sh WIDEMAX_BINARY}
+[ -x "$WIDEMAX_BIN" ] || { echo "FAIL: no widemax binary at $WIDEMAX_BIN"; exit 1; }
 "$root/cluster/install.sh" >/dev/null
 state=$(mktemp -d /tmp/widemax-slurm-test.XXXXXX)
 rmdir "$state"  # cluster/up creates it and marks it as its own
@@ -43,19 +46,33 @@ source "$root/cluster/env.sh"
 export WIDEMAX_TIME=00:03:00 WIDEMAX_RUNS="$work/runs"
 
 submit() { timeout -k 5 60 "$root/jobs/submit" "$@" | tee -a "$work/submit.log" | sed -n 's/^job //p'; }
+
+# cluster/up's hints run as printed: the sbatch job (joined from its two lines) and the srun line.
+hint_sbatch=$(sed -n '/^  sbatch /{N;s/\\\n *//;s/^  //;p}' "$work/up.log")
+hint_srun=$(sed -n 's/^  \(srun .*\)$/\1/p' "$work/up.log")
+[ -n "$hint_sbatch" ] && [ -n "$hint_srun" ] || { cat "$work/up.log"; fail "cluster/up printed no sbatch/srun hint"; }
+hint_job=$(eval "timeout 30 $hint_sbatch" | sed -n 's/^Submitted batch job //p')
+[ -n "$hint_job" ] || fail "cluster/up's sbatch hint did not submit: $hint_sbatch"
+[ "$(eval "timeout 60 $hint_srun" | sort -u | wc -l)" -eq 3 ] || fail "cluster/up's srun hint did not run on 3 nodes: $hint_srun"
 ids=()
 ids+=($(submit width-sweep SWEEP_DIR="$work/runs/width" MODELS="softmax-sqrtm relu" WIDTHS="128 1024" \
   SEEDS="0" N=16 D=4 STEPS=30 NTK_EVERY=10))
 ids+=($(submit strong-scaling SWEEP_DIR="$work/runs/strong" RANKS="1 2 3" WIDTH=3000 N=64 D=8 STEPS=10))
-ids+=($(submit weak-scaling SWEEP_DIR="$work/runs/weak" RANKS="1 2 3" WIDTH_PER_RANK=1000 N=64 D=8 STEPS=10))
+ids+=($(submit weak-scaling SWEEP_DIR="$work/runs/weak" RANKS="1 2 3" WIDTH_PER_RANK=2^10 N=64 D=8 STEPS=10 \
+  REPEATS=2))
+# A width that widemax's parser refuses is refused by jobs/submit, by name, before anything is queued.
+if out=$(timeout 60 "$root/jobs/submit" weak-scaling SWEEP_DIR="$work/runs/refused" WIDTH_PER_RANK=2^x 2>&1); then
+  fail "jobs/submit accepted WIDTH_PER_RANK=2^x"
+fi
+grep -q "WIDTH_PER_RANK: '2^x'" <<<"$out" || fail "jobs/submit's refusal does not name WIDTH_PER_RANK: $out"
 bad=$(submit strong-scaling SWEEP_DIR="$work/runs/bad" RANKS="2" WIDTH=3000 N=64 D=8 STEPS=10 \
   EXTRA_ARGS="--activation bogus")
-[ ${#ids[@]} -eq 7 ] && [ -n "$bad" ] || fail "expected 7 good jobs and 1 bad job, got ${ids[*]} / $bad"
+[ ${#ids[@]} -eq 10 ] && [ -n "$bad" ] || fail "expected 10 good jobs and 1 bad job, got ${ids[*]} / $bad"
 echo "submitted: ${ids[*]} and the failing job $bad"
 
 # Wait, bounded: every job must leave the queue within 240 s.
 deadline=$((SECONDS + 240))
-all=$(IFS=,; echo "${ids[*]},$bad")
+all=$(IFS=,; echo "${ids[*]},$bad,$hint_job")
 while [ -n "$(timeout 10 squeue -h -j "$all" 2>/dev/null)" ]; do
   [ $SECONDS -lt $deadline ] || { timeout 10 squeue; fail "jobs still queued or running after 240 s"; }
   sleep 2
@@ -64,7 +81,7 @@ done
 sleep 2
 states=$(timeout 20 sacct -X -n -P -j "$all" --format=JobID,State,ExitCode)
 echo "$states"
-for id in "${ids[@]}"; do
+for id in "${ids[@]}" "$hint_job"; do
   echo "$states" | grep -E "^${id}(_[0-9]+)?\|" | grep -vq COMPLETED && fail "job $id did not complete"
   echo "$states" | grep -Eq "^${id}(_[0-9]+)?\|COMPLETED" || fail "job $id is not in sacct as COMPLETED"
 done
@@ -73,16 +90,37 @@ grep -q "unknown activation 'bogus'" "$work"/runs/bad/*"-${bad}.out" || fail "th
 [ ! -e "$work/runs/bad/strong_p2/summary.json" ] || fail "the failing job left a summary.json"
 
 # Run directories: complete, and the 3-rank runs on 3 different hosts.
-runs=("$work"/runs/width/*_w*_s0 "$work"/runs/strong/strong_p{1,2,3} "$work"/runs/weak/weak_p{1,2,3})
-[ ${#runs[@]} -eq 10 ] || fail "expected 10 run directories, found ${#runs[@]}"
+runs=("$work"/runs/width/*_w*_s0 "$work"/runs/strong/strong_p{1,2,3} "$work"/runs/weak/weak_p{1,2,3}_r{0,1})
+[ ${#runs[@]} -eq 13 ] || fail "expected 13 run directories, found ${#runs[@]}"
+[ -s "$(sed -n "s/.*--out \([^' ]*\).*/\1/p" <<<"$hint_sbatch")/summary.json" ] || fail "the sbatch hint's run has no summary.json"
 for r in "${runs[@]}"; do
   for f in config.json metrics.jsonl summary.json; do [ -s "$r/$f" ] || fail "$r/$f missing"; done
 done
-for r in "$work/runs/strong/strong_p3" "$work/runs/weak/weak_p3"; do
+for r in "$work/runs/strong/strong_p3" "$work/runs/weak/weak_p3_r0"; do
   /usr/bin/python3 -c "import json,sys; h=json.load(open('$r/summary.json'))['hosts']; sys.exit(0 if len(set(h))==3 and len(h)==3 else 1)" \
     || fail "$r did not run on 3 different nodes"
 done
-/usr/bin/python3 -c "import json; s=json.load(open('$work/runs/weak/weak_p3/summary.json')); assert s['width']==3000 and s['ranks']==3, s"
+# WIDTH_PER_RANK=2^10 means 1024 neurons per rank (not bash's XOR), in every repeat.
+for p in 1 2 3; do
+  for k in 0 1; do
+    /usr/bin/python3 -c "import json; s=json.load(open('$work/runs/weak/weak_p${p}_r$k/summary.json')); assert s['width']==1024*$p and s['ranks']==$p, s" \
+      || fail "weak_p${p}_r$k: not 1024 x $p neurons on $p ranks"
+  done
+done
+# The scaling jobs ran one at a time (a dependency chain): no two overlap in time.
+# ids: the width-sweep array, then the 3 strong and the 6 weak jobs (two chains).
+for chain in "${ids[*]:1:3}" "${ids[*]:4:6}"; do
+  /usr/bin/python3 - "$(timeout 20 sacct -X -n -P -j "${chain// /,}" --format=JobID,Start,End)" <<'PY' \
+    || fail "scaling jobs $chain overlapped in time"
+import sys
+from datetime import datetime
+rows = [l.split("|") for l in sys.argv[1].split("\n") if l.strip()]
+spans = sorted((datetime.fromisoformat(s), datetime.fromisoformat(e), j) for j, s, e in rows)
+for (s0, e0, j0), (s1, e1, j1) in zip(spans, spans[1:]):
+    assert s1 >= e0, f"job {j1} started at {s1}, before job {j0} ended at {e0}"
+print(f"scaling: jobs {[j for _, _, j in spans]} ran one at a time")
+PY
+done
 # Each run records the Slurm job (and array task) that produced it.
 for r in "$work"/runs/width/*_w*_s0; do
   /usr/bin/python3 -c "import json,sys; s=json.load(open('$r/summary.json'))['slurm']; sys.exit(0 if 'SLURM_ARRAY_TASK_ID' in s and 'SLURM_JOB_ID' in s else 1)" \

@@ -33,5 +33,7 @@ int run_polarize(const std::vector<std::string>& args);
 std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
                                                       std::string& help_out);
 int run_diffusion(const std::vector<std::string>& args);
+// `widemax count`: counts as --width reads them, for the job scripts (src/cli/count_cli.cpp).
+int run_count(const std::vector<std::string>& args);
 
 }  // namespace widemax::cli
