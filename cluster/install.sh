@@ -7,6 +7,7 @@
 # Does not: configure or start anything (cluster/up does that with its own config and state dir),
 #   enable systemd units, or touch /etc/slurm, /etc/munge or the system MariaDB datadir.
 set -euo pipefail
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 
 packages=(
   slurm-wlm slurmdbd        # slurmctld, slurmd, client commands, accounting daemon

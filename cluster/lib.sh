@@ -30,6 +30,8 @@ wmc_parse_state_arg() {
   WMC_ARGS=()
   while [ $# -gt 0 ]; do
     case "$1" in
+      # The script's header comment is its help.
+      -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
       --state) [ $# -ge 2 ] || wmc_die "--state needs a directory"; WMC_STATE=$2; shift 2 ;;
       --state=*) WMC_STATE=${1#--state=}; shift ;;
       *) WMC_ARGS+=("$1"); shift ;;

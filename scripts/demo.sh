@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: install, build, and train a 65,536-neuron softmax network on the
 # diabetes data (442 samples, 10 features) on 2 local MPI ranks, with progress and a run directory.
+# Usage: scripts/demo.sh   (no arguments; WIDEMAX_BUILD_DIR: the build directory, default build/)
 set -euo pipefail
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" >/dev/null

@@ -4,6 +4,7 @@
 # source of truth; tests/cli/check_cli_docs.sh fails when the committed file is not current.
 # Usage: scripts/gen_cli_docs.sh BUILD/apps/widemax [OUTPUT]   (OUTPUT: default docs/cli.md, - for stdout)
 set -euo pipefail
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
   echo "usage: $0 BUILD/apps/widemax [OUTPUT]" >&2
   exit 2

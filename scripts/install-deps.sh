@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what widemax needs to build and test on Debian 12 (bookworm), from Debian's packages.
 # Skips apt entirely when everything is already installed, so it also works without root then.
+# Usage: scripts/install-deps.sh   (no arguments)
 set -euo pipefail
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 packages=(
   build-essential cmake pkg-config
   openmpi-bin libopenmpi-dev                     # MPI
