@@ -25,6 +25,7 @@ const char* kUsage =
     "Commands:\n"
     "  train      train F(x) = c A softmax(W^T x) (or exp, relu) by gradient descent\n"
     "  ntk        compute the empirical NTK and its spectrum, without training\n"
+    "  predict    apply a trained network (a 'train --save' run) to the rows of a CSV file\n"
     "  bench      kernel rates and the fused step on this machine, against a roofline;\n"
     "             --predict: the performance model and its scaling table\n"
     "  diffusion  train the network as a score model (denoising score matching), then sample\n"
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
     } else if (args[0] == "ntk") {
       check_slurm_world(rank, size);
       status = widemax::cli::run_ntk({args.begin() + 1, args.end()});
+    } else if (args[0] == "predict") {
+      check_slurm_world(rank, size);
+      status = widemax::cli::run_predict({args.begin() + 1, args.end()});
     } else if (args[0] == "count") {
       status = widemax::cli::run_count({args.begin() + 1, args.end()});
     } else if (args[0] == "polarize") {

@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${2:-$root/docs/cli.md}
 [ -x "$widemax" ] || { echo "$0: $widemax is not an executable (build widemax first)" >&2; exit 2; }
 
-commands=(train ntk bench diffusion polarize count)
+commands=(train ntk predict bench diffusion polarize count)
 
 # The help text of one invocation: trailing blanks removed, runs of blank lines squeezed to one,
 # no blank line at the start or the end.

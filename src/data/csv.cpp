@@ -236,6 +236,11 @@ std::int64_t count_csv_rows(const std::filesystem::path& path) {
   return rows;
 }
 
+std::vector<std::string> read_csv_header(const std::filesystem::path& path) {
+  LineReader reader(path);
+  return read_header(reader, path).names;
+}
+
 ColumnStats column_stats(const std::vector<double>& M, std::int64_t n, std::int64_t cols) {
   WIDEMAX_CHECK(n >= 1 && cols >= 0 && static_cast<std::int64_t>(M.size()) == n * cols,
                 "column_stats: a matrix of ", M.size(), " values is not (", n, ", ", cols, ")");

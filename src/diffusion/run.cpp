@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 
@@ -438,7 +439,11 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
     run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
     run.resumed(*ckpt, resumed, s0);
   }
-  run.write_config(to_json(plan));
+  std::error_code no_file;  // a preset, not a file
+  const bool mixture_file = std::filesystem::is_regular_file(request.mixture, no_file);
+  run.write_config(to_json(plan),
+                   run::absolute_inputs(
+                       {{"data", request.data}, {"mixture", mixture_file ? request.mixture : ""}}));
   const Config& c = plan.request;  // from here on the loop reads the plan
   if (p.mix) run.write_json("mixture.json", p.mix->to_json());
   if (p.base) run.write_json("baseline.json", p.base->to_json());

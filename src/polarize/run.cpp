@@ -363,7 +363,8 @@ Result run_polarize(const Config& in, const comm::Communicator& world, int threa
     run.resumed(*ckpt, man, s0);
   }
 
-  run.write_config(to_json(plan));
+  run.write_config(to_json(plan),
+                   run::absolute_inputs({{"beta", c.beta}, {"init_from", c.init_from}}));
   if (run.writes() && rank0) data::write_npy(run.path() / "beta.npy", p.beta.data(), c.d, 1);
   log::info(cat("widemax polarize: ", to_string(c.loss), " loss, T=", c.T, " d=", c.d, " lr=", c.lr,
                 c.lr_schedule == LrSchedule::kConstant ? " " : " / max_prob ", c.steps,

@@ -80,23 +80,40 @@ Run::Run(const RunSpec& spec, const std::string& command, const comm::Communicat
   world.broadcast(run_id_, 0);
 }
 
-void Run::write_config(nlohmann::json plan) const {
-  if (!dir_) return;
+nlohmann::json absolute_inputs(const std::vector<std::pair<std::string, std::string>>& paths) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, path] : paths) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+    j[name] = ec ? path : abs.lexically_normal().string();
+  }
+  return j;
+}
+
+nlohmann::json provenance(const std::vector<std::string>& hosts, int ranks,
+                          const nlohmann::json& runtime, const nlohmann::json& inputs) {
   std::error_code ec;
   const auto cwd = std::filesystem::current_path(ec);
   std::string line;
   for (const auto& a : command_line()) line += (line.empty() ? "" : " ") + a;
+  return {{"widemax_version", version()},
+          {"git_commit", git_commit()},
+          {"command_line", line},
+          {"argv", command_line()},
+          {"cwd", ec ? std::string() : cwd.string()},
+          {"inputs", inputs},
+          {"hosts", hosts},
+          {"ranks", ranks},
+          {"runtime", runtime},
+          {"slurm", slurm_keys()}};
+}
+
+void Run::write_config(nlohmann::json plan, const nlohmann::json& inputs) const {
+  if (!dir_) return;
   plan["run_id"] = run_id_;
   if (!resume_record_.empty()) plan["resumed"] = resume_record_;
-  plan["provenance"] = {{"widemax_version", version()},
-                        {"git_commit", git_commit()},
-                        {"command_line", line},
-                        {"argv", command_line()},
-                        {"cwd", ec ? std::string() : cwd.string()},
-                        {"hosts", hosts_},
-                        {"ranks", world_.size()},
-                        {"runtime", runtime_},
-                        {"slurm", slurm_keys()}};
+  plan["provenance"] = provenance(hosts_, world_.size(), runtime_, inputs);
   dir_->write_json("config.json", plan);
 }
 

@@ -84,7 +84,8 @@ int claim(const fs::path& dir, bool resuming, bool overwrite, std::string& error
     for (const char* name :
          {"config.json", "metrics.jsonl", "summary.json", "checkpoints", "W.npy", "A.npy", "V.npy",
           "a.npy", "H.npy", "samples.csv", "samples_exact.csv", "heldout.csv", "mixture.json",
-          "baseline.json", "beta.npy", "eigenvalues.npy", "spectrum.csv", "ntk_samples.csv"})
+          "baseline.json", "beta.npy", "eigenvalues.npy", "spectrum.csv", "ntk_samples.csv",
+          "standardization.json"})
       fs::remove_all(dir / name, ec);
   }
   return fd;

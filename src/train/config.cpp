@@ -5,6 +5,7 @@
 
 #include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
+#include "widemax/run/run.hpp"
 
 namespace widemax::train {
 
@@ -117,6 +118,15 @@ std::pair<int, int> parse_grid(const std::string& text, int world_size) {
   WIDEMAX_CHECK_HINT(pd * pw == world_size, hint, "--grid ", text, " is ", pd, "x", pw, " = ",
                      pd * pw, " ranks, but ", world_size, " MPI ranks were started");
   return {pd, pw};
+}
+
+nlohmann::json input_paths(const Config& c) {
+  return run::absolute_inputs(
+      {{"data", c.data.csv},
+       {"test_data", c.data.test_data},
+       {"init_from", c.net.init_from},
+       {"config", c.config_file},
+       {"resume", c.run.resume.mode == run::Resume::Mode::kPath ? c.run.resume.path : ""}});
 }
 
 nlohmann::json to_json(const NetSpec& c) {

@@ -65,11 +65,6 @@ data::ColumnStats global_stats(const std::vector<double>& M, std::int64_t n_loca
   return s;
 }
 
-bool held_out(const DataSpec& c, std::int64_t row) {
-  return c.test_fraction > 0 && rng::uniform(c.data_seed, rng::kStreamSplit,
-                                             static_cast<std::uint64_t>(row), 0) < c.test_fraction;
-}
-
 // Reads (or generates) rows [range) of a source. For CSV the row count is checked against P_data.
 data::Dataset read_rows(const DataSpec& c, std::int64_t d_out, const std::string& path,
                         const model::Range& r) {
@@ -103,21 +98,6 @@ std::int64_t csv_line_of_row(const std::string& file, std::int64_t row) {
   return row + 2;
 }
 
-// Replaces the label column of Y (n, 1) by one-hot rows (n, K). Errors name the file and line.
-std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
-                            const std::vector<std::int64_t>& rows, const std::string& file) {
-  std::vector<double> Y(labels.size() * static_cast<std::size_t>(K), 0.0);
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    const double v = labels[i];
-    if (!(v == std::floor(v) && v >= 0 && v < static_cast<double>(K)))
-      WIDEMAX_FAIL_HINT("class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
-                        csv_line_of_row(file, rows[i]), ": class label ", v, " is not in 0..",
-                        K - 1);
-    Y[i * K + static_cast<std::size_t>(v)] = 1.0;
-  }
-  return Y;
-}
-
 // Splits the rows of `ds` (global rows starting at `first`) into train and test by `held_out`,
 // or puts them all in one set.
 void split(const DataSpec& c, data::Dataset& ds, std::int64_t first, bool split_by_hash,
@@ -132,6 +112,25 @@ void split(const DataSpec& c, data::Dataset& ds, std::int64_t first, bool split_
 }
 
 }  // namespace
+
+bool held_out(const DataSpec& c, std::int64_t row) {
+  return c.test_fraction > 0 && rng::uniform(c.data_seed, rng::kStreamSplit,
+                                             static_cast<std::uint64_t>(row), 0) < c.test_fraction;
+}
+
+std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
+                            const std::vector<std::int64_t>& rows, const std::string& file) {
+  std::vector<double> Y(labels.size() * static_cast<std::size_t>(K), 0.0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const double v = labels[i];
+    if (!(v == std::floor(v) && v >= 0 && v < static_cast<double>(K)))
+      WIDEMAX_FAIL_HINT("class labels must be whole numbers 0 .. K-1 for --classes K", file, ":",
+                        csv_line_of_row(file, rows[i]), ": class label ", v, " is not in 0..",
+                        K - 1);
+    Y[i * K + static_cast<std::size_t>(v)] = 1.0;
+  }
+  return Y;
+}
 
 LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
                     const comm::Grid& grid) {
@@ -173,17 +172,19 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
 
   out.d = ds.d;
   out.d_out = ds.d_out;
+  data::Standardization& st = out.standardization;
+  st = {ds.feature_names, ds.target_names, c.classes, c.standardize, {}, c.standardize_target, {}};
   if (c.standardize) {
-    const auto s = global_stats(out.train.X, out.train.size(), out.train.n_global, out.d,
-                                grid.column(), ds.feature_names, "--standardize", what);
-    data::standardize(out.train.X, out.train.size(), out.d, s);
-    data::standardize(out.test.X, out.test.size(), out.d, s);
+    st.x_stats = global_stats(out.train.X, out.train.size(), out.train.n_global, out.d,
+                              grid.column(), ds.feature_names, "--standardize", what);
+    data::standardize(out.train.X, out.train.size(), out.d, st.x_stats);
+    data::standardize(out.test.X, out.test.size(), out.d, st.x_stats);
   }
   if (c.standardize_target) {
-    const auto s = global_stats(out.train.Y, out.train.size(), out.train.n_global, out.d_out,
-                                grid.column(), ds.target_names, "--standardize-target", what);
-    data::standardize(out.train.Y, out.train.size(), out.d_out, s);
-    data::standardize(out.test.Y, out.test.size(), out.d_out, s);
+    st.y_stats = global_stats(out.train.Y, out.train.size(), out.train.n_global, out.d_out,
+                              grid.column(), ds.target_names, "--standardize-target", what);
+    data::standardize(out.train.Y, out.train.size(), out.d_out, st.y_stats);
+    data::standardize(out.test.Y, out.test.size(), out.d_out, st.y_stats);
   }
   if (c.classes > 0) {
     out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.csv);

@@ -11,6 +11,7 @@
 #include "widemax/core/log.hpp"
 #include "widemax/core/stats.hpp"
 #include "widemax/core/timer.hpp"
+#include "widemax/data/standardization.hpp"
 #include "widemax/ntk/ntk.hpp"
 #include "widemax/run/run.hpp"
 #include "widemax/train/batches.hpp"
@@ -179,7 +180,10 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
     run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
     run.resumed(*ckpt, resumed, s0);
   }
-  run.write_config(to_json(plan));
+  run.write_config(to_json(plan), input_paths(plan.request));
+  // The columns and statistics `widemax predict` needs to read new rows as these were read.
+  if (plan.request.data.is_csv())
+    run.write_json("standardization.json", data::to_json(data.standardization));
   // From here on the loop reads the plan.
   const Config& c = plan.request;
   const double lr = plan.lr;

@@ -40,7 +40,7 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
       ntk_sample_ids(c.ntk_samples, c.data.data_seed, data.train_ids_global, data.d_out);
   check_memory(c.net, c.ntk_every > 0 || c.net.lr.automatic, grid, data.d, data.d_out,
                data.train.size(), static_cast<std::int64_t>(ids.size()), threads);
-  run.write_config(to_json(c));
+  run.write_config(to_json(c), input_paths(c));
 
   Trainer<T> tr(c.net, grid, data, threads);
   tr.set_ntk_samples(ids);

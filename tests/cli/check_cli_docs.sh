@@ -12,7 +12,7 @@
 # Usage: check_cli_docs.sh current|help|examples WIDEMAX SOURCE_DIR
 set -eu
 mode=$1 widemax=$2 root=$3
-commands=(train ntk bench diffusion polarize)
+commands=(train ntk predict bench diffusion polarize count)
 cli_md=$root/docs/cli.md
 [ -f "$cli_md" ] || { echo "FAIL: $cli_md is missing: run scripts/gen_cli_docs.sh $widemax"; exit 1; }
 

@@ -9,6 +9,7 @@
 #include "widemax/diffusion/run.hpp"
 #include "widemax/polarize/run.hpp"
 #include "widemax/train/config.hpp"
+#include "widemax/train/predict.hpp"
 
 namespace widemax::cli {
 
@@ -33,6 +34,10 @@ int run_polarize(const std::vector<std::string>& args);
 std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::string>& args,
                                                       std::string& help_out);
 int run_diffusion(const std::vector<std::string>& args);
+// `widemax predict` (train/predict.hpp). parse_predict_args returns std::nullopt after --help.
+std::optional<train::PredictConfig> parse_predict_args(const std::vector<std::string>& args,
+                                                       std::string& help_out);
+int run_predict(const std::vector<std::string>& args);
 // `widemax count`: counts as --width reads them, for the job scripts (src/cli/count_cli.cpp).
 int run_count(const std::vector<std::string>& args);
 

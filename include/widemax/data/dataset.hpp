@@ -36,6 +36,10 @@ Dataset read_csv(const std::filesystem::path& path, const std::vector<std::strin
 // Number of data rows (lines after the header, blank trailing lines ignored) of a CSV file.
 std::int64_t count_csv_rows(const std::filesystem::path& path);
 
+// The column names of a CSV file's header, checked as read_csv checks them (an empty file, an
+// empty or a duplicate name is an Error naming the file and line).
+std::vector<std::string> read_csv_header(const std::filesystem::path& path);
+
 // Per-column mean and standard deviation (population) of a (n, cols) row-major matrix.
 struct ColumnStats {
   std::vector<double> mean;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "widemax/comm/communicator.hpp"
@@ -28,6 +29,17 @@ namespace widemax::run {
 
 // The process's command line, recorded by main() for the provenance of every run.
 void set_command_line(int argc, char** argv);
+
+// The files a command read, by option name (for example {"data", "in.csv"}), made absolute against
+// the working directory, so that a run directory says which file it came from wherever it is read.
+// Empty paths are left out.
+nlohmann::json absolute_inputs(const std::vector<std::pair<std::string, std::string>>& paths);
+
+// What config.json records under "provenance", and `widemax predict` beside its predictions: the
+// widemax version and git commit, the command line, the working directory, `inputs` (from
+// absolute_inputs), the hosts and ranks, `runtime` (placement, BLAS) and the Slurm keys. Local.
+nlohmann::json provenance(const std::vector<std::string>& hosts, int ranks,
+                          const nlohmann::json& runtime, const nlohmann::json& inputs);
 
 // The Slurm job a run belongs to (the same keys for every command): job and array ids, nodes,
 // tasks, partition, restart count. Empty outside Slurm.
@@ -63,8 +75,10 @@ class Run {
   Progress& progress() { return progress_; }
 
   // config.json: the resolved plan of the command, with "provenance" (widemax version, git
-  // commit, command line, working directory, hosts, runtime, Slurm keys) added.
-  void write_config(nlohmann::json plan) const;
+  // commit, command line, working directory, the absolute paths of `inputs`, hosts, runtime,
+  // Slurm keys) added.
+  void write_config(nlohmann::json plan,
+                    const nlohmann::json& inputs = nlohmann::json::object()) const;
   // Any other JSON file of the run directory (rank 0, atomically).
   void write_json(const std::string& name, const nlohmann::json& j) const;
   void append_metrics(const nlohmann::json& j);

@@ -116,6 +116,10 @@ void validate(const Config& c);
 // Parses "PdxPw" (or "1xP"/"Px1" with P the world size). Throws an Error naming --grid.
 std::pair<int, int> parse_grid(const std::string& text, int world_size);
 
+// The files the request reads (--data, --test-data, --init-from, --config, --resume DIR), by
+// option name and made absolute: config.json's provenance "inputs".
+nlohmann::json input_paths(const Config& c);
+
 // The keys of config.json, named as the options are.
 nlohmann::json to_json(const NetSpec& n);
 nlohmann::json to_json(const DataSpec& d);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "widemax/comm/grid.hpp"
+#include "widemax/data/standardization.hpp"
 #include "widemax/train/config.hpp"
 
 namespace widemax::train {
@@ -27,6 +28,8 @@ struct LocalData {
   // Global ids of every training sample (the same on every rank): what mini-batches draw from.
   std::vector<std::int64_t> train_ids_global;
   std::int64_t classes = 0;  // > 0: the targets are one-hot class labels (accuracy is logged)
+  // CSV data: the columns and the statistics applied to them (RUN/standardization.json).
+  data::Standardization standardization;
 };
 
 // Loads this rank's samples: each grid row reads (or generates) only its own range of rows. The
@@ -37,5 +40,12 @@ struct LocalData {
 // columns when `d_out_given`.
 LocalData load_data(const DataSpec& spec, std::int64_t d_out, bool d_out_given,
                     const comm::Grid& grid);
+
+// Whether data row `row` is held out by --test-fraction (a hash of the data seed and the row).
+bool held_out(const DataSpec& spec, std::int64_t row);
+// Replaces a label column (n, 1) by one-hot rows (n, K); `rows` are the labels' data rows in
+// `file`, for the message that names a label outside 0..K-1 by its line.
+std::vector<double> one_hot(const std::vector<double>& labels, std::int64_t K,
+                            const std::vector<std::int64_t>& rows, const std::string& file);
 
 }  // namespace widemax::train
