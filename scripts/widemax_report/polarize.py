@@ -221,7 +221,7 @@ def report_T_sweep(runs, out, md):
         st = dict(style.series_style(k, filled=True), color=colors[T], linestyle="-",
                   markevery=max(1, len(ms) // 10), markersize=4)
         axes[0].plot([l["flow_time"] / half for l in ms], [l["entropy"] / math.log(T) for l in ms],
-                     label=f"T = {T:g}", **st)
+                     label=f"T = {tex_count(T)}", **st)
         if "const" in by[T] and by[T]["const"].metrics:
             mc = by[T]["const"].metrics
             axes[0].plot([l["flow_time"] / half for l in mc], [l["entropy"] / math.log(T) for l in mc],
@@ -255,6 +255,12 @@ def report_T_sweep(runs, out, md):
                  + style.size_text([r.config for r in runs_all], [r.summary for r in runs_all],
                                    keys=("precision", "ranks", "threads")))
     style.save(fig, os.path.join(out, "T_sweep.png"))
+
+
+def tex_count(T):
+    """10^k for a power of ten (1e+06 reads badly in a legend), else the integer."""
+    k = math.log10(T)
+    return f"$10^{{{round(k)}}}$" if T >= 1000 and abs(k - round(k)) < 1e-12 else f"{T:g}"
 
 
 def pm(value, err):

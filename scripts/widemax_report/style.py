@@ -26,7 +26,7 @@ import numpy as np
 
 from . import models
 
-DPI = 200  # PNG resolution; the PDF beside it is vector
+DPI = 160  # PNG resolution (print needs >= 150; the PDF beside it is vector)
 
 # Okabe & Ito (2008), "Color universal design": blue, orange, bluish green, vermillion, reddish
 # purple, sky blue, black. Their yellow (#F0E442) is not used.
