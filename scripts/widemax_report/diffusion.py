@@ -118,7 +118,7 @@ def plot_run(run, out):
         if mix is not None:
             panels.insert(0, ("score_rel_error", style.LABELS["score_error"],
                               "relative score error, held out"))
-        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False,
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False,
                                  sharex=True)
         for i, (ax, (key, ylabel, name)) in enumerate(zip(axes[0], panels)):
             vals = [m.get(key) for m in metrics]
@@ -265,7 +265,7 @@ def sweep(root, out):
                log=True, label="all t (every run a dot)")
     ax.set_yscale("log")
     style.width_axis(ax, ws)
-    ax.set_ylabel(style.LABELS["score_error"] + ", held out")
+    ax.set_ylabel(style.LABELS["score_error"].replace("\n", " (held out)\n"))
     seeds = style.shared([len(by_w[w]) for w in ws])
     ss = [r.summary for r in runs]
     ax.set_title(f"Score error against width ({seeds} seeds per width)\n"
