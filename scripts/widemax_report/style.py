@@ -280,8 +280,11 @@ def size_text(cfgs, summaries, keys=("n", "d", "width", "precision", "ranks", "t
         elif k == "ranks":
             parts.append(f"{v} rank{'s' if v != '1' else ''}")
         elif k == "threads":
-            parts[-1:] = [(parts[-1] + " × " if parts and "rank" in parts[-1] else "")
-                          + f"{v} thread{'s' if v != '1' else ''}"]
+            th = f"{v} thread{'s' if v != '1' else ''}"
+            if parts and "rank" in parts[-1]:
+                parts[-1] += " × " + th
+            else:
+                parts.append(th)
         else:
             parts.append(f"{k} = {v}")
     return ", ".join(parts)
