@@ -4,7 +4,8 @@
                 metrics.jsonl), used by every report and by the experiment runners
   models.py     model names <-> widemax flags, from experiments/models.tsv
   tables.py     cell formatting, CSV and markdown, mean/std, log-log fits
-  style.py      the matplotlib import, model colours, saving figures
+  style.py      the one figure style: colours, markers, labels, axes, median + bootstrap
+                interval, robust limits, problem-size titles, PNG + PDF
   width.py      scripts/report on a width sweep;  scaling.py  the same on a scaling sweep
   polarize.py   scripts/polarize_report;          diffusion.py  scripts/plot_diffusion
   cli.py        the three command lines and their --help

@@ -32,30 +32,51 @@ over the seeds, and writes into the output directory (default SWEEP_DIR/report):
                             w_drift_max and lambda_min_0, with its standard error
   final_loss_vs_width.png   final loss against width, log-log
   ntk_drift_vs_width.png    NTK drift and max_r ||w_r - w_r(0)|| against width, log-log, with the
-                            fitted lines (slopes in the legend) and an m^-1/2 reference line
-  loss_curves.png           loss against step (log y), one curve per width (geometric mean over
-                            the seeds), one panel per model
-  lambda_min_vs_width.png   lambda_min(H_0) and lr * lambda_min(H_0) = lambda_min/lambda_max
-                            against width, log-log
+                            fitted lines (slopes in the legend) and NTK theory's m^-1/2 drawn
+                            through softmax c_m = sqrt(m)
+  loss_curves.png           loss against step (log y, one y axis shared by the panels), one curve
+                            per width, one panel per model, with the linearised model's late rate
+                            -2 ln(1 - lr lambda_min(H_0)) and the bound L_0 (1 - lr lambda_min/2)^t
+                            for the widest width
+  lambda_min_vs_width.png   lambda_min(H_0) (with the m^1 of c_m = m) and lr * lambda_min(H_0) =
+                            lambda_min/lambda_max against width, log-log
+In every plot a point over seeds is the median with a 95% bootstrap interval of the median
+(a band; every seed is a faint dot), the axes are labelled with their definitions, the title
+gives the problem size, a seed far off the medians' scale is drawn as a triangle at the edge, and
+each PNG has a PDF beside it.
 
 Scaling sweeps (jobs/submit strong-scaling | weak-scaling): when every run directory is named
-strong_p<P> or weak_p<P>, or the runs share one model and differ in their rank count, the report
-is about ranks instead of widths, and writes:
+strong_p<P>[_r<k>] or weak_p<P>[_r<k>], or the runs share one model and differ in their rank
+count at a fixed width (strong) or width per rank (weak), the report is about ranks instead of
+widths. A point is a (ranks, width) pair read from summary.json (not from the directory name), so
+repeated runs (REPEATS=K: <kind>_p<P>_r<k>) are aggregated. It writes:
 
-  scaling.csv, scaling.md   one row per rank count P: nodes, width, median step time T_P, speedup
+  scaling.csv, scaling.md   one row per point: nodes, grid, width, width per rank, repeats, the
+                            median step time T_P with its min-max over the repeats, speedup
                             T_1 / T_P (weak: the scaled speedup P T_1 / T_P), strong-scaling
-                            efficiency T_1 / (P T_P) or weak-scaling efficiency T_1 / T_P, and
-                            compute and communication time per step with the communication share
-  speedup.png               speedup against ranks, with the ideal line
+                            efficiency T_1 / (P T_P) or weak-scaling efficiency T_1 / T_P, compute
+                            and communication time per step and the communication share, and a
+                            check column; the problem size (n, d, width or width per rank,
+                            precision, threads) heads the table
+  speedup.png               speedup against ranks (log2, integer ticks), with the ideal line
   scaling_efficiency.png    efficiency against ranks, with 100%
-  comm_compute.png          compute and communication time per step, stacked, per rank count
-The baseline T_1 is the smallest rank count's step time (scaled as if it were one rank).
+  comm_compute.png          compute and communication time per step, stacked, per point, with the
+                            step time and its min-max
+Every time is a median: per run its median step time (step_time_median_s), communication = the
+run's communication share of its training time (comm_s / train_s) times that step, compute = the
+rest; per point the median of each over the repeats. The spread is the min-max of the repeats'
+step times. The baseline T_1 is the smallest rank count's step time (scaled as if it were one
+rank). Weak scaling must keep the width per rank constant and strong scaling the width: a point
+that does not (against the value of most points) is marked in the check column, a WARNING line
+names its run directories on stdout and stderr, every file is still written, and the report exits
+with status 3. Points that differ in n, d, d_out, precision, threads or steps get a WARNING too.
 
 What it deliberately does not do: it never runs widemax, never edits a run directory, and does not
 hide results that disagree with theory (the slope for c_m = m is reported as measured). Missing
 keys (exp and relu have no entropy; runs without --ntk-every have no NTK figures) become empty
 cells. A directory with config.json but no summary.json (a failed or unfinished run) is skipped
-and listed. Exits with status 1 when no run is found, 2 when SWEEP_DIR does not exist.
+and listed. Exits with status 1 when no run is found, 2 when SWEEP_DIR does not exist, 3 when a
+scaling sweep's width (per rank) is not constant.
 """
 
 POLARIZE_HELP = """\
@@ -70,7 +91,8 @@ what it finds, into OUT (default DIR/report), with results.md holding every tabl
                         steps, entropy at step 0 and at the end, max_prob, final loss, first step
                         with max_prob >= 1/2 and with entropy <= log(T)/2, steps at which the
                         entropy rose and the last such step
-  toy_entropy.png       entropy and max_prob against step (log x), one panel per loss
+  toy_entropy.png       entropy and max_prob against step (symlog x: step 0 at 0), one panel per
+                        loss, each run named by its T, d, init, ||beta||, lr and steps
   asymptotics.png       for logistic runs with a = 0 and a constant lr: (1 - max_prob) ln^2(lr t)
                         against t, which the reduced dynamics (experiments/README.md, "Polarisation") predict to
                         tend to 2
@@ -95,6 +117,10 @@ what it finds, into OUT (default DIR/report), with results.md holding every tabl
 
 What it does not do: run anything, edit run directories, or hide results that disagree with a
 claim (every number is the measured one). Runs without summary.json are listed and skipped.
+Every plot follows the figure style of the report package (scripts/widemax_report/style.py):
+labelled axes, medians over seeds with a 95% bootstrap band, step 0 drawn at 0 on log step axes,
+the problem size in the title, and a PDF beside each PNG.
+
 Exits with status 1 when no run is found.
 """
 
@@ -108,9 +134,11 @@ mixture, mixture.json and samples_exact.csv), into OUT (default RUN_DIR):
                         score) over the contours of the true density p_0 (2-D; in more dimensions
                         the first two coordinates over the marginal density); titles give the
                         sliced Wasserstein distance and the largest weight error
-  score_error_vs_t.png  relative score error per time bucket at each logged step (lighter: earlier),
-                        with the final one in black; log-log
-  training.png          overall relative score error and held-out DSM loss against the step
+  score_error_vs_t.png  relative score error per time bucket at each logged step (colour: the
+                        step, every step in the legend or on a colour bar), with the final one in
+                        black; log-log
+  training.png          overall relative score error and held-out DSM loss against the step, one
+                        panel each
 
 A sweep (any directory tree of such runs, e.g. written by experiments/score_vs_width.sh or
 jobs/submit score-vs-width), into OUT (default SWEEP_DIR/report):
@@ -119,7 +147,11 @@ jobs/submit score-vs-width), into OUT (default SWEEP_DIR/report):
                             and floor values), weight error, modes covered, training time; and the
                             least-squares slope of ln(score error) against ln(width)
   score_error_vs_width.png  overall and per-bucket relative score error against width (log-log,
-                            mean over seeds, every run a faint point)
+                            median over seeds with a bootstrap band, every run a faint point)
+
+Every plot follows the figure style of the report package (scripts/widemax_report/style.py):
+labelled axes, medians over seeds with a 95% bootstrap band, the problem size in the title, and a
+PDF beside each PNG.
 
 What it deliberately does not do: it never runs widemax and never edits a run directory. Runs
 without summary.json (failed or unfinished) are listed and skipped. Runs without a mixture (CSV

@@ -42,6 +42,14 @@ def mixture_marginal_density(mix, X, Y):
     return dens
 
 
+def run_title(s, cfg):
+    """The problem of one diffusion run, for a figure title."""
+    size = style.size_text([cfg], [s], keys=("width", "precision", "ranks", "threads"))
+    return (f"{s.get('mixture') or s.get('data')} (d = {s.get('d')}), {size}\n"
+            f"{s.get('steps')} {s.get('optimizer')} steps of n = {s.get('n')} DSM rows, "
+            f"lr {fmt(s.get('lr'))}")
+
+
 def plot_run(run, out):
     plt = style.pyplot()
 
@@ -50,6 +58,7 @@ def plot_run(run, out):
     s, cfg, metrics = r.summary, r.config, r.metrics
     mix_path = os.path.join(run, "mixture.json")
     mix = load_json(mix_path) if os.path.exists(mix_path) else None
+    title = run_title(s, cfg)
     written = []
 
     # Samples over the density contours.
@@ -65,81 +74,117 @@ def plot_run(run, out):
         lo, hi = np.minimum(lo, means.min(axis=0)), np.maximum(hi, means.max(axis=0))
     pad = 0.15 * (hi - lo)
     lo, hi = lo - pad, hi + pad
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.4), squeeze=False,
+                             sharex=True, sharey=True)
     for ax, P, (f, label, swk, wk) in zip(axes[0], pts, panels):
         if mix is not None:
             gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
             dens = mixture_marginal_density(mix, gx, gy)
             levels = dens.max() * np.array([0.01, 0.05, 0.2, 0.5, 0.8])
-            ax.contour(gx, gy, dens, levels=levels, colors="tab:blue", linewidths=0.8)
-        ax.scatter(P[:, 0], P[:, 1], s=2, color="tab:red", alpha=0.35, linewidths=0)
+            ax.contour(gx, gy, dens, levels=levels, colors=style.OKABE_ITO[0], linewidths=0.8)
+            ax.plot([], [], color=style.OKABE_ITO[0], lw=0.8,
+                    label="true density p_0: 1, 5, 20, 50, 80% of its peak")
+        ax.scatter(P[:, 0], P[:, 1], s=2 if len(P) > 1000 else 6, color=style.OKABE_ITO[3],
+                   alpha=0.35, linewidths=0,
+                   label=f"{len(P)} samples")
         outside = np.sum((P[:, 0] < lo[0]) | (P[:, 0] > hi[0]) | (P[:, 1] < lo[1]) |
                          (P[:, 1] > hi[1]))
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_aspect("equal")
-        title = f"{label}: {len(P)} samples ({s.get('sampler', '?')}, {s.get('sample_steps')} steps)"
-        sub = f"SW {fmt(s.get(swk))}"
+        sub = f"sliced Wasserstein SW₂ {fmt(s.get(swk))}"
+        if s.get("sliced_wasserstein_floor") is not None:
+            sub += f" (floor {fmt(s.get('sliced_wasserstein_floor'))})"
         if s.get(wk) is not None:
-            sub += f", max weight error {fmt(s.get(wk))}"
+            sub += f"\nlargest mode-weight error {fmt(s.get(wk))}"
         if outside:
-            sub += f", {outside} outside the frame"
-        ax.set_title(title + "\n" + sub, fontsize=9)
-        ax.set_xlabel("x0")
-        ax.set_ylabel("x1")
+            sub += f", {outside} sample{'s' if outside > 1 else ''} outside the frame"
+        ax.set_title(f"{label}: {s.get('sampler', '?')} sampler, {s.get('sample_steps')} steps\n"
+                     + sub)
+        ax.set_xlabel("x₁ (first coordinate)")
+        ax.set_ylabel("x₂ (second coordinate)")
+        style.legend_below(ax, markerscale=4)
     err = s.get("score_rel_error")
-    fig.suptitle(f"width {s.get('width')}, " + (f"score error {fmt(err)}, " if err is not None else "")
-                 + f"{s.get('data') or s.get('mixture')}"
-                 + ("; blue: true density contours" if mix is not None else ""), fontsize=10)
-    style.save(fig, os.path.join(out, "samples.png"), dpi=120)
-    written.append("samples.png")
+    fig.suptitle("Samples of the reverse process" + (f", score error {fmt(err)}" if err is not None
+                                                       else "") + f"\n{title}")
+    written.append(style.save(fig, os.path.join(out, "samples.png")))
 
     if mix is not None and s.get("score_rel_error_by_t"):
-        buckets = s["score_rel_error_by_t"]
-        lo_t = np.array([b["t_lo"] for b in buckets])
-        hi_t = np.array([b["t_hi"] for b in buckets])
-        # The middle of each bucket in the sampling variable: t for uniform, log t for log.
-        log_t = cfg.get("time_sampling") == "log"
-        mid = np.sqrt(lo_t * hi_t) if log_t else 0.5 * (lo_t + hi_t)
-        fig, ax = plt.subplots(figsize=(6.5, 4.5))
-        logged = [m for m in metrics if m.get("score_rel_error_by_t")]
-        cmap = plt.get_cmap("viridis")
-        for i, m in enumerate(logged[:-1]):
-            vals = np.array([np.nan if v is None else v for v in m["score_rel_error_by_t"]])
-            ax.plot(mid, vals, "o-", ms=2, color=cmap(i / max(1, len(logged) - 1)), alpha=0.5,
-                    lw=1, label=f"step {m['step']} (bucket middles)"
-                    if i in (0, len(logged) // 2) else None)
-        final = np.array([np.nan if b["rel_error"] is None else b["rel_error"] for b in buckets])
-        ax.step(np.append(lo_t, hi_t[-1]), np.append(final, final[-1]), where="post", color="black",
-                lw=1.8, label=f"final (step {s.get('steps')}): overall {fmt(s.get('score_rel_error'))}")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(f"t (time buckets of equal probability, t sampled "
-                      f"{'log-uniformly' if log_t else 'uniformly'})")
-        ax.set_ylabel("E||s - ∇log p_t||² / E||∇log p_t||²")
-        ax.set_title(f"relative score error vs t, width {s.get('width')}", fontsize=10)
-        ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=8)
-        style.save(fig, os.path.join(out, "score_error_vs_t.png"), dpi=120)
-        written.append("score_error_vs_t.png")
+        written.append(plot_error_vs_t(plt, s, cfg, metrics, out, title))
 
     if metrics:
-        fig, ax = plt.subplots(figsize=(6.5, 4.5))
         steps = [m["step"] for m in metrics]
+        panels = [("heldout_dsm_loss", style.LABELS["dsm_loss"], "held-out DSM loss")]
         if mix is not None:
-            ax.plot(steps, [m.get("score_rel_error") for m in metrics], "o-", ms=3,
-                    label="relative score error (held out)")
-        ax.plot(steps, [m.get("heldout_dsm_loss") for m in metrics], "s-", ms=3,
-                label="held-out DSM loss ½||F − ε||² (mean)")
-        ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=8)
-        ax.set_title(f"training, width {s.get('width')}, {cfg.get('optimizer')} lr {fmt(s.get('lr'))}",
-                     fontsize=10)
-        style.save(fig, os.path.join(out, "training.png"), dpi=120)
-        written.append("training.png")
+            panels.insert(0, ("score_rel_error", style.LABELS["score_error"],
+                              "relative score error, held out"))
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False,
+                                 sharex=True)
+        for i, (ax, (key, ylabel, name)) in enumerate(zip(axes[0], panels)):
+            vals = [m.get(key) for m in metrics]
+            ax.plot(steps, vals, **dict(style.series_style(i), markersize=3))
+            pos = [v for v in vals if v is not None and v > 0]
+            if pos and max(pos) > 10 * min(pos):  # a log axis only when it spans a decade
+                ax.set_yscale("log")
+            style.step_axis(ax, steps, log=False)
+            ax.set_ylabel(ylabel)
+            ax.set_title(name)
+        fig.suptitle(f"Training\n{title}")
+        written.append(style.save(fig, os.path.join(out, "training.png")))
     return written
+
+
+def plot_error_vs_t(plt, s, cfg, metrics, out, title):
+    """The score error per time bucket at every logged step (colour: the step, on a colour bar),
+    and the final one as a black step function."""
+    import matplotlib as mpl
+    buckets = s["score_rel_error_by_t"]
+    lo_t = np.array([b["t_lo"] for b in buckets])
+    hi_t = np.array([b["t_hi"] for b in buckets])
+    # The middle of each bucket in the sampling variable: t for uniform, log t for log.
+    log_t = cfg.get("time_sampling") == "log"
+    mid = np.sqrt(lo_t * hi_t) if log_t else 0.5 * (lo_t + hi_t)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    logged = [m for m in metrics if m.get("score_rel_error_by_t")]
+    final = np.array([np.nan if b["rel_error"] is None else b["rel_error"] for b in buckets])
+    core, samples = list(final[np.isfinite(final) & (final > 0)]), []
+    curves = logged[:-1] if logged and logged[-1]["step"] == s.get("steps") else logged
+    top = max([m["step"] for m in curves], default=1)
+    cmap = mpl.colors.LinearSegmentedColormap.from_list(
+        "steps", style.sequential(8, plt)) if curves else None
+    norm = mpl.colors.Normalize(vmin=0, vmax=max(top, 1))
+    few = len(curves) <= 6  # few curves: each in the legend; many: a colour bar of the steps
+    for i, m in enumerate(curves):
+        vals = np.array([np.nan if v is None else v for v in m["score_rel_error_by_t"]])
+        kw = dict(style.series_style(i), markersize=4) if few else dict(marker="o", ms=2)
+        kw["color"] = cmap(norm(m["step"]))
+        ax.plot(mid, vals, alpha=0.8 if few else 0.55, lw=1, **kw,
+                label=f"step {m['step']}" if few else None)
+        samples += [(t, v, f"step {m['step']}, t = {t:.2g}") for t, v in zip(mid, vals)
+                    if np.isfinite(v)]
+    if curves:
+        # The axis follows the later half of the run and the final curve; earlier outliers are
+        # drawn at the edge (the untrained network at large t can be nearly exact by chance).
+        late = [v for m in curves if m["step"] >= top / 2 for v in m["score_rel_error_by_t"]
+                if v is not None and v > 0]
+        core += [min(late), max(late)] if late else []
+        first = [v for v in curves[0]["score_rel_error_by_t"] if v is not None and v > 0]
+        core += [max(first)] if first else []
+    ax.step(np.append(lo_t, hi_t[-1]), np.append(final, final[-1]), where="post", color="black",
+            lw=1.8, label=f"final (step {s.get('steps')}), per bucket; overall "
+                          f"{fmt(s.get('score_rel_error'))}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    style.robust_ylim(ax, core, samples)
+    if curves and not few:
+        cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.02)
+        cb.set_label("logged step (lines at the bucket middles)")
+    ax.set_xlabel(f"diffusion time t ({len(buckets)} buckets of equal probability, t sampled "
+                  f"{'log-uniformly' if log_t else 'uniformly'})")
+    ax.set_ylabel(style.LABELS["score_error"])
+    ax.set_title(f"Relative score error against diffusion time\n{title}")
+    ax.legend(loc="lower left")
+    return style.save(fig, os.path.join(out, "score_error_vs_t.png"))
 
 
 def sweep(root, out):
@@ -204,27 +249,35 @@ def sweep(root, out):
         f.write("\n".join(lines) + "\n")
 
     plt = style.pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    ws = np.array([row["width"] for row in rows], dtype=float)
-    for r in runs:
-        ax.scatter(r.summary["width"], r.summary["score_rel_error"], s=10, color="black",
-                   alpha=0.3, linewidths=0)
-    ax.plot(ws, [row["score_rel_error_mean"] for row in rows], "o-", color="black", lw=2,
-            label="overall")
-    cmap = plt.get_cmap("viridis")
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    ws = [row["width"] for row in rows]
+    overall = [[r.summary["score_rel_error"] for r in by_w[w]] for w in ws]
+    colors = style.sequential(nb, plt)
     for b in range(nb):
-        vals = [row[f"bucket{b}_mean"] for row in rows]
-        if all(v is not None and v > 0 for v in vals):
-            ax.plot(ws, vals, ".--", color=cmap(b / max(1, nb - 1)), lw=1,
-                    label=f"t in [{edges[b]['t_lo']:.2g}, {edges[b]['t_hi']:.2g}]")
-    ax.set_xscale("log", base=2)
+        groups = [[r.summary["score_rel_error_by_t"][b]["rel_error"] for r in by_w[w]
+                   if len(r.summary["score_rel_error_by_t"]) == nb] for w in ws]
+        if all(g and all(v is not None and v > 0 for v in g) for g in groups):
+            st = dict(style.series_style(b + 1, filled=True), color=colors[b], markersize=4,
+                      linewidth=1)
+            style.band(ax, ws, groups, st, log=True, points=False, band_alpha=0.1,
+                       label=f"t in [{edges[b]['t_lo']:.2g}, {edges[b]['t_hi']:.2g}]")
+    style.band(ax, ws, overall, dict(style.series_style(6), linewidth=2.2, linestyle="-"),
+               log=True, label="all t (every run a dot)")
     ax.set_yscale("log")
-    ax.set_xlabel("width m")
-    ax.set_ylabel("relative score error (held out)")
-    ax.set_title("score error vs width", fontsize=10)
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7, ncol=2)
-    style.save(fig, os.path.join(out, "score_error_vs_width.png"), dpi=120)
+    style.width_axis(ax, ws)
+    ax.set_ylabel(style.LABELS["score_error"].replace("\n", " (held out)\n"))
+    seeds = style.shared([len(by_w[w]) for w in ws])
+    ss = [r.summary for r in runs]
+    ax.set_title(f"Score error against width ({seeds} seeds per width)\n"
+                 f"{style.shared([x.get('mixture') for x in ss])}: "
+                 f"{style.shared([x.get('steps') for x in ss])} "
+                 f"{style.shared([x.get('optimizer') for x in ss])} steps of n = "
+                 f"{style.shared([x.get('n') for x in ss])} DSM rows, "
+                 + style.size_text([r.config for r in runs], ss,
+                                   keys=("precision", "ranks", "threads")))
+    style.legend_below(ax, ncol=3, title="relative score error by time bucket; "
+                       + style.ci_text(), title_fontsize=7)
+    style.save(fig, os.path.join(out, "score_error_vs_width.png"))
     print(f"plot_diffusion: {len(runs)} runs, {len(rows)} widths -> {out}/results.md, results.csv, "
           "score_error_vs_width.png")
     return 0

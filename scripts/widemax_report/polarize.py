@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from . import style
+from .models import model_key
 from .runs import find_runs, report_skipped
 from .tables import md_table, write_csv
 
@@ -67,49 +68,85 @@ def report_toy(runs, out, md):
     md.append(md_table(rows, keys, {"entropy_0": ".4f", "entropy": ".4g", "max_prob": ".4f"}))
     md.append("")
     plt = style.pyplot()
+    runs = sorted(runs, key=toy_order)
     losses = sorted({r.config["loss"] for r in runs})
-    fig, axes = plt.subplots(2, len(losses), figsize=(5 * len(losses), 7.5), squeeze=False)
+    fig, axes = plt.subplots(2, len(losses), figsize=(4.8 * len(losses) + 0.5, 9),
+                             squeeze=False, sharex="col", sharey="row")
     for col, loss in enumerate(losses):
-        for r in runs:
-            if r.config["loss"] != loss or not r.metrics:
-                continue
-            t = np.array([max(l["step"], 0.5) for l in r.metrics])
-            lab = r.name
-            axes[0][col].plot(t, [l["entropy"] for l in r.metrics], label=lab)
-            axes[1][col].plot(t, [l["max_prob"] for l in r.metrics], label=lab)
+        mine = [r for r in runs if r.config["loss"] == loss and r.metrics]
+        for i, r in enumerate(mine):
+            st = dict(style.series_style(i), markevery=max(1, len(r.metrics) // 8))
+            t = [l["step"] for l in r.metrics]
+            axes[0][col].plot(t, [l["entropy"] for l in r.metrics], label=toy_label(r), **st)
+            axes[1][col].plot(t, [l["max_prob"] for l in r.metrics], label=toy_label(r), **st)
+        for T in sorted({r.config["T"] for r in mine}):
+            axes[0][col].axhline(math.log(T), color=style.GREY, lw=0.8, ls=":")
         axes[0][col].set_title(f"{loss} loss")
-        axes[0][col].set_ylabel("entropy of softmax(a) (nats)")
-        axes[1][col].set_ylabel("max_prob")
+        # Below the column: the same runs in both rows, and no curve under the legend.
+        style.legend_below(axes[1][col], ncol=1, title="dotted: log T, the maximum",
+                           title_fontsize=7)
         for ax in (axes[0][col], axes[1][col]):
-            ax.set_xscale("log")
-            ax.set_xlabel("step")
-            ax.grid(alpha=0.3)
-        axes[0][col].legend(fontsize=7)
-    style.save(fig, os.path.join(out, "toy_entropy.png"), dpi=110)
+            style.step_axis(ax, [l["step"] for r in mine for l in r.metrics])
+        axes[0][col].set_xlabel("")
+    axes[0][0].set_ylabel(style.LABELS["entropy"])
+    axes[1][0].set_ylabel(style.LABELS["max_prob"])
+    fig.suptitle("Value-softmax model y = V softmax(a): entropy and largest weight along "
+                 "gradient descent (step 0 at 0)\n" + toy_title(runs))
+    style.save(fig, os.path.join(out, "toy_entropy.png"))
 
     asym = [r for r in runs if r.config["loss"] == "logistic" and r.config["a_mean"] == 0 and
             r.config["a_noise"] == 0 and r.config.get("lr_schedule", "constant") == "constant"
             and r.metrics]
     if asym:
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(6.5, 4.4))
         md.append("Asymptotics of the logistic runs from a = 0: (1 - max_prob) ln^2(lr t) at the "
                   "last step (the reduced dynamics predict -> 2)\n")
-        for r in asym:
+        for i, r in enumerate(asym):
             lr = r.config["lr"]
             pts = [(l["step"], (1 - l["max_prob"]) * math.log(lr * l["step"]) ** 2)
                    for l in r.metrics if lr * l["step"] > math.e]
             if not pts:
                 continue
-            ax.plot(*zip(*pts), label=f"{r.name} (lr {lr:g})")
+            ax.plot([lr * t for t, _ in pts], [v for _, v in pts], label=toy_label(r),
+                    **dict(style.series_style(i), markevery=max(1, len(pts) // 8)))
             md.append(f"- {r.name}: {pts[-1][1]:.3f} at step {pts[-1][0]}")
-        ax.axhline(2, color="k", ls="--", lw=1, label="2")
+        ax.axhline(2, color="black", ls="--", lw=1.2,
+                   label="reduced dynamics: 1 − max_prob ≈ 2 / ln²(lr t) → 2")
         ax.set_xscale("log")
-        ax.set_xlabel("step t")
-        ax.set_ylabel("(1 - max_prob) ln²(lr t)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        style.save(fig, os.path.join(out, "asymptotics.png"), dpi=110)
+        ax.set_xlabel("flow time lr · t (from lr · t > e)")
+        ax.set_ylabel("(1 − max_prob) · ln²(lr · t)")
+        ax.set_title("Logistic loss from a = 0: approach to the predicted rate\n" + toy_title(asym))
+        ax.legend()
+        style.save(fig, os.path.join(out, "asymptotics.png"))
         md.append("")
+
+
+def toy_order(r):
+    c = r.config
+    return (c["loss"], c.get("beta_norm", 1.0), c["T"], c["a_mean"] != 0 or c["a_noise"] != 0,
+            c["steps"], r.name)
+
+
+def toy_label(r):
+    """A readable name of a toy run from its config (not its directory name)."""
+    c = r.config
+    init = "a = 0" if c["a_mean"] == 0 and c["a_noise"] == 0 else \
+        f"a = {c['a_mean']:g} + {c['a_noise']:g} N(0,1)"
+    parts = [f"T = d = {c['T']}" if c["T"] == c["d"] else f"T = {c['T']}, d = {c['d']}", init]
+    if c["loss"] == "square":
+        parts.append(f"‖β‖ = {c.get('beta_norm', 1.0):g}")
+    parts.append(f"lr {c['lr']:g}" + ("/max_prob" if c.get("lr_schedule", "constant") !=
+                                       "constant" else ""))
+    parts.append(f"{c['steps']:.0e} steps".replace("e+0", "e"))
+    return ", ".join(parts)
+
+
+def toy_title(runs):
+    cfgs = [r.config for r in runs]
+    summ = [r.summary for r in runs]
+    v = style.shared([c.get("v_scale") for c in cfgs], fmt=lambda x: f"{x:g}")
+    return (f"V ~ {v} N(0,1), plain GD; "
+            + style.size_text(cfgs, summ, keys=("precision", "ranks", "threads")))
 
 
 def winner_check(init_run, final_run):
@@ -173,38 +210,67 @@ def report_T_sweep(runs, out, md):
         f.write(f"{sl} {se}\n")
 
     plt = style.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    cmap = plt.get_cmap("viridis")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     Ts = sorted(by)
+    colors = dict(zip(Ts, style.sequential(len(Ts), plt)))
     for k, T in enumerate(Ts):
         if "flow" not in by[T] or by[T]["flow"].summary["flow_time_max_prob_half"] <= 0:
             continue
         half = by[T]["flow"].summary["flow_time_max_prob_half"]
         ms = by[T]["flow"].metrics
+        st = dict(style.series_style(k, filled=True), color=colors[T], linestyle="-",
+                  markevery=max(1, len(ms) // 10), markersize=4)
         axes[0].plot([l["flow_time"] / half for l in ms], [l["entropy"] / math.log(T) for l in ms],
-                     color=cmap(k / max(1, len(Ts) - 1)), label=f"T = {T:g}")
+                     label=f"T = {tex_count(T)}", **st)
         if "const" in by[T] and by[T]["const"].metrics:
             mc = by[T]["const"].metrics
             axes[0].plot([l["flow_time"] / half for l in mc], [l["entropy"] / math.log(T) for l in mc],
-                         ls=":", color=cmap(k / max(1, len(Ts) - 1)))
+                         ls=":", lw=2.2, color=colors[T])
+    if any("const" in g for g in by.values()):
+        axes[0].plot([], [], ls=":", lw=2.2, color=style.GREY,
+                     label=f"plain GD, lr {const_lr(by)} (dotted, T ≤ {max(T for T in Ts if 'const' in by[T]):g})")
+    axes[0].axvline(1, color=style.GREY, lw=0.8)
     axes[0].set_xlim(0, 2)
-    axes[0].set_xlabel("flow time τ / τ½(T)   (τ = Σ lr_t; τ½: first max_prob ≥ 1/2)")
-    axes[0].set_ylabel("entropy / log T")
-    axes[0].set_title("solid: lr/max_prob; dotted: plain GD, lr 0.5")
-    axes[0].grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0].set_xlabel("flow time τ / τ½(T)   (τ = Σ_t lr_t; τ½: first max_prob ≥ 1/2)")
+    axes[0].set_ylabel("entropy of softmax(a) / log T")
+    axes[0].set_title("Entropy collapse on the flow clock, lr_t = lr / max_prob")
+    axes[0].legend()
     if ok:
         x, y = zip(*ok)
-        axes[1].loglog(x, y, "o-", label=f"τ½ (flow clock), slope {sl:.2f}")
+        axes[1].loglog(x, y, label=f"τ½, flow clock; least-squares slope {pm(sl, se)}",
+                       **style.series_style(0))
         c = [(r["T"], r["tau_half_const"]) for r in rows if r.get("tau_half_const", -1) > 0]
         if c:
-            axes[1].loglog(*zip(*c), "s", mfc="none", label="τ½, plain GD lr 0.5")
-        axes[1].loglog(x, np.array(x, float) * y[0] / x[0], "k--", lw=1, label="∝ T")
-    axes[1].set_xlabel("T")
-    axes[1].set_ylabel("flow time to max_prob ≥ 1/2")
-    axes[1].grid(alpha=0.3, which="both")
-    axes[1].legend(fontsize=8)
-    style.save(fig, os.path.join(out, "T_sweep.png"), dpi=110)
+            axes[1].loglog(*zip(*c), label=f"τ½, plain GD lr {const_lr(by)}",
+                           **dict(style.series_style(1), linestyle="none"))
+        axes[1].loglog(x, np.array(x, float) * y[0] / x[0], color=style.GREY, ls="--", lw=1.2,
+                       label="∝ T (slope 1), through T = 10")
+    axes[1].set_xlabel("softmax length T (tokens)")
+    axes[1].set_ylabel("flow time τ½ to max_prob ≥ 1/2")
+    axes[1].set_title("Time to polarise against the length")
+    axes[1].legend()
+    runs_all = [g[k] for g in by.values() for k in g if k != "init"]
+    fig.suptitle("Logistic loss from a = 0 against the softmax length T\n"
+                 + f"d = {style.shared([r.config['d'] for r in runs_all])}, "
+                 + style.size_text([r.config for r in runs_all], [r.summary for r in runs_all],
+                                   keys=("precision", "ranks", "threads")))
+    style.save(fig, os.path.join(out, "T_sweep.png"))
+
+
+def tex_count(T):
+    """10^k for a power of ten (1e+06 reads badly in a legend), else the integer."""
+    k = math.log10(T)
+    return f"$10^{{{round(k)}}}$" if T >= 1000 and abs(k - round(k)) < 1e-12 else f"{T:g}"
+
+
+def pm(value, err):
+    """'0.89 ± 0.02', or '0.89' without a standard error (two points)."""
+    return f"{value:.2f}" + (f" ± {err:.2f}" if math.isfinite(err) else "")
+
+
+def const_lr(by):
+    return style.shared([g["const"].config["lr"] for g in by.values() if "const" in g],
+                        fmt=lambda x: f"{x:g}")
 
 
 # --- widemax train (the bridge) --------------------------------------------------------------------
@@ -218,7 +284,7 @@ def report_bridge(runs, out, md):
             continue
         groups.setdefault((m.group(1), int(m.group(2))), []).append(
             dict(h0=ent[0]["entropy"], h=r.summary["entropy"], loss=r.summary["final_loss"],
-                 loss0=r.summary["initial_loss"], drift=r.summary.get("ntk_drift")))
+                 loss0=r.summary["initial_loss"], drift=r.summary.get("ntk_drift"), run=r))
     if not groups:
         return
     rows = []
@@ -243,42 +309,53 @@ def report_bridge(runs, out, md):
                                     "change_over_log_m": "+.4f", "ntk_drift": ".3g"}))
     md.append("")
     plt = style.pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
-    models = sorted({r["model"] for r in rows})
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    models = sorted({r["model"] for r in rows}, key=model_key)
+    styles = style.model_styles(models)
     for model in models:
-        rs = [r for r in rows if r["model"] == model]
-        w = [r["width"] for r in rs]
-        axes[0].errorbar(w, [r["entropy"] for r in rs],
-                         yerr=[0 if math.isnan(r["entropy_std"]) else r["entropy_std"] for r in rs],
-                         marker="o", capsize=3, label=f"{model}: after training")
-        axes[0].plot(w, [r["entropy_0"] for r in rs], ls=":", marker=".",
-                     label=f"{model}: at init")
-        big = [(r["width"], r["abs_change"]) for r in rs if r["abs_change"] > 0]
+        ws = sorted(w for (m, w) in groups if m == model)
+        g = [groups[(model, w)] for w in ws]
+        st = styles[model]
+        style.band(axes[0], ws, [[x["h"] for x in gw] for gw in g], st,
+                   label=f"{model}: after training")
+        axes[0].plot(ws, [float(np.median([x["h0"] for x in gw])) for gw in g], color=st["color"],
+                     ls=":", marker=".", label=f"{model}: at init")
+        style.band(axes[1], ws, [[x["h"] - x["h0"] for x in gw] for gw in g], st, label=model)
+        big = [(r["width"], r["abs_change"]) for r in rows if r["model"] == model
+               and r["abs_change"] > 0]
         sl, se = lstsq_slope(*zip(*big)) if len(big) >= 2 else (float("nan"), float("nan"))
         md.append(f"- {model}: slope of ln |entropy change| against ln m: {sl:.2f} +- {se:.2f}")
-        axes[2].loglog(*zip(*big), "o-", label=f"{model}, slope {sl:.2f}")
-        axes[1].plot(w, [r["change"] for r in rs], "o-", label=model)
+        style.band(axes[2], ws, [[abs(x["h"] - x["h0"]) for x in gw] for gw in g], st, log=True,
+                   label=f"{model}: slope of the means {pm(sl, se)}")
     ws = sorted({r["width"] for r in rows})
-    axes[0].plot(ws, [math.log(w) for w in ws], "k--", lw=1, label="log m (maximum)")
-    axes[0].set_xscale("log", base=2)
-    axes[0].set_xlabel("width m")
-    axes[0].set_ylabel("mean entropy of the hidden softmax (nats)")
-    axes[0].grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    axes[1].set_xscale("log", base=2)
+    all_runs = [x["run"] for g in groups.values() for x in g]
+    sigma = style.shared([r.config.get("sigma") for r in all_runs])
+    axes[0].plot(ws, [math.log(w) for w in ws], color="black", ls="--", lw=1,
+                 label="log m (the maximum)")
+    if sigma is not None and len(sigma.split("–")) == 1:
+        sg = float(sigma)
+        axes[0].plot(ws, [math.log(w) - sg ** 2 / 2 for w in ws], color=style.GREY, ls="-.",
+                     lw=1.2, label=f"log m − σ²/2 (init, large m; σ = {sg:g})")
+    axes[0].set_ylabel(style.LABELS["hidden_entropy"])
+    axes[0].set_title("Entropy of the hidden softmax")
     axes[1].set_yscale("symlog", linthresh=1e-2)
-    axes[1].axhline(0, color="k", lw=0.8)
-    axes[1].set_xlabel("width m")
-    axes[1].set_ylabel("entropy after − at init (nats, mean over seeds)")
-    axes[1].set_title("< 0: polarised; ~0: lazy")
-    axes[1].grid(alpha=0.3, which="both")
-    axes[1].legend(fontsize=8)
-    axes[2].set_xscale("log", base=2)
-    axes[2].set_xlabel("width m")
-    axes[2].set_ylabel("|entropy after − at init| (nats)")
-    axes[2].grid(alpha=0.3, which="both")
-    axes[2].legend(fontsize=8)
-    style.save(fig, os.path.join(out, "bridge.png"), dpi=110)
+    axes[1].axhline(0, color="black", lw=0.8)
+    axes[1].set_ylabel("entropy change, after − at init (nats)")
+    axes[1].set_title("Signed change (< 0: polarised; ≈ 0: lazy)")
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("|entropy change| (nats)")
+    axes[2].set_title("Size of the change")
+    for ax in axes:
+        style.width_axis(ax, ws)
+        ax.legend(title=style.ci_text(), title_fontsize=7)
+    cfgs = [r.config for r in all_runs]
+    lr = "lr = 1/λ_max(H_0)" if all(c.get("lr_auto") for c in cfgs) else "fixed lr"
+    fig.suptitle("Two-layer softmax network: the hidden softmax's entropy against width\n"
+                 + style.size_text(cfgs, [r.summary for r in all_runs],
+                                   keys=("n", "d", "precision", "ranks", "threads"))
+                 + f"; {style.shared([c.get('steps') for c in cfgs])} full-batch GD steps, {lr}; "
+                 + f"{style.shared([len(g) for g in groups.values()])} seeds per point")
+    style.save(fig, os.path.join(out, "bridge.png"))
     md.append("")
 
 
@@ -292,7 +369,7 @@ def main(args):
         print(f"polarize_report: no run directory below {args.dir}", file=sys.stderr)
         return 1
     os.makedirs(out, exist_ok=True)
-    md = [f"# Polarisation report: {os.path.abspath(args.dir)}\n"]
+    md = [f"# Polarisation report: {args.dir}\n"]
     pol = [r for r in runs if r.config.get("command") == "polarize"]
     sweep = [r for r in pol if re.fullmatch(r"(flow|const|init)_T\d+", r.name)]
     toy = [r for r in pol if r not in sweep]

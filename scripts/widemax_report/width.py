@@ -214,125 +214,217 @@ def write_markdown(path, sweep_dir, runs, skipped, rows, slopes, mismatches, arg
 
 
 # ----------------------------------------------------------------------------------------------
-# Plots
+# Plots (style.py: the median over the seeds with its bootstrap interval, every seed a dot)
 
-def geo_mean_by_width(runs, key):
-    by_w = {}
+def by_width(runs, value):
+    """{width: [value of each run]} over the runs whose value is positive (log axes)."""
+    out = {}
     for r in runs:
-        if r[key] is not None and r[key] > 0:
-            by_w.setdefault(r["width"], []).append(r[key])
-    ws = sorted(by_w)
-    return np.array(ws), np.array([math.exp(np.mean(np.log(by_w[w]))) for w in ws])
+        v = value(r)
+        if v is not None and v > 0:
+            out.setdefault(r["width"], []).append(v)
+    return out
 
 
-def plot_vs_width(ax, runs_by_model, colors, key, fits=None, value=lambda r, k: r[k]):
+def plot_vs_width(ax, runs_by_model, styles, value, fits=None, slope_label=None):
+    """One band per model (median over seeds, bootstrap interval, seeds as dots) on log2 width
+    and log y axes, with the model's fitted line dashed. Returns (medians, samples) for
+    style.robust_ylim."""
+    medians, samples = [], []
     for model, rs in runs_by_model.items():
-        rs = [dict(r, _v=value(r, key)) for r in rs]
-        pts = [(r["width"], r["_v"]) for r in rs if r["_v"] is not None and r["_v"] > 0]
-        if not pts:
+        g = by_width(rs, value)
+        if not g:
             continue
-        c = colors[model]
-        ax.scatter(*zip(*pts), s=12, color=c, alpha=0.35, linewidths=0)
-        ws, gm = geo_mean_by_width(rs, "_v")
+        st = styles[model]
         label = model
         fit = (fits or {}).get(model)
         if fit:
             err = f" ± {fit['slope_stderr']:.2f}" if fit["slope_stderr"] is not None else ""
-            label += f": slope {fit['slope']:.2f}{err}"
+            label += f": {slope_label or 'slope'} {fit['slope']:.2f}{err}"
             xs = np.array([fit["width_min"], fit["width_max"]], dtype=float)
-            ax.plot(xs, np.exp(fit["intercept"]) * xs ** fit["slope"], "--", color=c, lw=1.2)
-        ax.plot(ws, gm, "o-", color=c, ms=4, lw=1.5, label=label)
-    ax.set_xscale("log", base=2)
+            ax.plot(xs, np.exp(fit["intercept"]) * xs ** fit["slope"], ls=(0, (4, 2)),
+                    color=st["color"], lw=1, zorder=2)
+        ws = sorted(g)
+        _, med = style.band(ax, ws, [g[w] for w in ws], st, label=label, log=True)
+        medians += med
+        samples += [(w, v, f"{model} m={w}") for w in ws for v in g[w]]
     ax.set_yscale("log")
-    ax.set_xlabel("width m")
-    ax.grid(True, which="both", alpha=0.25)
+    style.width_axis(ax, [r["width"] for rs in runs_by_model.values() for r in rs])
+    return medians, samples
 
 
-def add_reference(ax, runs, key, power, label):
-    """A grey line ~ m^power through the geometric mean of the smallest width (for the eye)."""
-    ws, gm = geo_mean_by_width(runs, key)
-    if len(ws) < 2:
+def reference(ax, runs, value, power, label, ls=":"):
+    """A grey line ~ m^power through the median of the smallest width: a theory's slope."""
+    g = by_width(runs, value)
+    if len(g) < 2:
         return
+    ws = sorted(g)
     xs = np.array([ws[0], ws[-1]], dtype=float)
-    ax.plot(xs, gm[0] * (xs / xs[0]) ** power, ":", color="grey", lw=1.5, label=label)
+    y0 = float(np.median(g[ws[0]]))
+    ax.plot(xs, y0 * (xs / xs[0]) ** power, ls=ls, color=style.GREY, lw=1.6, label=label,
+            zorder=2)
+
+
+def sweep_title(runs):
+    cfgs = [r["cfg"] for r in runs]
+    summ = [r["run"].summary for r in runs]
+    steps = style.shared([c.get("steps") for c in cfgs])
+    lr = "lr = 1/λ_max(H_0)" if all(c.get("lr_auto") for c in cfgs) else \
+        f"lr {style.shared([r['lr'] for r in runs], fmt=lambda x: f'{x:.3g}')}"
+    seeds = style.shared([len(rs) for rs in group_seeds(runs).values()])
+    return (style.size_text(cfgs, summ, keys=("n", "d", "precision", "ranks", "threads"))
+            + f"\n{steps} full-batch GD steps, {lr}; {seeds} seeds per point")
+
+
+def group_seeds(runs):
+    out = {}
+    for r in runs:
+        out.setdefault((r["model"], r["width"]), []).append(r)
+    return out
 
 
 def make_plots(out, runs, rows, fits):
     plt = style.pyplot()
     models = sorted({r["model"] for r in runs}, key=model_key)
     by_model = {m: [r for r in runs if r["model"] == m] for m in models}
-    colors = style.model_colors(models)
+    styles = style.model_styles(models)
+    title = sweep_title(runs)
+    sqrtm = with_flags(activation="softmax", scale="sqrt-m")
+    linear = with_flags(activation="softmax", scale="m")
     written = []
 
     def save(fig, name):
-        written.append(style.save(fig, os.path.join(out, name), dpi=120))
+        written.append(style.save(fig, os.path.join(out, name)))
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    plot_vs_width(ax, by_model, colors, "final_loss")
-    ax.set_ylabel("final training loss")
-    ax.set_title("Final loss vs width (dots: seeds, line: geometric mean)")
-    ax.legend(fontsize=8)
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    plot_vs_width(ax, by_model, styles, lambda r: r["final_loss"])
+    ax.set_ylabel(style.LABELS["final_loss"])
+    ax.set_title(f"Final training loss against width\n{title}")
+    style.legend_below(ax, title=style.ci_text(), title_fontsize=7)
     save(fig, "final_loss_vs_width.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    for ax, key, title in ((axes[0], "ntk_drift", "NTK drift ‖H_T − H_0‖_F / ‖H_0‖_F"),
-                           (axes[1], "w_drift_max", "max_r ‖w_r(T) − w_r(0)‖")):
-        plot_vs_width(ax, by_model, colors, key, fits={m: fits.get((m, key)) for m in models})
-        # The m^-1/2 line of NTK theory is drawn through the model it is a claim about, the
-        # softmax with c_m = sqrt(m).
-        ref = by_model.get(with_flags(activation="softmax", scale="sqrt-m")) or runs
-        add_reference(ax, ref, key, -0.5, "m^-1/2 reference")
-        ax.set_ylabel(key)
-        ax.set_title(title + " at the last step", fontsize=10)
-        ax.legend(fontsize=8)
-    fig.suptitle("Distance from initialisation vs width (dashed: least-squares fit)")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.4))
+    for ax, key in ((axes[0], "ntk_drift"), (axes[1], "w_drift_max")):
+        med, smp = plot_vs_width(ax, by_model, styles, lambda r, k=key: r[k],
+                                 fits={m: fits.get((m, key)) for m in models},
+                                 slope_label="fitted slope")
+        # NTK theory's m^-1/2 is a claim about the softmax with c_m = sqrt(m): drawn through it.
+        reference(ax, by_model.get(sqrtm) or runs, lambda r, k=key: r[k], -0.5,
+                  "NTK theory (c_m = √m): ∝ $m^{-1/2}$")
+        style.robust_ylim(ax, med, smp)
+        ax.set_ylabel(style.LABELS[key])
+        style.legend_below(ax, title=style.ci_text() + "; dashed: least-squares fit",
+                           title_fontsize=7)
+    axes[0].set_title("Kernel: relative change of the empirical NTK by the last step T")
+    axes[1].set_title("Weights: the largest single-neuron move by the last step T")
+    fig.suptitle("Distance from initialisation after training, against width\n"
+                 + title.replace("\n", "; "))
     save(fig, "ntk_drift_vs_width.png")
 
+    save(loss_curves(plt, models, rows, title), "loss_curves.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    med, smp = plot_vs_width(axes[0], by_model, styles, lambda r: r["lambda_min_0"],
+                             fits={m: fits.get((m, "lambda_min_0")) for m in models},
+                             slope_label="fitted slope")
+    if linear in by_model:
+        reference(axes[0], by_model[linear], lambda r: r["lambda_min_0"], 1.0,
+                  f"H ∝ c_m²/m: ∝ m for {linear}")
+    style.robust_ylim(axes[0], med, smp)
+    axes[0].set_ylabel(style.LABELS["lambda_min_0"])
+    axes[0].set_title("Smallest NTK eigenvalue at initialisation")
+    style.legend_below(axes[0], title=style.ci_text() + "; dashed: least-squares fit",
+                       title_fontsize=7)
+
+    def ratio(r):
+        return (r["lambda_min_0"] / r["lambda_max_0"]
+                if r["lambda_min_0"] is not None and r["lambda_max_0"] else None)
+    med, smp = plot_vs_width(axes[1], by_model, styles, ratio)
+    style.robust_ylim(axes[1], med, smp)
+    axes[1].set_ylabel(style.LABELS["kappa_inv"])
+    axes[1].set_title("The linear convergence rate under lr = 1/λ_max(H_0)")
+    note = (f"\n{linear} and {sqrtm} coincide:\nopen circles under the squares"
+            if linear in by_model and sqrtm in by_model else "")
+    style.legend_below(axes[1], title=style.ci_text() + note.replace(":\n", ": "),
+                       title_fontsize=7)
+    fig.suptitle("NTK spectrum at initialisation against width\n" + title.replace("\n", "; "))
+    save(fig, "lambda_min_vs_width.png")
+    return written
+
+
+def loss_curves(plt, models, rows, title):
+    """One panel per model, one loss curve per width (median over seeds at each logged step,
+    with the bootstrap band), on one shared log y axis; with, for the widest width, the
+    linearised model's late rate -2 ln(1 - lr lambda_min(H_0)) and NTK theory's bound
+    L_0 (1 - lr lambda_min / 2)^t."""
     ncols = min(2, len(models))
     nrows = math.ceil(len(models) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 4.2 * nrows), squeeze=False)
-    all_widths = sorted({r["width"] for r in runs})
-    cmap = plt.get_cmap("viridis")
-    wcolor = {w: cmap(i / max(1, len(all_widths) - 1)) for i, w in enumerate(all_widths)}
+    fig = plt.figure(figsize=(5.6 * ncols + 2.2, 3.8 * nrows))
+    # The last column holds the one legend (the widths are the same in every panel).
+    gs = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1] * ncols + [0.36])
+    axes = np.empty((nrows, ncols), dtype=object)
+    for i in range(nrows):
+        for j in range(ncols):
+            axes[i, j] = fig.add_subplot(gs[i, j], sharex=axes[0, 0] if i or j else None,
+                                         sharey=axes[0, 0] if i or j else None)
+    legend_ax = fig.add_subplot(gs[:, ncols])
+    legend_ax.axis("off")
+    all_widths = sorted({r["width"] for r in rows})
+    colors = dict(zip(all_widths, style.sequential(len(all_widths), plt)))
+    lstyle = {w: style.LINESTYLES[i % 4] for i, w in enumerate(all_widths)}
+    handles = {}
     for ax, model in zip(axes.flat, models):
-        for row in (r for r in rows if r["model"] == model):
+        mrows = [r for r in rows if r["model"] == model]
+        for row in mrows:
             curves = [r["curve"] for r in row["runs"] if r["curve"] is not None]
             if not curves:
                 continue
             common = sorted(set.intersection(*(set(c[0].tolist()) for c in curves)))
-            logs = [np.log(np.maximum(np.array([dict(zip(c[0].tolist(), c[1]))[s] for s in common]),
-                                      1e-300)) for c in curves]
+            vals = [[dict(zip(c[0].tolist(), c[1]))[s] for c in curves] for s in common]
+            stats = [style.median_ci([max(v, 1e-300) for v in vs], log=True) for vs in vals]
             w = row["width"]
-            lab = f"m = 2^{int(math.log2(w))}" if w & (w - 1) == 0 else f"m = {w}"
-            ax.plot(common, np.exp(np.mean(logs, axis=0)), color=wcolor[w], lw=1.4, label=lab)
+            med = [m for m, _, _ in stats]
+            if len(curves) > 1:
+                ax.fill_between(common, [a for _, a, _ in stats], [b for _, _, b in stats],
+                                color=colors[w], alpha=0.15, linewidth=0)
+            lab = f"$m = 2^{{{int(math.log2(w))}}}$" if w & (w - 1) == 0 else f"m = {w}"
+            h, = ax.plot(common, med, color=colors[w], ls=lstyle[w], lw=1.4, label=lab)
+            handles.setdefault(lab, h)
+        widest = max(mrows, key=lambda r: r["width"], default=None)
+        curves = [r for r in (widest["runs"] if widest else []) if r["curve"] is not None]
+        rates = [r["ntk_rate"] for r in curves if r["ntk_rate"] is not None]
+        if curves and rates:
+            rate = float(np.median(rates))
+            lr_lmin = float(np.median([r["lr"] * r["lambda_min_0"] for r in curves]))
+            steps = curves[0]["curve"][0]
+            l0 = float(np.exp(np.median([np.log(r["curve"][1][0]) for r in curves])))
+            # The rate line is anchored at the median curve's value at the middle step: it is a
+            # prediction of the slope, not of the level (the fast modes decay first).
+            mid = steps[len(steps) // 2]
+            lmid = float(np.exp(np.median([np.log(max(dict(zip(r["curve"][0].tolist(),
+                                                               r["curve"][1]))[mid], 1e-300))
+                                           for r in curves])))
+            t = np.array([steps[0], steps[-1]], dtype=float)
+            h, = ax.plot(t, lmid * np.exp(-rate * (t - mid)), color="black", ls=(0, (2, 1.5)),
+                         lw=1.2, label="linearised NTK, widest m:\nrate −2 ln(1 − lr λ_min(H_0))")
+            handles.setdefault("rate", h)
+            tt = np.linspace(steps[0], steps[-1], 50)
+            h, = ax.plot(tt, l0 * (1 - lr_lmin / 2) ** tt, color=style.GREY, ls="-.", lw=1.2,
+                         label="NTK bound, widest m:\nL_0 (1 − lr λ_min(H_0)/2)^t")
+            handles.setdefault("bound", h)
         ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_ylabel("training loss")
-        ax.set_title(model, fontsize=10)
-        ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=7, ncol=2)
+        ax.set_title(model)
+        ax.set_xlabel(style.LABELS["step"])
+        ax.set_ylabel(style.LABELS["loss"])
+        ax.label_outer()
     for ax in list(axes.flat)[len(models):]:
         ax.set_visible(False)
-    fig.suptitle("Loss curves (geometric mean over seeds): straight = linear convergence")
-    save(fig, "loss_curves.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    plot_vs_width(axes[0], by_model, colors, "lambda_min_0",
-                  fits={m: fits.get((m, "lambda_min_0")) for m in models})
-    axes[0].set_ylabel("λ_min(H_0)")
-    axes[0].set_title("λ_min of the NTK at initialisation", fontsize=10)
-    axes[0].legend(fontsize=8)
-
-    def ratio(r, k):
-        return (r["lambda_min_0"] / r["lambda_max_0"]
-                if r["lambda_min_0"] is not None and r["lambda_max_0"] else None)
-    plot_vs_width(axes[1], by_model, colors, "kappa_inv", value=ratio)
-    axes[1].set_ylabel("λ_min(H_0) / λ_max(H_0)")
-    axes[1].set_title("lr · λ_min(H_0) with lr = 1/λ_max(H_0): the linear rate", fontsize=10)
-    axes[1].legend(fontsize=8)
-    save(fig, "lambda_min_vs_width.png")
-    return written
-
+    legend_ax.legend(handles=list(handles.values()), loc="center left", fontsize=7.5,
+                     title="width (median over seeds,\nband: 95% bootstrap\ninterval)",
+                     title_fontsize=7.5)
+    fig.suptitle("Training loss along gradient descent, one shared y axis "
+                 f"(straight line: linear convergence)\n{title.replace(chr(10), '; ')}")
+    return fig
 
 # ----------------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 # few steps), then scripts/plot_diffusion: its per-width means and standard deviations of the score
 # error (overall and per bucket) against numpy over the runs' own summary.json files, its
 # log-log slope against numpy.polyfit, an unfinished run directory listed and skipped, and every
-# plot written (the sweep's and the single run's).
+# plot written (the sweep's and the single run's) as a PNG of >= 150 dpi with a PDF beside it.
 set -eu
 widemax=$1 repo=$2
 tmp=$(mktemp -d)
@@ -22,6 +22,11 @@ rep = f"{sweep}/report"
 for f in ("results.csv", "results.md", "score_error_vs_width.png", "w256/samples.png",
           "w256/score_error_vs_t.png", "w256/training.png"):
     assert os.path.getsize(f"{rep}/{f}") > 0, f
+    if f.endswith(".png"):
+        data = open(f"{rep}/{f}", "rb").read()
+        i = data.find(b"pHYs")  # pixels per metre: a paper needs >= 150 dpi
+        assert i > 0 and int.from_bytes(data[i + 4:i + 8], "big") * 0.0254 >= 150, f
+        assert open(f"{rep}/{f[:-4]}.pdf", "rb").read(5) == b"%PDF-", f
 rows = {int(r["width"]): r for r in csv.DictReader(open(f"{rep}/results.csv"))}
 assert sorted(rows) == [64, 256], rows.keys()
 xs, ys = [], []

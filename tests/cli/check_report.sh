@@ -5,8 +5,9 @@
 # config.json but no summary.json, one directory deeper), and then the report script runs on the
 # sweep directory. Independent Python (json, numpy) checks what it wrote:
 #   - results.csv, results.md, slopes.csv and the four PNGs exist, the PNGs start with the PNG
-#     signature; the CSV has exactly one row per (model, width), with n_runs 1 and the final loss
-#     and NTK drift of the run's own summary.json; the failed run is reported as skipped;
+#     signature, declare >= 150 dpi and have a PDF beside them; the CSV has exactly one row per
+#     (model, width), with n_runs 1 and the final loss and NTK drift of the run's own
+#     summary.json; the failed run is reported as skipped;
 #   - the slopes of ln(ntk_drift) and ln(w_drift_max) vs ln(width) in slopes.csv equal
 #     numpy.polyfit on the runs' summary.json files (to 1e-9);
 #   - for softmax sqrt-m, the NTK drift at width 4096 is below the drift at width 256 (NTK theory;
@@ -56,6 +57,15 @@ out = os.path.join(sweep, "report")
 def fail(msg):
     sys.exit(f"FAIL: {msg}")
 
+def png_dpi(path):
+    """The resolution a PNG declares (its pHYs chunk, pixels per metre), or None."""
+    data = open(path, "rb").read()
+    i = data.find(b"pHYs")
+    if i < 0:
+        return None
+    ppm = int.from_bytes(data[i + 4:i + 8], "big")
+    return ppm * 0.0254 if data[i + 12] == 1 else None
+
 for name in ("results.csv", "results.md", "slopes.csv"):
     if not os.path.isfile(os.path.join(out, name)) or os.path.getsize(os.path.join(out, name)) == 0:
         fail(f"{name} missing or empty")
@@ -68,6 +78,12 @@ for name in ("final_loss_vs_width.png", "ntk_drift_vs_width.png", "loss_curves.p
         head = f.read(8)
     if head != b"\x89PNG\r\n\x1a\n" or os.path.getsize(path) < 5000:
         fail(f"{name} is not a PNG image ({head!r}, {os.path.getsize(path)} bytes)")
+    dpi = png_dpi(path)
+    if dpi is None or dpi < 150:
+        fail(f"{name}: {dpi} dpi, a paper needs >= 150")
+    pdf = path[:-4] + ".pdf"
+    if not os.path.isfile(pdf) or open(pdf, "rb").read(5) != b"%PDF-":
+        fail(f"no PDF beside {name}")
 
 # The runs, read independently from their own files.
 runs = {}
