@@ -1,6 +1,8 @@
 // The `widemax` executable: MPI set-up, sub-command dispatch, and the one place where errors end
-// the job. An error on any rank is printed by that rank and followed by MPI_Abort, so the other
-// ranks never wait in a collective that will not come.
+// the job (core/error.hpp). An error every rank raised alike (a bad option, or one the ranks agreed
+// on with comm::agree_on_errors) is printed once, by rank 0, and every rank leaves through
+// MPI_Finalize with status 2. Any other error is printed by the rank that saw it and followed by
+// MPI_Abort, so that the other ranks never wait in a collective that will not come.
 #include <mpi.h>
 
 #include <cstdio>
@@ -34,14 +36,16 @@ const char* kUsage =
     "\n"
     "'widemax COMMAND --help' lists the options of a command.\n";
 
+constexpr int kExitError = 2;
+
 [[noreturn]] void die(const std::string& message, int rank, int size) {
   if (size > 1)
     std::fprintf(stderr, "widemax: error: [rank %d] %s\n", rank, message.c_str());
   else
     std::fprintf(stderr, "widemax: error: %s\n", message.c_str());
   std::fflush(stderr);
-  MPI_Abort(MPI_COMM_WORLD, 2);
-  std::_Exit(2);
+  MPI_Abort(MPI_COMM_WORLD, kExitError);
+  std::_Exit(kExitError);
 }
 
 // Under Slurm, the MPI world must be the job's tasks. A launch that did not wire MPI to Slurm
@@ -49,15 +53,15 @@ const char* kUsage =
 // process as rank 0 of 1, and each would silently train the whole model alone. Rank 0's
 // environment decides: under mpirun the other ranks inherit the environment of the daemons'
 // launch step, whose SLURM_NTASKS is not the job's.
-void check_slurm_world(int rank, int size) {
+void check_slurm_world(int size) {
   const char* ntasks = std::getenv("SLURM_NTASKS");
   const char* ignore = std::getenv("WIDEMAX_IGNORE_SLURM_NTASKS");
   int expected = -1;
   if (ntasks && std::getenv("SLURM_JOB_ID") && !(ignore && std::string(ignore) == "1"))
     expected = std::atoi(ntasks);
   MPI_Bcast(&expected, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (rank != 0 && size > 1) return;  // rank 0 reports (and MPI_Abort ends the others)
-  WIDEMAX_CHECK_HINT(
+  // Every rank holds rank 0's figure now: all refuse alike, and rank 0 prints it.
+  WIDEMAX_CHECK_ALL_HINT(
       expected < 0 || expected == size,
       "launch with 'srun --mpi=pmix widemax ...' or 'mpirun widemax ...' inside the allocation "
       "(Debian's Open MPI supports PMIx only); set WIDEMAX_IGNORE_SLURM_NTASKS=1 to run fewer "
@@ -88,32 +92,37 @@ int main(int argc, char** argv) {
     } else if (args[0] == "--version") {
       if (rank == 0) std::printf("widemax %s (%s)\n", widemax::version(), widemax::git_commit());
     } else if (args[0] == "train") {
-      check_slurm_world(rank, size);
+      check_slurm_world(size);
       status = widemax::cli::run_train({args.begin() + 1, args.end()});
     } else if (args[0] == "bench") {
       status = widemax::cli::run_bench({args.begin() + 1, args.end()});
     } else if (args[0] == "diffusion") {
-      check_slurm_world(rank, size);
+      check_slurm_world(size);
       status = widemax::cli::run_diffusion({args.begin() + 1, args.end()});
     } else if (args[0] == "ntk") {
-      check_slurm_world(rank, size);
+      check_slurm_world(size);
       status = widemax::cli::run_ntk({args.begin() + 1, args.end()});
     } else if (args[0] == "predict") {
-      check_slurm_world(rank, size);
+      check_slurm_world(size);
       status = widemax::cli::run_predict({args.begin() + 1, args.end()});
     } else if (args[0] == "count") {
       status = widemax::cli::run_count({args.begin() + 1, args.end()});
     } else if (args[0] == "polarize") {
-      check_slurm_world(rank, size);
+      check_slurm_world(size);
       status = widemax::cli::run_polarize({args.begin() + 1, args.end()});
     } else {
-      WIDEMAX_FAIL_HINT("run 'widemax --help' for the list of commands", "unknown command '",
-                        args[0], "'");
+      WIDEMAX_FAIL_ALL_HINT("run 'widemax --help' for the list of commands", "unknown command '",
+                            args[0], "'");
     }
   } catch (const widemax::Error& e) {
-    die(widemax::describe(e), rank, size);
+    if (!e.on_all_ranks()) die(widemax::describe(e), rank, size);
+    if (rank == 0) {
+      std::fprintf(stderr, "widemax: error: %s\n", widemax::describe(e).c_str());
+      std::fflush(stderr);
+    }
+    status = kExitError;
   } catch (const std::exception& e) {
-    die(e.what(), rank, size);
+    die(e.what(), rank, size);  // not one of widemax's checks (std::bad_alloc, ...): this rank's
   }
   MPI_Finalize();
   return status;

@@ -182,25 +182,25 @@ runs_polarize_toy() {
       if [[ $init == zero ]]; then a="--a-mean 0 --a-noise 0"; else a="--a-mean 1 --a-noise 0.1"; fi
       for loss in logistic square cross-entropy; do
         echo "${loss}_T${T}_${init} polarize --loss $loss --T $T --d $T $a --v-scale $V_SCALE" \
-          "--lr $LR --steps $STEPS"
+          "--lr $LR --steps $STEPS --save"
       done
       echo "square-beta10_T${T}_${init} polarize --loss square --beta-norm 10 --T $T --d $T $a" \
-        "--v-scale $V_SCALE --lr $LR --steps $STEPS"
+        "--v-scale $V_SCALE --lr $LR --steps $STEPS --save"
     done
   done
   echo "logistic_T10_zero_long polarize --loss logistic --T 10 --d 10 --lr $LONG_LR" \
-    "--steps $LONG_STEPS"
+    "--steps $LONG_STEPS --save"
 }
 
 runs_polarize_sweep() {
   check_counts TS CONST_MAX_T
   local T
   for T in $TS; do
-    echo "init_T$T polarize --T $T --d $D --steps 0"
+    echo "init_T$T polarize --T $T --d $D --steps 0 --save"
     echo "flow_T$T polarize --T $T --d $D --lr $LR --lr-schedule inverse-max-prob" \
-      "--steps $STEPS --no-save"
+      "--steps $STEPS"
     if [[ $T -le $CONST_MAX_T ]]; then
-      echo "const_T$T polarize --T $T --d $D --lr $CONST_LR --steps $CONST_STEPS --no-save"
+      echo "const_T$T polarize --T $T --d $D --lr $CONST_LR --steps $CONST_STEPS"
     fi
   done
 }

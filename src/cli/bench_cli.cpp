@@ -264,53 +264,54 @@ int run_bench(const std::vector<std::string>& args) {
   BenchArgs a;
   std::string width = std::to_string(a.m);
   po::options_description desc("widemax bench options");
-  desc.add_options()("n", po::value(&a.n)->default_value(a.n), "samples")(
-      "d", po::value(&a.d)->default_value(a.d), "input dimension")(
-      "d-out", po::value(&a.d_out)->default_value(a.d_out), "outputs")(
-      "width", po::value(&width)->default_value(width), "neurons: 65536, 1e6, 2^20")(
+  desc.add_options()("n", value_of(a.n), "samples")("d", value_of(a.d), "input dimension")(
+      "d-out", value_of(a.d_out), "outputs")("width", value_of(width), "neurons: 65536, 1e6, 2^20")(
       "precision", typed_value(a.precision, train::parse_precision), "fp64 | fp32")(
-      "threads", po::value(&a.threads)->default_value(a.threads),
-      "OpenMP/BLAS threads (0: as for train)")("block", po::value(&a.block)->default_value(a.block),
-                                               "neurons per block (0: automatic)")(
-      "repeats", po::value(&a.repeats)->default_value(a.repeats), "timed repetitions (median)")(
+      "threads", value_of(a.threads), "OpenMP/BLAS threads (0: as for train)")(
+      "block", value_of(a.block), "neurons per block (0: automatic)")(
+      "repeats", value_of(a.repeats), "timed repetitions (median)")(
       "predict", po::bool_switch(&a.predict),
       "evaluate the performance model (measured GEMM/exp rates + alpha-beta all-reduces), check "
       "it against real steps on this world (run it under mpirun -np P), and tabulate predicted "
-      "strong and weak scaling to --max-nodes nodes")(
-      "grid", po::value(&a.grid)->default_value(a.grid), "predict: grid of the real steps, PdxPw")(
+      "strong and weak scaling to --max-nodes nodes")("grid", value_of(a.grid),
+                                                      "predict: grid of the real steps, PdxPw")(
       "logit-cache", typed_value(a.logit_cache, train::parse_logit_cache),
       "predict: as for train (auto | on | off)")(
-      "net-latency", po::value(&a.cluster_latency_us)->default_value(a.cluster_latency_us),
+      "net-latency", value_of(a.cluster_latency_us),
       "predict: the cluster table's all-reduce latency, microseconds")(
-      "net-bandwidth", po::value(&a.cluster_bandwidth_gbs)->default_value(a.cluster_bandwidth_gbs),
+      "net-bandwidth", value_of(a.cluster_bandwidth_gbs),
       "predict: the cluster table's bandwidth per node, GB/s (12.5: 100 Gb/s InfiniBand)")(
-      "node-cores", po::value(&a.node_cores)->default_value(a.node_cores),
+      "node-cores", value_of(a.node_cores),
       "predict: cores per node of the cluster table (0: this node's CPUs)")(
-      "max-nodes", po::value(&a.max_nodes)->default_value(a.max_nodes),
-      "predict: largest node count of the table")("help,h", "this help");
+      "max-nodes", value_of(a.max_nodes), "predict: largest node count of the table")("help,h",
+                                                                                      "this help");
   po::variables_map vm;
   std::string help;
-  const bool run = parse_options(
-      args, desc, "bench",
-      "widemax bench: kernel rates (exp, block GEMMs) and the fused step on one rank, with "
-      "neuron-samples/s and the fraction of a roofline from the measured rates; with --predict, "
-      "the performance model against real steps and its scaling table\n\nUsage: widemax bench "
-      "[options]",
-      vm, help);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const comm::Communicator world(MPI_COMM_WORLD);
+  bool run = false;
+  // Every rank parses the same arguments; they agree on the outcome, so a bad one is printed once.
+  comm::agree_on_errors(world, [&] {
+    run = parse_options(
+        args, desc, "bench",
+        "widemax bench: kernel rates (exp, block GEMMs) and the fused step on one rank, with "
+        "neuron-samples/s and the fraction of a roofline from the measured rates; with --predict, "
+        "the performance model against real steps and its scaling table\n\nUsage: widemax bench "
+        "[options]",
+        vm, help);
+    if (!run) return;
+    a.m = parse_count(width, "--width");
+    WIDEMAX_CHECK(a.n >= 1 && a.d >= 1 && a.d_out >= 1 && a.repeats >= 1,
+                  "--n, --d, --d-out and --repeats must be >= 1");
+    WIDEMAX_CHECK(a.max_nodes >= 1 && a.node_cores >= 0 && a.cluster_latency_us >= 0 &&
+                      a.cluster_bandwidth_gbs > 0,
+                  "--max-nodes must be >= 1, --node-cores >= 0, --net-latency >= 0 and "
+                  "--net-bandwidth > 0");
+  });
+  const int rank = world.rank();
   if (!run) {
     if (rank == 0) std::cout << help;
     return 0;
   }
-  a.m = parse_count(width, "--width");
-  WIDEMAX_CHECK(a.n >= 1 && a.d >= 1 && a.d_out >= 1 && a.repeats >= 1,
-                "--n, --d, --d-out and --repeats must be >= 1");
-  WIDEMAX_CHECK(a.max_nodes >= 1 && a.node_cores >= 0 && a.cluster_latency_us >= 0 &&
-                    a.cluster_bandwidth_gbs > 0,
-                "--max-nodes must be >= 1, --node-cores >= 0, --net-latency >= 0 and "
-                "--net-bandwidth > 0");
-  const comm::Communicator world(MPI_COMM_WORLD);
   const int threads = resolve_threads(a.threads, world);
   if (a.predict) return predict(a, threads);
   if (rank != 0) return 0;  // a rank-local benchmark: rank 0 measures

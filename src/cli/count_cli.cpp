@@ -36,17 +36,22 @@ int run_count(const std::vector<std::string>& args) {
       return 0;
     }
     if (args[i] == "--name") {
-      WIDEMAX_CHECK_HINT(i + 1 < args.size(), "widemax count --name KEY VALUE...",
-                         "--name needs a value");
+      WIDEMAX_CHECK_ALL_HINT(i + 1 < args.size(), "widemax count --name KEY VALUE...",
+                             "--name needs a value");
       name = args[++i];
       continue;
     }
     values.push_back(args[i]);
   }
-  WIDEMAX_CHECK_HINT(!values.empty(), "widemax count --name KEY VALUE...", name,
-                     ": no value given");
+  WIDEMAX_CHECK_ALL_HINT(!values.empty(), "widemax count --name KEY VALUE...", name,
+                         ": no value given");
   std::vector<std::int64_t> counts;
-  for (const auto& v : values) counts.push_back(parse_count(v, name));
+  try {
+    for (const auto& v : values) counts.push_back(parse_count(v, name));
+  } catch (const Error& e) {
+    // A function of the arguments alone: every rank refuses alike (printed once, no abort).
+    throw Error(e.what(), e.file(), e.line(), e.hint(), Error::Scope::kAllRanks);
+  }
   if (log::rank() == 0)
     for (const auto c : counts) std::printf("%lld\n", static_cast<long long>(c));
   return 0;

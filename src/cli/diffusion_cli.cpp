@@ -37,15 +37,13 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "CSV of points x_0 with a header, every column a coordinate: train on these instead of "
       "mixture samples")("n", po::value(&s.n)->default_value(std::to_string(c.n)),
                          "DSM rows per step: fresh (x_0, t, eps) every step")(
-      "data-seed", po::value(&c.data_seed)->default_value(c.data_seed),
+      "data-seed", value_of(c.data_seed),
       "seed of the rows, the held-out set, the reference samples and random:K:D")(
-      "t-min", po::value(&c.t_min)->default_value(c.t_min),
-      "smallest time of training and sampling")(
-      "t-max", po::value(&c.t_max)->default_value(c.t_max),
-      "T: largest time; sampling starts from N(0, I) there")(
+      "t-min", value_of(c.t_min), "smallest time of training and sampling")(
+      "t-max", value_of(c.t_max), "T: largest time; sampling starts from N(0, I) there")(
       "time-sampling", typed_value(c.time_sampling, diffusion::parse_time_sampling),
       "distribution of t in [t-min, t-max]: uniform | log (uniform in log t)")(
-      "time-features", po::value(&c.time_features)->default_value(c.time_features),
+      "time-features", value_of(c.time_features),
       "phi(t) appended to x_t: comma-separated one (constant 1), t (t/T), sigma, log-sigma, "
       "alpha (e^-t), fourier:K (cos and sin of j pi t/T, j = 1..K)");
 
@@ -58,8 +56,8 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "baseline", typed_value(c.baseline, diffusion::parse_baseline),
       "gaussian (s = s_b - F / sigma_t, s_b the score of the data's Gaussian fit: pulls samples "
       "that stray from the data back) | none (s = -F / sigma_t)")(
-      "sigma", po::value(&m.sigma)->default_value(m.sigma), "w_r ~ N(0, sigma^2 I)")(
-      "seed", po::value(&m.seed)->default_value(m.seed), "seed of the weight initialisation")(
+      "sigma", value_of(m.sigma), "w_r ~ N(0, sigma^2 I)")("seed", value_of(m.seed),
+                                                           "seed of the weight initialisation")(
       "train-a", po::bool_switch(&m.train_a), "train A too (default: only W, as in the paper)");
 
   po::options_description opt("Optimisation");
@@ -69,37 +67,32 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "learning rate (default: 1e-2 for adam, else 1 / (an estimate of "
       "the trace of the NTK of a step's rows at init))")(
       "optimizer", typed_value(m.optimizer.kind, train::parse_optimizer), "gd | momentum | adam")(
-      "momentum", po::value(&m.optimizer.momentum)->default_value(m.optimizer.momentum),
-      "momentum: v = mu v + g, w -= lr v")(
-      "beta1", po::value(&m.optimizer.beta1)->default_value(m.optimizer.beta1), "adam beta1")(
-      "beta2", po::value(&m.optimizer.beta2)->default_value(m.optimizer.beta2), "adam beta2")(
+      "momentum", value_of(m.optimizer.momentum), "momentum: v = mu v + g, w -= lr v")(
+      "beta1", value_of(m.optimizer.beta1), "adam beta1")("beta2", value_of(m.optimizer.beta2),
+                                                          "adam beta2")(
       "lr-schedule", typed_value(m.schedule.kind, train::parse_schedule),
       "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
-      "--lr-step-every steps)")("lr-min",
-                                po::value(&m.schedule.lr_min)->default_value(m.schedule.lr_min),
+      "--lr-step-every steps)")("lr-min", value_of(m.schedule.lr_min),
                                 "cosine: final learning rate")(
-      "lr-step-every", po::value(&m.schedule.step_every)->default_value(m.schedule.step_every),
-      "step: steps between decays")("lr-gamma",
-                                    po::value(&m.schedule.gamma)->default_value(m.schedule.gamma),
-                                    "step: decay factor")(
+      "lr-step-every", value_of(m.schedule.step_every), "step: steps between decays")(
+      "lr-gamma", value_of(m.schedule.gamma), "step: decay factor")(
       "precision", typed_value(m.precision, train::parse_precision), "fp64 | fp32")(
-      "log-every", po::value(&c.log_every)->default_value(c.log_every),
+      "log-every", value_of(c.log_every),
       "log the held-out score error to metrics.jsonl every K steps (0: first and last only)");
 
   po::options_description eval("Evaluation and sampling");
   eval.add_options()("eval-n", po::value(&s.eval_n)->default_value(std::to_string(c.eval_n)),
                      "held-out (x_t, t) rows of the relative score error")(
-      "time-buckets", po::value(&c.time_buckets)->default_value(c.time_buckets),
+      "time-buckets", value_of(c.time_buckets),
       "time buckets of equal probability for the score error by t")(
       "sampler", typed_value(c.sampler, diffusion::parse_sampler),
       "sde (reverse-time SDE, Euler-Maruyama) | ode (probability flow, Heun)")(
       "sample-steps", po::value(&s.sample_steps)->default_value(std::to_string(c.sample_steps)),
       "sampler steps from T to t-min (geometric in t)")(
       "samples", po::value(&s.samples)->default_value(std::to_string(c.samples)),
-      "samples drawn (to samples.csv)")("sample-seed",
-                                        po::value(&c.sample_seed)->default_value(c.sample_seed),
+      "samples drawn (to samples.csv)")("sample-seed", value_of(c.sample_seed),
                                         "seed of the sampler's noise")(
-      "sw-directions", po::value(&c.sw_directions)->default_value(c.sw_directions),
+      "sw-directions", value_of(c.sw_directions),
       "random directions of the sliced Wasserstein distance")(
       "no-exact-reference", "do not also sample with the exact score of the mixture");
 
@@ -107,10 +100,9 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
   run.add_options()("grid", typed_value(m.grid, train::parse_grid_request),
                     "process grid PdxPw: Pd rows split the rows and samples, Pw columns split "
                     "the neurons (1xP: all ranks on the width)")(
-      "threads", po::value(&m.threads)->default_value(m.threads),
+      "threads", value_of(m.threads),
       "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
-      "block", po::value(&m.block)->default_value(m.block),
-      "neurons per block of the streaming passes (0: automatic)")(
+      "block", value_of(m.block), "neurons per block of the streaming passes (0: automatic)")(
       "out", po::value(&c.run.out), "run directory (default: runs/diffusion-<date>-<time>)")(
       "save", po::bool_switch(&c.run.save),
       "also write W.npy, A.npy and heldout.csv (the held-out rows) into the run directory");
@@ -163,12 +155,15 @@ std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::str
 
 int run_diffusion(const std::vector<std::string>& args) {
   std::string help;
-  const std::optional<diffusion::Config> c = parse_diffusion_args(args, help);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (!c) {
-    if (rank == 0) std::cout << help;
-    return 0;
+  std::optional<diffusion::Config> c;
+  {
+    // The ranks agree on the parse before any other collective: a bad option is reported once.
+    const comm::Communicator world(MPI_COMM_WORLD);
+    comm::agree_on_errors(world, [&] { c = parse_diffusion_args(args, help); });
+    if (!c) {
+      if (world.rank() == 0) std::cout << help;
+      return 0;
+    }
   }
   const auto [p_data, p_width] = train::parse_grid(c->net.grid.text, [] {
     int size = 1;

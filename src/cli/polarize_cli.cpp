@@ -33,13 +33,11 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
                       "cross-entropy: -sum_k p*_k log softmax(y)_k, where y = V softmax(a)")(
       "T", po::value(&T)->default_value(std::to_string(c.T)),
       "softmax length T, split over the ranks: 8, 1e6, 2^20")(
-      "d", po::value(&c.d)->default_value(c.d),
-      "value dimension d (rows of V; taken from --beta when it is a file)")(
+      "d", value_of(c.d), "value dimension d (rows of V; taken from --beta when it is a file)")(
       "beta", typed_value(c.beta, parse_beta, "random"),
       "'random' (N(0, I_d) from --beta-seed, scaled to ||beta|| = 1) or a .npy file of d numbers, "
-      "shape (d, 1) or (1, d)")("beta-seed", po::value(&c.beta_seed)->default_value(c.beta_seed),
-                                "seed of a random beta")(
-      "beta-norm", po::value(&c.beta_norm)->default_value(c.beta_norm),
+      "shape (d, 1) or (1, d)")("beta-seed", value_of(c.beta_seed), "seed of a random beta")(
+      "beta-norm", value_of(c.beta_norm),
       "||beta|| of a random beta (the square loss's target norm)")(
       "ce-target", typed_value(c.ce_target, polarize::parse_ce_target),
       "cross-entropy p*: argmax (one-hot at argmax_k beta_k) | softmax (softmax(beta))");
@@ -47,11 +45,10 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
   po::options_description init(
       "Initialisation (the paper's toy runs: V ~ 0.1 N(0,1), a = 0 or 1 + "
       "0.1 N(0,1))");
-  init.add_options()("v-scale", po::value(&c.v_scale)->default_value(c.v_scale, "0.1"),
-                     "V[k, j] ~ v-scale N(0, 1)")(
-      "a-mean", po::value(&c.a_mean)->default_value(c.a_mean), "a_j ~ a-mean + a-noise N(0, 1)")(
-      "a-noise", po::value(&c.a_noise)->default_value(c.a_noise), "see --a-mean")(
-      "seed", po::value(&c.seed)->default_value(c.seed),
+  init.add_options()("v-scale", value_of(c.v_scale), "V[k, j] ~ v-scale N(0, 1)")(
+      "a-mean", value_of(c.a_mean), "a_j ~ a-mean + a-noise N(0, 1)")(
+      "a-noise", value_of(c.a_noise), "see --a-mean")(
+      "seed", value_of(c.seed),
       "seed of V and a (keyed by the global token index: the same on any rank count)")(
       "init-from", po::value(&c.init_from),
       "start from DIR/V.npy (T, d) and DIR/a.npy (T, 1) instead of the generator");
@@ -62,15 +59,18 @@ po::options_description polarize_options(polarize::Config& c, std::string& T, st
       "constant | inverse-max-prob: step t uses lr / max_prob_t, the same gradient-flow path on "
       "another clock (flow_time = sum of the steps), ~T times faster while alpha is spread")(
       "steps", po::value(&steps)->default_value(std::to_string(c.steps)), "gradient steps")(
-      "log-every", po::value(&c.log_every)->default_value(c.log_every),
-      "log to metrics.jsonl every K steps (0: about 20 log-spaced steps per decade); the first "
-      "and last steps always");
+      "log-every", value_of(c.log_every),
+      "log to metrics.jsonl every K steps (0: first and last only), besides the log-spaced steps "
+      "of --log-per-decade")(
+      "log-per-decade", value_of(c.log_per_decade),
+      "also log about N log-spaced steps per decade (0: none); the first and last steps always");
 
   po::options_description run("Execution and output");
-  run.add_options()("threads", po::value(&c.threads)->default_value(c.threads),
+  run.add_options()("threads", value_of(c.threads),
                     "OpenMP threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
       "out", po::value(&c.run.out), "run directory (default: runs/polarize-<date>-<time>)")(
-      "no-save", "do not write V.npy and a.npy (written by default)");
+      "save", po::bool_switch(&c.run.save),
+      "write V.npy and a.npy into the run directory at the end");
   add_checkpoint_options(run, c.run, "any number of ranks");
   run.add_options()("quiet", "no progress output")("help,h", "this help");
 
@@ -103,7 +103,6 @@ std::optional<polarize::Config> parse_polarize_args(const std::vector<std::strin
   c.lr_given = !vm["lr"].defaulted();
   WIDEMAX_CHECK(!lr.empty() && end == lr.c_str() + lr.size(), "--lr: '", lr, "' is not a number");
   c.d_given = vm.count("d") && !vm["d"].defaulted();
-  c.run.save = !vm.count("no-save");
   c.run.progress = !vm.count("quiet");
   polarize::validate(c);
   return c;
@@ -111,8 +110,10 @@ std::optional<polarize::Config> parse_polarize_args(const std::vector<std::strin
 
 int run_polarize(const std::vector<std::string>& args) {
   std::string help;
-  const std::optional<polarize::Config> c = parse_polarize_args(args, help);
+  std::optional<polarize::Config> c;
   const comm::Communicator world(MPI_COMM_WORLD);
+  // The ranks agree on the parse before any other collective: a bad option is reported once.
+  comm::agree_on_errors(world, [&] { c = parse_polarize_args(args, help); });
   if (!c) {
     if (world.rank() == 0) std::cout << help;
     return 0;

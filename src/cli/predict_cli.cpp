@@ -4,6 +4,8 @@
 // (train/predict.hpp).
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "options.hpp"
 #include "widemax/cli/commands.hpp"
@@ -77,14 +79,24 @@ std::optional<train::PredictConfig> parse_predict_args(const std::vector<std::st
 
 int run_predict(const std::vector<std::string>& args) {
   std::string help;
-  const std::optional<train::PredictConfig> c = parse_predict_args(args, help);
   const comm::Communicator world(MPI_COMM_WORLD);
+  // Parsing and resolving read only the arguments and the run directory's small files, alike on
+  // every rank: one agreement makes any refusal an all-ranks error (printed once, no abort).
+  std::optional<train::PredictConfig> c;
+  std::optional<train::PredictPlan> resolved;
+  std::pair<int, int> shape;
+  comm::agree_on_errors(world, [&] {
+    c = parse_predict_args(args, help);
+    if (!c) return;
+    resolved = train::resolve_predict(*c);
+    shape = train::parse_grid(c->grid, world.size());
+  });
   if (!c) {
     if (world.rank() == 0) std::cout << help;
     return 0;
   }
-  const train::PredictPlan plan = train::resolve_predict(*c);
-  const auto [p_data, p_width] = train::parse_grid(c->grid, world.size());
+  const train::PredictPlan& plan = *resolved;
+  const auto [p_data, p_width] = shape;
   const comm::Grid grid(MPI_COMM_WORLD, p_data, p_width);
   const int threads = resolve_threads(c->threads, world);
   const nlohmann::json runtime = describe_runtime(world, threads, c->progress);

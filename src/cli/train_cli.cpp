@@ -31,9 +31,26 @@ std::string parse_data_source(const std::string& text) {
   return text == "synthetic" ? std::string() : text;
 }
 
+// --sigma and --init: 'auto' (the default: chosen from the data once it is loaded, see
+// train::resolve_data_defaults) or a value.
+double parse_sigma(const std::string& text, bool& automatic) {
+  automatic = text == "auto";
+  if (automatic) return 1.0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  WIDEMAX_CHECK_HINT(!text.empty() && end == text.c_str() + text.size(),
+                     "give a positive number such as 0.3, or auto", "--sigma: '", text,
+                     "' is neither a number nor 'auto'");
+  return v;
+}
+
+// The options of `widemax train`, or of `widemax ntk` (`ntk`): the model, data and execution
+// options without those of the optimisation, the training loop and checkpoints, which it does not
+// use.
 po::options_description train_options(train::Config& cfg, std::string& width, std::string& n,
                                       std::string& steps, std::string& target, std::string& lr,
-                                      double& net_latency_us, double& net_bandwidth_gbs) {
+                                      std::string& sigma, std::string& init, double& net_latency_us,
+                                      double& net_bandwidth_gbs, bool ntk) {
   train::NetSpec& c = cfg.net;
   train::DataSpec& dat = cfg.data;
   run::RunSpec& r = cfg.run;
@@ -44,13 +61,21 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "c_m of softmax: m (the paper's) | sqrt-m (NTK); exp and relu always use m^-1/2")(
       "width", po::value(&width)->default_value(std::to_string(c.width)),
       "m, hidden neurons: 65536, 1e6, 2^20, 4M")(
-      "d-out", po::value(&c.d_out)->default_value(c.d_out),
+      "d-out", value_of(c.d_out),
       "output dimension (for CSV data: the number of --target columns)")(
-      "init", typed_value(c.init, model::parse_init),
-      "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
-      "sigma", po::value(&c.sigma)->default_value(c.sigma), "w_r ~ N(0, sigma^2 I)")(
-      "seed", po::value(&c.seed)->default_value(c.seed), "seed of the weight initialisation")(
-      "train-a", po::bool_switch(&c.train_a), "train A too (default: only W, as in the paper)")(
+      "init", po::value(&init)->default_value("auto"),
+      "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0) | auto: gaussian for "
+      "synthetic data; symmetric for CSV data when --width is even, so that training starts from "
+      "F = 0 instead of a random output of size sqrt(m)")(
+      "sigma", po::value(&sigma)->default_value("auto"),
+      "w_r ~ N(0, sigma^2 I); auto: 1 for synthetic data (||x|| = 1), and for CSV data "
+      "1/sqrt(mean_i ||x_i||^2) over the training rows (after --standardize: 1/sqrt(d)), to 4 "
+      "digits, so that sigma^2 ||x||^2 is about 1 and the hidden softmax is not saturated")(
+      "seed", value_of(c.seed), "seed of the weight initialisation");
+  if (!ntk)
+    model.add_options()("train-a", po::bool_switch(&c.train_a),
+                        "train A too (default: only W, as in the paper)");
+  model.add_options()(
       "init-from", po::value(&c.init_from),
       "start from DIR/W.npy (m, d) and DIR/A.npy (m, d_out) instead of the generator");
 
@@ -59,30 +84,24 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "lr", po::value(&lr),
       "learning rate, or 'auto' for --lr-auto-c / lambda_max(H_0) from the NTK (default for "
       "gd/momentum: 1 / (an estimate of the trace of the NTK of a batch at init), stable for "
-      "gradient descent; for adam: 1e-3)")("lr-auto-c",
-                                           po::value(&c.lr.auto_c)->default_value(c.lr.auto_c),
+      "gradient descent; for adam: 1e-3)")("lr-auto-c", value_of(c.lr.auto_c),
                                            "--lr auto: the c of c / lambda_max(H_0)")(
       "optimizer", typed_value(c.optimizer.kind, train::parse_optimizer), "gd | momentum | adam")(
-      "momentum", po::value(&c.optimizer.momentum)->default_value(c.optimizer.momentum),
-      "momentum: v = mu v + g, w -= lr v")(
-      "beta1", po::value(&c.optimizer.beta1)->default_value(c.optimizer.beta1), "adam beta1")(
-      "beta2", po::value(&c.optimizer.beta2)->default_value(c.optimizer.beta2), "adam beta2")(
-      "eps", po::value(&c.optimizer.eps)->default_value(c.optimizer.eps), "adam epsilon")(
-      "batch", po::value(&cfg.batch)->default_value(cfg.batch),
+      "momentum", value_of(c.optimizer.momentum), "momentum: v = mu v + g, w -= lr v")(
+      "beta1", value_of(c.optimizer.beta1), "adam beta1")(
+      "beta2", value_of(c.optimizer.beta2), "adam beta2")("eps", value_of(c.optimizer.eps),
+                                                          "adam epsilon")(
+      "batch", value_of(cfg.batch),
       "global mini-batch size (0: full batch); batches reshuffled every epoch from --data-seed, "
       "the same on every grid")(
       "lr-schedule", typed_value(c.schedule.kind, train::parse_schedule),
       "constant | cosine (to --lr-min at the last step) | step (x --lr-gamma every "
-      "--lr-step-every steps)")("lr-min",
-                                po::value(&c.schedule.lr_min)->default_value(c.schedule.lr_min),
+      "--lr-step-every steps)")("lr-min", value_of(c.schedule.lr_min),
                                 "cosine: final learning rate")(
-      "lr-step-every", po::value(&c.schedule.step_every)->default_value(c.schedule.step_every),
-      "step: steps between decays")("lr-gamma",
-                                    po::value(&c.schedule.gamma)->default_value(c.schedule.gamma),
-                                    "step: decay factor")(
+      "lr-step-every", value_of(c.schedule.step_every), "step: steps between decays")(
+      "lr-gamma", value_of(c.schedule.gamma), "step: decay factor")(
       "steps", po::value(&steps)->default_value(std::to_string(cfg.steps)), "gradient steps")(
-      "precision", typed_value(c.precision, train::parse_precision), "fp64 | fp32")(
-      "log-every", po::value(&cfg.log_every)->default_value(cfg.log_every),
+      "log-every", value_of(cfg.log_every),
       "log to metrics.jsonl every K steps (0: first and last only)");
 
   po::options_description data("Data");
@@ -90,32 +109,32 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "data", typed_value(dat.csv, parse_data_source, "synthetic"),
       "'synthetic' (the paper's setting: ||x|| = 1, targets in [-1, 1]) or a CSV file with a "
       "header")("n", po::value(&n)->default_value(std::to_string(dat.n)),
-                "synthetic: number of samples")("d", po::value(&dat.d)->default_value(dat.d),
-                                                "synthetic: input dimension")(
+                "synthetic: number of samples")("d", value_of(dat.d), "synthetic: input dimension")(
       "labels", typed_value(dat.labels, data::parse_labels),
       "synthetic targets: teacher (y = tanh(2 <v, x>)) | random (uniform in [-1, 1])")(
-      "data-seed", po::value(&dat.data_seed)->default_value(dat.data_seed),
-      "seed of the synthetic data")(
+      "data-seed", value_of(dat.data_seed), "seed of the synthetic data")(
       "target", po::value(&target),
       "CSV: target column(s), comma-separated; the rest are features")(
       "standardize", po::bool_switch(&dat.standardize),
       "CSV: rescale features to mean 0, variance 1")("standardize-target",
                                                      po::bool_switch(&dat.standardize_target),
                                                      "rescale targets to mean 0, variance 1")(
-      "test-fraction", po::value(&dat.test_fraction)->default_value(dat.test_fraction),
+      "test-fraction", value_of(dat.test_fraction),
       "hold out this fraction of the rows (chosen by a hash of --data-seed and the row, so the "
       "same on every grid); test loss logged")("test-data", po::value(&dat.test_data),
                                                "CSV of held-out samples with the same columns")(
-      "classes", po::value(&dat.classes)->default_value(dat.classes),
+      "classes", value_of(dat.classes),
       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
       "accuracy (argmax) logged");
 
-  po::options_description ntk("NTK diagnostics (docs/design.md §3)");
-  ntk.add_options()(
-      "ntk-every", po::value(&cfg.ntk_every)->default_value(cfg.ntk_every),
-      "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
-      "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)")(
-      "ntk-samples", po::value(&cfg.ntk_samples)->default_value(cfg.ntk_samples),
+  po::options_description diag("NTK diagnostics (docs/design.md §3)");
+  if (!ntk)
+    diag.add_options()(
+        "ntk-every", value_of(cfg.ntk_every),
+        "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
+        "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)");
+  diag.add_options()(
+      "ntk-samples", value_of(cfg.ntk_samples),
       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
 
   po::options_description run("Execution and output");
@@ -126,23 +145,44 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "grid auto: all-reduce latency in microseconds (default: measured at start)")(
       "net-bandwidth", po::value(&net_bandwidth_gbs),
       "grid auto: all-reduce bandwidth in GB/s (default: measured at start)")(
-      "threads", po::value(&c.threads)->default_value(c.threads),
+      "precision", typed_value(c.precision, train::parse_precision), "fp64 | fp32")(
+      "threads", value_of(c.threads),
       "OpenMP/BLAS threads per rank (0: OMP_NUM_THREADS, else CPUs / ranks on the node)")(
-      "block", po::value(&c.block)->default_value(c.block),
-      "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)")(
-      "logit-cache", typed_value(c.logit_cache, train::parse_logit_cache),
-      "keep pass 1's exponentials (n x m/P numbers per rank) so that pass 2 skips a GEMM and an "
-      "exp, ~30% faster: on | off | auto (on when it needs at most 1/4 of the rank's free "
-      "memory)")("out", po::value(&r.out), "run directory (default: runs/train-<date>-<time>)")(
-      "save", po::bool_switch(&r.save), "write W.npy and A.npy into the run directory at the end");
-  add_checkpoint_options(run, r, "any number of ranks and grid");
-  run.add_options()("quiet", "no progress output")(
+      "block", value_of(c.block),
+      "neurons per block of the streaming passes (0: automatic, logits of a block ~1 MiB)");
+  if (!ntk)
+    run.add_options()(
+        "logit-cache", typed_value(c.logit_cache, train::parse_logit_cache),
+        "keep pass 1's exponentials (n x m/P numbers per rank) so that pass 2 skips a GEMM and an "
+        "exp, ~30% faster: on | off | auto (on when it needs at most 1/4 of the rank's free "
+        "memory)");
+  run.add_options()("out", po::value(&r.out),
+                    ntk ? "run directory (default: runs/ntk-<date>-<time>)"
+                        : "run directory (default: runs/train-<date>-<time>)");
+  if (ntk) {
+    add_overwrite_option(run, r, false);
+  } else {
+    run.add_options()("save", po::bool_switch(&r.save),
+                      "write W.npy and A.npy into the run directory at the end");
+    add_checkpoint_options(run, r, "any number of ranks and grid");
+  }
+  run.add_options()("quiet", ntk ? "no placement report at start" : "no progress output")(
       "config", po::value(&cfg.config_file),
-      "INI file with the same keys (key = value); the command line wins")("help,h", "this help");
+      "INI file with the same keys (key = value; relative paths in it are relative to its own "
+      "directory); the command line wins")("help,h", "this help");
 
   po::options_description all;
-  all.add(model).add(opt).add(data).add(ntk).add(run);
+  all.add(model);
+  if (!ntk) all.add(opt);
+  all.add(data).add(diag).add(run);
   return all;
+}
+
+// The options whose values are paths: in an INI file they are relative to the file's directory.
+bool is_path_option(const std::string& key, const std::string& value) {
+  if (key == "data") return value != "synthetic";
+  if (key == "resume") return value != "auto";
+  return key == "test-data" || key == "init-from" || key == "out";
 }
 
 }  // namespace
@@ -150,19 +190,19 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
 std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
                                               std::string& help_out, const std::string& command) {
   train::Config c;
-  std::string width, n, steps, target, lr;
+  std::string width, n, steps, target, lr, sigma, init;
   double net_latency_us = 0, net_bandwidth_gbs = 0;
   const po::options_description desc =
-      train_options(c, width, n, steps, target, lr, net_latency_us, net_bandwidth_gbs);
+      train_options(c, width, n, steps, target, lr, sigma, init, net_latency_us, net_bandwidth_gbs,
+                    command == "ntk");
   po::variables_map vm;
   const std::string about =
       command == "ntk"
           ? "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
             "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n d_out, "
             "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
-            "summary.json. It takes the model, data and execution options of 'widemax train' "
-            "(the\noptimisation options are ignored).\n\nUsage: mpirun --bind-to none -np P "
-            "widemax ntk [options]"
+            "summary.json. It takes the model, data and execution options of 'widemax "
+            "train'.\n\nUsage: mpirun --bind-to none -np P widemax ntk [options]"
           : "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons "
             "sharded over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train "
             "[options]";
@@ -176,7 +216,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
     std::ifstream in(file);
     WIDEMAX_CHECK(in, "--config: cannot open '", file, "'");
     try {
-      const po::parsed_options parsed = po::parse_config_file(in, desc);
+      po::parsed_options parsed = po::parse_config_file(in, desc);
       // The command line's --config is already stored, so a nested one would be silently ignored.
       for (const auto& o : parsed.options)
         WIDEMAX_CHECK_HINT(o.string_key != "config",
@@ -184,6 +224,13 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
                            "--config ", file,
                            ": the key 'config' is not allowed inside a "
                            "config file (config files do not include others)");
+      // A path written in the file means a file next to it, wherever the run is started from.
+      const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+      for (auto& o : parsed.options)
+        for (auto& v : o.value)
+          if (is_path_option(o.string_key, v) && !v.empty() &&
+              std::filesystem::path(v).is_relative())
+            v = (dir / v).string();
       po::store(parsed, vm);  // values already stored (command line) win
       po::notify(vm);
     } catch (const po::error& e) {
@@ -195,7 +242,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   }
   c.net.width = parse_count(width, "--width");
   c.data.n = parse_count(n, "--n");
-  c.steps = steps == "0" ? 0 : parse_count(steps, "--steps");
+  c.steps = steps.empty() || steps == "0" ? 0 : parse_count(steps, "--steps");  // ntk: none
   if (!target.empty()) c.data.target = split_list(target, "--target");
   if (lr == "auto") {
     c.net.lr.automatic = true;
@@ -205,6 +252,9 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
     WIDEMAX_CHECK(end == lr.c_str() + lr.size() && c.net.lr.value > 0, "--lr: '", lr,
                   "' is neither a positive number nor 'auto'");
   }
+  c.net.sigma = parse_sigma(sigma, c.net.sigma_default);
+  c.net.init_default = init == "auto";
+  if (!c.net.init_default) c.net.init = model::parse_init(init);
   c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
   c.net.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
   c.run.progress = !vm.count("quiet");
@@ -233,16 +283,17 @@ struct Session {
 std::optional<Session> start_session(const std::vector<std::string>& args,
                                      const std::string& command) {
   std::string help;
-  std::optional<train::Config> c = parse_train_args(args, help, command);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::optional<train::Config> c;
+  const comm::Communicator world(MPI_COMM_WORLD);
+  // Every rank parses the same arguments (and reads the same --config file): they agree on the
+  // outcome before any other collective, so a bad option is reported once and ends every rank.
+  comm::agree_on_errors(world, [&] { c = parse_train_args(args, help, command); });
   if (!c) {
-    if (rank == 0) std::cout << help;
+    if (world.rank() == 0) std::cout << help;
     return std::nullopt;
   }
   Session s;
   s.config = std::move(*c);
-  const comm::Communicator world(MPI_COMM_WORLD);
   s.threads = resolve_threads(s.config.net.threads, world);
   const auto [p_data, p_width] =
       train::resolve_grid(s.config.net, s.config.data, s.config.batch, world, s.threads);
@@ -263,8 +314,9 @@ int run_train(const std::vector<std::string>& args) {
 }
 
 int run_ntk(const std::vector<std::string>& args) {
-  const std::optional<Session> s = start_session(args, "ntk");
+  std::optional<Session> s = start_session(args, "ntk");
   if (!s) return 0;
+  s->config.net.logit_cache = train::LogitCacheMode::kOff;  // the NTK's passes do not use it
   train::run_ntk(s->config, *s->grid, s->threads, s->runtime);
   return 0;
 }

@@ -78,8 +78,8 @@ void Communicator::allreduce_sum(std::span<T> data) const {
 
 template <class T>
 void Communicator::iallreduce_sum(std::span<T> data, Requests& reqs) const {
-  WIDEMAX_CHECK(reqs.reqs_.size() < reqs.reqs_.capacity(), "internal: Requests capacity ",
-                reqs.reqs_.capacity(), " exceeded");
+  WIDEMAX_ASSERT(reqs.reqs_.size() < reqs.reqs_.capacity(), "Requests capacity ",
+                 reqs.reqs_.capacity(), " exceeded");
   MPI_Request r = MPI_REQUEST_NULL;
   WIDEMAX_MPI(MPI_Iallreduce(MPI_IN_PLACE, data.data(), as_count(data.size()), mpi_type<T>(),
                              MPI_SUM, comm_, &r));
@@ -204,6 +204,44 @@ WIDEMAX_INSTANTIATE(int)
 WIDEMAX_INSTANTIATE(std::int64_t)
 WIDEMAX_INSTANTIATE(std::uint64_t)
 #undef WIDEMAX_INSTANTIATE
+void agree_on_failure(const Communicator& comm, const std::exception_ptr& failure) {
+  const int failed = failure ? 1 : 0;
+  std::vector<int> flags(static_cast<std::size_t>(comm.size()), 0);
+  WIDEMAX_MPI(MPI_Allgather(&failed, 1, MPI_INT, flags.data(), 1, MPI_INT, comm.raw()));
+  std::vector<int> ranks;
+  for (int r = 0; r < comm.size(); ++r)
+    if (flags[static_cast<std::size_t>(r)]) ranks.push_back(r);
+  if (ranks.empty()) return;
+  const int root = ranks.front();
+  std::string what, hint, file;
+  int fields[2] = {0, static_cast<int>(Error::Kind::kUser)};  // line, kind
+  if (comm.rank() == root) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& e) {
+      what = e.what(), hint = e.hint(), file = e.file();
+      fields[0] = e.line(), fields[1] = static_cast<int>(e.kind());
+    } catch (const std::exception& e) {  // not raised by widemax's checks: a bug, or the library
+      what = e.what(), fields[1] = static_cast<int>(Error::Kind::kInternal);
+    } catch (...) {
+      what = "unknown exception", fields[1] = static_cast<int>(Error::Kind::kInternal);
+    }
+  }
+  comm.broadcast(what, root);
+  comm.broadcast(hint, root);
+  comm.broadcast(file, root);
+  comm.broadcast(std::span<int>(fields), root);
+  if (static_cast<int>(ranks.size()) < comm.size()) {
+    // Only some ranks saw it (a file one node cannot read, one grid row's rows): say which.
+    std::string list;
+    for (std::size_t i = 0; i < ranks.size() && i < 8; ++i) list += cat(i ? ", " : "", ranks[i]);
+    if (ranks.size() > 8) list += ", ...";
+    what += cat(" (on rank", ranks.size() > 1 ? "s " : " ", list, " of ", comm.size(), ")");
+  }
+  throw Error(what, file.c_str(), fields[0], hint, Error::Scope::kAllRanks,
+              static_cast<Error::Kind>(fields[1]));
+}
+
 template void Communicator::allreduce_softmax_merge<double>(double*, std::int64_t, int) const;
 template void Communicator::allreduce_softmax_merge<float>(float*, std::int64_t, int) const;
 

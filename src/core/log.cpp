@@ -33,4 +33,10 @@ void warn(const std::string& line) {
   std::fflush(stderr);
 }
 
+void warn_replicated(const std::string& line) {
+  if (g_rank != 0) return;
+  std::fprintf(stderr, "widemax: warning: %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
 }  // namespace widemax::log

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -62,7 +63,11 @@ class LineReader {
  public:
   explicit LineReader(const std::filesystem::path& path)
       : path_(path), in_(path, std::ios::binary) {
-    WIDEMAX_CHECK(in_, "cannot open CSV file '", path_.string(), "'");
+    WIDEMAX_CHECK_HINT(in_,
+                       "check the path: a relative one is relative to the working directory (to "
+                       "the file's own directory when it comes from a --config file)",
+                       "cannot open CSV file '", path_.string(), "'",
+                       std::filesystem::exists(path_) ? "" : ": no such file");
   }
 
   // The next non-blank line, or false at the end of the file (trailing blank lines skipped).

@@ -8,6 +8,7 @@
 
 #include <bit>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <type_traits>
@@ -137,7 +138,8 @@ std::string npy_header(const std::string& dtype, const std::vector<std::int64_t>
 NpyInfo read_npy_info(const std::filesystem::path& path) {
   const std::string where = "'" + path.string() + "': ";
   std::ifstream in(path, std::ios::binary);
-  WIDEMAX_CHECK(in, "cannot open .npy file '", path.string(), "'");
+  WIDEMAX_CHECK_HINT(in, "check the path", "cannot open .npy file '", path.string(), "'",
+                     std::filesystem::exists(path) ? "" : ": no such file");
   unsigned char pre[12] = {};
   in.read(reinterpret_cast<char*>(pre), 10);
   WIDEMAX_CHECK(in.gcount() == 10 && std::memcmp(pre, kMagic, kMagicLen) == 0, where,
@@ -193,7 +195,8 @@ std::vector<T> read_npy_rows(const std::filesystem::path& path, std::int64_t row
 
   const std::int64_t count = (row_end - row_begin) * cols;
   std::ifstream in(path, std::ios::binary);
-  WIDEMAX_CHECK(in, "cannot open .npy file '", path.string(), "'");
+  WIDEMAX_CHECK_HINT(in, "check the path", "cannot open .npy file '", path.string(), "'",
+                     std::filesystem::exists(path) ? "" : ": no such file");
   in.seekg(info.data_offset + row_begin * cols * info.word_size());
   std::vector<T> out;
   if (info.dtype == dtype_of<T>()) {

@@ -313,9 +313,9 @@ void write_samples(const run::Run& run, const Problem& p, const Config& c, const
 void check_row_counts(const Config& c, const comm::Grid& grid) {
   for (const auto& [count, option] :
        {std::pair{c.n, "--n"}, std::pair{c.eval_n, "--eval-n"}, std::pair{c.samples, "--samples"}})
-    WIDEMAX_CHECK_HINT(count >= grid.p_data(), "use fewer grid rows (--grid 1xP)", option, " ",
-                       count, " is smaller than the ", grid.p_data(),
-                       " grid rows that split the rows");
+    WIDEMAX_CHECK_ALL_HINT(count >= grid.p_data(), "use fewer grid rows (--grid 1xP)", option, " ",
+                           count, " is smaller than the ", grid.p_data(),
+                           " grid rows that split the rows");
 }
 
 // The DSM rows of the steps: step s trains on rows s n + [this grid row's shard of n], a pure

@@ -50,8 +50,9 @@ double output_scale(const Shape& s) {
 template <class T>
 void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
   const bool symmetric = spec.kind == InitKind::kSymmetric;
-  WIDEMAX_CHECK(!symmetric || shape.m % 2 == 0, "--init symmetric pairs the neurons, so --width ",
-                "must be even (got ", shape.m, ")");
+  WIDEMAX_CHECK_ALL(!symmetric || shape.m % 2 == 0,
+                    "--init symmetric pairs the neurons, so --width must be even (got ", shape.m,
+                    ")");
   const std::int64_t n_loc = p.neurons.size();
   p.W.assign(static_cast<std::size_t>(n_loc * shape.d), T(0));
   p.A.assign(static_cast<std::size_t>(n_loc * shape.d_out), T(0));

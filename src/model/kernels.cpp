@@ -74,8 +74,8 @@ std::int64_t auto_block(std::int64_t n, std::int64_t m_loc, int threads, std::si
 template <class T>
 Workspace<T>::Workspace(std::int64_t n, std::int64_t block, std::int64_t d_out, int threads)
     : n_(n), block_(block), width_(d_out + 2), threads_(threads) {
-  WIDEMAX_CHECK(n >= 1 && block >= 1 && d_out >= 1 && threads >= 1, "bad workspace shape n=", n,
-                " block=", block, " d_out=", d_out, " threads=", threads);
+  WIDEMAX_ASSERT(n >= 1 && block >= 1 && d_out >= 1 && threads >= 1, "bad workspace shape n=", n,
+                 " block=", block, " d_out=", d_out, " threads=", threads);
   z_.resize(static_cast<std::size_t>(threads) * n * block);
   ar_.resize(static_cast<std::size_t>(threads) * block);
   partial_.resize(static_cast<std::size_t>(threads) * n * width_);
@@ -234,7 +234,7 @@ void forward_partial(const Shape& s, const Operands<T>& op, Workspace<T>& ws,
   const std::int64_t n = op.n, m_loc = op.m_loc, d = s.d, d_out = s.d_out, B = ws.block();
   const int width = s.record_width();
   const bool wide = d_out >= Workspace<T>::kWideDOut;
-  WIDEMAX_CHECK(n <= ws.n(), "workspace holds ", ws.n(), " samples, got ", n);
+  WIDEMAX_ASSERT(n <= ws.n(), "workspace holds ", ws.n(), " samples, got ", n);
   if (n == 0) return;  // no samples here (a mini-batch held by other grid rows)
   const std::int64_t nb = block_count(m_loc, B);
   const Pass1Rows<T> rows = pick_partial_rows<T>(s);

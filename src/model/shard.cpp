@@ -6,8 +6,8 @@
 namespace widemax::model {
 
 Range shard_range(std::int64_t total, int parts, int index) {
-  WIDEMAX_CHECK(parts >= 1 && index >= 0 && index < parts && total >= 0,
-                "shard_range: bad arguments total=", total, " parts=", parts, " index=", index);
+  WIDEMAX_ASSERT(parts >= 1 && index >= 0 && index < parts && total >= 0,
+                 "shard_range: bad arguments total=", total, " parts=", parts, " index=", index);
   const std::int64_t base = total / parts;
   const std::int64_t extra = total % parts;
   const std::int64_t begin = index * base + (index < extra ? index : extra);
@@ -15,8 +15,8 @@ Range shard_range(std::int64_t total, int parts, int index) {
 }
 
 int shard_owner(std::int64_t total, int parts, std::int64_t item) {
-  WIDEMAX_CHECK(parts >= 1 && item >= 0 && item < total, "shard_owner: bad arguments total=", total,
-                " parts=", parts, " item=", item);
+  WIDEMAX_ASSERT(parts >= 1 && item >= 0 && item < total,
+                 "shard_owner: bad arguments total=", total, " parts=", parts, " item=", item);
   const std::int64_t base = total / parts;
   const std::int64_t extra = total % parts;
   const std::int64_t cut = extra * (base + 1);  // items owned by the larger parts

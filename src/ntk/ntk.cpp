@@ -23,7 +23,7 @@ void accumulate_jjt(const model::Shape& s, std::int64_t n, std::int64_t m_loc, c
   const std::int64_t d = s.d, d_out = s.d_out, B = ws.block(), N = n * d_out;
   const int width = s.record_width();
   const double c = model::output_scale(s);
-  WIDEMAX_CHECK(n <= ws.n(), "NTK workspace holds ", ws.n(), " samples, got ", n);
+  WIDEMAX_ASSERT(n <= ws.n(), "NTK workspace holds ", ws.n(), " samples, got ", n);
   T* Z = ws.z(0);
   double* J = nws.J();
   for (std::int64_t r0 = 0; r0 < m_loc; r0 += B) {
@@ -80,7 +80,7 @@ void apply_gram(std::int64_t n, std::int64_t d, std::int64_t d_out, const T* X, 
 }
 
 std::vector<double> symmetric_eigenvalues(std::vector<double> H, std::int64_t N) {
-  WIDEMAX_CHECK(static_cast<std::int64_t>(H.size()) == N * N, "eigenvalues: H is not N x N");
+  WIDEMAX_ASSERT(static_cast<std::int64_t>(H.size()) == N * N, "eigenvalues: H is not N x N");
   const int n = static_cast<int>(N);
   std::vector<double> w(static_cast<std::size_t>(N));
   int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
@@ -91,7 +91,7 @@ std::vector<double> symmetric_eigenvalues(std::vector<double> H, std::int64_t N)
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
   dsyevd_("N", "U", &n, H.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  WIDEMAX_CHECK(info == 0, "LAPACK dsyevd failed with info = ", info);
+  WIDEMAX_ASSERT(info == 0, "LAPACK dsyevd failed with info = ", info);
   return w;
 }
 

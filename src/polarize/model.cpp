@@ -84,9 +84,10 @@ std::vector<double> ce_target(const std::vector<double>& beta, CeTarget kind) {
 
 ValueSoftmax::ValueSoftmax(Problem p, const comm::Communicator& comm)
     : p_(std::move(p)), comm_(comm) {
-  WIDEMAX_CHECK_HINT(p_.T >= comm_.size(), "use fewer ranks or a larger --T", "--T ", p_.T,
-                     " is smaller than the ", comm_.size(),
-                     " ranks that split the softmax: every rank must own at least one token");
+  // T and the rank count are the same on every rank: so is this refusal.
+  WIDEMAX_CHECK_ALL_HINT(p_.T >= comm_.size(), "use fewer ranks or a larger --T", "--T ", p_.T,
+                         " is smaller than the ", comm_.size(),
+                         " ranks that split the softmax: every rank must own at least one token");
   WIDEMAX_CHECK(p_.d >= 1, "--d must be at least 1, got ", p_.d);
   WIDEMAX_CHECK(static_cast<int>(p_.beta.size()) == p_.d, "beta has ", p_.beta.size(),
                 " entries, expected d = ", p_.d);

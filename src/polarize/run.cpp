@@ -127,6 +127,7 @@ void validate(const Config& c) {
                 "--beta-norm applies to a random beta only; scale the --beta file instead");
   WIDEMAX_CHECK(c.steps >= 0, "--steps must be >= 0, got ", c.steps);
   WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
+  WIDEMAX_CHECK(c.log_per_decade >= 0, "--log-per-decade must be >= 0, got ", c.log_per_decade);
   WIDEMAX_CHECK(std::isfinite(c.v_scale) && c.v_scale >= 0, "--v-scale: ", c.v_scale,
                 " is not a finite number >= 0");
   WIDEMAX_CHECK(std::isfinite(c.a_mean), "--a-mean: ", c.a_mean, " is not a finite number");
@@ -153,6 +154,7 @@ nlohmann::json to_json(const Config& c) {
           {"lr_schedule", to_string(c.lr_schedule)},
           {"steps", c.steps},
           {"log_every", c.log_every},
+          {"log_per_decade", c.log_per_decade},
           {"out", c.run.out},
           {"save", c.run.save},
           {"threads", c.threads}};
@@ -171,12 +173,14 @@ double step_lr(const Config& c, double max_prob) {
   return c.lr_schedule == LrSchedule::kInverseMaxProb ? c.lr / max_prob : c.lr;
 }
 
-bool logged_step(std::int64_t step, std::int64_t log_every) {
+bool logged_step(std::int64_t step, std::int64_t log_every, std::int64_t per_decade) {
   if (step == 0) return true;
-  if (log_every > 0) return step % log_every == 0;
-  const auto bin = [](std::int64_t s) {
+  if (log_every > 0 && step % log_every == 0) return true;
+  if (per_decade <= 0) return false;
+  const auto bin = [per_decade](std::int64_t s) {
     // The epsilon keeps exact powers of ten (log10(1000) = 2.9999999999999996) in their own bin.
-    return static_cast<std::int64_t>(std::floor(20.0 * std::log10(static_cast<double>(s)) + 1e-9));
+    return static_cast<std::int64_t>(
+        std::floor(static_cast<double>(per_decade) * std::log10(static_cast<double>(s)) + 1e-9));
   };
   return step == 1 || bin(step) != bin(step - 1);
 }
@@ -185,7 +189,7 @@ namespace {
 
 // What a resumed run may change besides the run layer's own keys (run::Run::check_resume): the
 // rate when --lr says so, and the ranks.
-const std::vector<std::string> kMayChangeOnResume = {"lr", "ranks"};
+const std::vector<std::string> kMayChangeOnResume = {"lr", "ranks", "log_per_decade"};
 
 // What the summary needs from the whole trajectory: the first steps at which max_prob and the
 // entropy cross 1/2 (of their ranges), the entropy's rises, the flow clock. Carried through
@@ -428,7 +432,7 @@ Result run_polarize(const Config& in, const comm::Communicator& world, int threa
       return res;
     }
     record(step, s);
-    const bool logged = logged_step(step, c.log_every);
+    const bool logged = logged_step(step, c.log_every, c.log_per_decade);
     if (logged) log_metrics(step, s);
     const double lr = step_lr(c, s.max_prob);
     m.apply(lr);

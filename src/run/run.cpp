@@ -54,8 +54,8 @@ nlohmann::json timings(double wall_s, double train_s, double comm_s,
 }
 
 void check_loss(double loss, std::int64_t step, const char* hint) {
-  WIDEMAX_CHECK_HINT(std::isfinite(loss), hint, "training diverged: the loss is ", loss,
-                     " at step ", step);
+  WIDEMAX_CHECK_ALL_HINT(std::isfinite(loss), hint, "training diverged: the loss is ", loss,
+                         " at step ", step);
 }
 
 Run::Run(const RunSpec& spec, const std::string& command, const comm::Communicator& world,
@@ -210,8 +210,8 @@ void Run::resumed(const std::filesystem::path& ckpt, const nlohmann::json& manif
 int Run::agree(std::int64_t step, bool gradient_finite, const char* hint) {
   int flags[2] = {preemption_signal(), gradient_finite ? 0 : 1};
   world_.allreduce_max(std::span<int>(flags));
-  WIDEMAX_CHECK_HINT(!flags[1], hint,
-                     "training diverged: the gradient has NaN or Inf entries at step ", step);
+  WIDEMAX_CHECK_ALL_HINT(!flags[1], hint,
+                         "training diverged: the gradient has NaN or Inf entries at step ", step);
   return flags[0];
 }
 

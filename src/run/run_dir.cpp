@@ -126,7 +126,7 @@ std::unique_ptr<RunDir> open_run_dir(const std::string& out, const std::string& 
   world.broadcast(path, 0);
   world.broadcast(error, 0);
   world.broadcast(hint, 0);
-  if (!error.empty()) throw Error(error, __FILE__, __LINE__, hint);
+  if (!error.empty()) throw Error(error, __FILE__, __LINE__, hint, Error::Scope::kAllRanks);
   return std::make_unique<RunDir>(path, world.rank() == 0, fd);
 }
 

@@ -99,10 +99,12 @@ void validate(const Config& c) {
 }
 
 std::pair<int, int> parse_grid(const std::string& text, int world_size) {
-  WIDEMAX_CHECK(text != "auto", "--grid auto is resolved by choose_grid(), not parse_grid()");
+  WIDEMAX_ASSERT(text != "auto", "--grid auto is resolved by choose_grid(), not parse_grid()");
   const auto x = text.find('x');
   const char* hint = "write --grid PdxPw, for example 2x4, with Pd * Pw = number of ranks";
-  WIDEMAX_CHECK_HINT(x != std::string::npos, hint, "--grid: '", text, "' is not of the form PdxPw");
+  // Every rank parses the same text against the same world size: the refusals are on all ranks.
+  WIDEMAX_CHECK_ALL_HINT(x != std::string::npos, hint, "--grid: '", text,
+                         "' is not of the form PdxPw");
   auto part = [&](const std::string& s) -> int {
     if (s == "P") return world_size;
     try {
@@ -111,12 +113,12 @@ std::pair<int, int> parse_grid(const std::string& text, int world_size) {
       if (used == s.size() && v >= 1) return v;
     } catch (...) {
     }
-    WIDEMAX_FAIL_HINT(hint, "--grid: '", text, "': '", s, "' is not a positive whole number");
+    WIDEMAX_FAIL_ALL_HINT(hint, "--grid: '", text, "': '", s, "' is not a positive whole number");
   };
   const int pd = part(text.substr(0, x));
   const int pw = part(text.substr(x + 1));
-  WIDEMAX_CHECK_HINT(pd * pw == world_size, hint, "--grid ", text, " is ", pd, "x", pw, " = ",
-                     pd * pw, " ranks, but ", world_size, " MPI ranks were started");
+  WIDEMAX_CHECK_ALL_HINT(pd * pw == world_size, hint, "--grid ", text, " is ", pd, "x", pw, " = ",
+                         pd * pw, " ranks, but ", world_size, " MPI ranks were started");
   return {pd, pw};
 }
 

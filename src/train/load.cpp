@@ -54,13 +54,14 @@ data::ColumnStats global_stats(const std::vector<double>& M, std::int64_t n_loca
     s.mean[c] *= scale[c];
     const std::string name =
         c < static_cast<std::int64_t>(names.size()) ? names[c] : std::to_string(c + 1);
-    WIDEMAX_CHECK_HINT(std::isfinite(s.mean[c]) && std::isfinite(s.stddev[c]),
-                       "check the column's values", option, ": column '", name, "' of ", source,
-                       ": its mean or spread is not a finite number");
-    WIDEMAX_CHECK_HINT(s.stddev[c] > 0, "drop the column, or do not standardise", option,
-                       ": column '", name, "' of ", source,
-                       " has spread 0 over the training samples (every value is ", s.mean[c],
-                       "); standardising would divide by 0");
+    // The statistics are reduced: every rank refuses alike.
+    WIDEMAX_CHECK_ALL_HINT(std::isfinite(s.mean[c]) && std::isfinite(s.stddev[c]),
+                           "check the column's values", option, ": column '", name, "' of ", source,
+                           ": its mean or spread is not a finite number");
+    WIDEMAX_CHECK_ALL_HINT(s.stddev[c] > 0, "drop the column, or do not standardise", option,
+                           ": column '", name, "' of ", source,
+                           " has spread 0 over the training samples (every value is ", s.mean[c],
+                           "); standardising would divide by 0");
   }
   return s;
 }
@@ -136,27 +137,41 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
                     const comm::Grid& grid) {
   LocalData out;
   const std::string& path = c.csv;
-  const std::int64_t n_rows = count_rows(c, path, grid, "--data");
-  const model::Range rows = model::shard_range(n_rows, grid.p_data(), grid.data_index());
-  data::Dataset ds = read_rows(c, d_out, path, rows);
   const std::string what = c.is_csv() ? c.csv : std::string("synthetic data");
-  data::check_finite(ds.X, what + " (features)");
-  data::check_finite(ds.Y, what + " (targets)");
-  WIDEMAX_CHECK(!d_out_given || c.classes > 0 || d_out == ds.d_out, "--d-out ", d_out,
-                " does not match the ", ds.d_out, " --target column(s) of ", c.source());
-  split(c, ds, rows.begin, true, out.train, out.test);
+  std::int64_t n_rows = 0;
+  data::Dataset ds;
+  // Reading is this rank's own work (its rows, its file system): the ranks agree on its outcome
+  // before the collectives below, so a bad file or value is reported once, naming the rank that
+  // saw it when not every rank did.
+  comm::agree_on_errors(grid.world(), [&] {
+    n_rows = count_rows(c, path, grid, "--data");
+    const model::Range rows = model::shard_range(n_rows, grid.p_data(), grid.data_index());
+    ds = read_rows(c, d_out, path, rows);
+    data::check_finite(ds.X, what + " (features)");
+    data::check_finite(ds.Y, what + " (targets)");
+    WIDEMAX_CHECK(!d_out_given || c.classes > 0 || d_out == ds.d_out, "--d-out ", d_out,
+                  " does not match the ", ds.d_out, " --target column(s) of ", c.source());
+    split(c, ds, rows.begin, true, out.train, out.test);
 
-  if (!c.test_data.empty()) {
-    const std::int64_t n_test = count_rows(c, c.test_data, grid, "--test-data");
-    const model::Range trows = model::shard_range(n_test, grid.p_data(), grid.data_index());
-    data::Dataset tds = data::read_csv(c.test_data, c.target, trows.begin, trows.end);
-    WIDEMAX_CHECK(tds.d == ds.d, "--test-data ", c.test_data, " has ", tds.d,
-                  " feature columns, the training data ", ds.d);
-    data::check_finite(tds.X, c.test_data + " (features)");
-    data::check_finite(tds.Y, c.test_data + " (targets)");
-    SampleSet unused;
-    split(c, tds, trows.begin, false, out.test, unused);
-  }
+    if (!c.test_data.empty()) {
+      const std::int64_t n_test = count_rows(c, c.test_data, grid, "--test-data");
+      const model::Range trows = model::shard_range(n_test, grid.p_data(), grid.data_index());
+      data::Dataset tds = data::read_csv(c.test_data, c.target, trows.begin, trows.end);
+      WIDEMAX_CHECK(tds.d == ds.d, "--test-data ", c.test_data, " has ", tds.d,
+                    " feature columns, the training data ", ds.d);
+      data::check_finite(tds.X, c.test_data + " (features)");
+      data::check_finite(tds.Y, c.test_data + " (targets)");
+      SampleSet unused;
+      split(c, tds, trows.begin, false, out.test, unused);
+    }
+    // One-hot labels (--classes excludes --standardize-target, so nothing below reads the label
+    // column): checked here, where a bad label in one grid row's rows is agreed on.
+    if (c.classes > 0) {
+      out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.csv);
+      out.test.Y =
+          one_hot(out.test.Y, c.classes, out.test.ids, c.test_data.empty() ? c.csv : c.test_data);
+    }
+  });
 
   // Global counts, and every training id (mini-batches draw from them). Held-out membership is a
   // pure function of the row, so each rank lists the training ids without communication.
@@ -164,8 +179,8 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
   grid.column().allreduce_sum(std::span<double>(counts));
   out.train.n_global = static_cast<std::int64_t>(counts[0]);
   out.test.n_global = static_cast<std::int64_t>(counts[1]);
-  WIDEMAX_CHECK(out.train.n_global >= 1, "--test-fraction ", c.test_fraction,
-                " leaves no training samples");
+  WIDEMAX_CHECK_ALL(out.train.n_global >= 1, "--test-fraction ", c.test_fraction,
+                    " leaves no training samples");
   out.train_ids_global.reserve(static_cast<std::size_t>(out.train.n_global));
   for (std::int64_t row = 0; row < n_rows; ++row)
     if (!held_out(c, row)) out.train_ids_global.push_back(row);
@@ -187,9 +202,6 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
     data::standardize(out.test.Y, out.test.size(), out.d_out, st.y_stats);
   }
   if (c.classes > 0) {
-    out.train.Y = one_hot(out.train.Y, c.classes, out.train.ids, c.csv);
-    out.test.Y =
-        one_hot(out.test.Y, c.classes, out.test.ids, c.test_data.empty() ? c.csv : c.test_data);
     out.d_out = c.classes;
     out.classes = c.classes;
   }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 
 #include "widemax/core/error.hpp"
@@ -33,7 +35,8 @@ constexpr const char* kDivergedHint = "lower --lr (or check the data's scale)";
 // clang-format off
 const std::vector<std::string> kMayChangeOnResume = {
     "lr", "lr_source", "config", "grid", "grid_resolved", "block", "block_resolved", "logit_cache",
-    "logit_cache_resolved", "net_latency", "net_bandwidth", "lr_auto", "lr_auto_c"};
+    "logit_cache_resolved", "net_latency", "net_bandwidth", "lr_auto", "lr_auto_c", "sigma_source",
+    "init_source"};
 // clang-format on
 
 // The NTK at W_0 that the diagnostics compare against (H_0 even when resumed: the checkpoint
@@ -127,6 +130,87 @@ nlohmann::json step_metrics(Trainer<T>& tr, const Config& c, const LocalData& da
   return j;
 }
 
+// The hidden softmax is saturated at the start when a sample's weight sits on a few neurons:
+// exp(mean entropy), the effective number of neurons, below sqrt(m) (the mean largest
+// probability is reported beside it; alone it would flag any m <= 2). For logits N(0, s^2),
+// s^2 = sigma^2 ||x||^2, the entropy is log m - s^2/2 while e^{s^2} << m, so the effective number
+// is m e^{-s^2/2} and reaches sqrt(m) where s^2 = log m: there e^{s^2} = m, the normaliser stops
+// being an average over neurons (its relative spread sqrt((e^{s^2} - 1)/m) reaches 1), the
+// default learning rate's trace estimate (default_lr) no longer holds, and gradient steps move a
+// few neurons per sample. Returns whether it warned (rank 0 prints; every rank returns alike).
+bool warn_if_saturated(const SoftmaxSpread& sp, const Config& c, double mean_sq, const Plan& plan,
+                       bool print) {
+  const double m = static_cast<double>(c.net.width);
+  const double effective = std::exp(sp.mean_entropy);
+  if (!(effective < std::sqrt(m))) return false;
+  if (!print) return true;
+  std::string fix = "give a smaller --sigma";
+  if (c.data.is_csv())
+    fix += plan.sigma_source.rfind("--sigma", 0) == 0
+               ? cat(" (without --sigma, CSV data gets 1/sqrt(mean ||x||^2) = ",
+                     csv_default_sigma(mean_sq), ")")
+               : "";
+  if (c.data.is_csv() && !c.data.standardize) fix += ", --standardize the features";
+  fix += ", or give --lr";
+  log::warn_replicated(cat(
+      "the hidden softmax is saturated at the start: a sample's weight sits on exp(entropy) = ",
+      effective, " of the m = ", c.net.width, " neurons on average (below sqrt(m) = ", std::sqrt(m),
+      "), and its largest probability is ", sp.mean_max_prob, " on average. sigma^2 ||x||^2 is ",
+      c.net.sigma * c.net.sigma * mean_sq, " on average (sigma = ", c.net.sigma, ", ",
+      plan.sigma_source, "; mean ||x||^2 = ", mean_sq,
+      "), where about 1 keeps the softmax spread over the neurons; gradient steps now move only a "
+      "few neurons per sample, and the learning rate (",
+      plan.lr, ", ", plan.lr_source, ") may be far too small to train. To fix it: ", fix));
+  return true;
+}
+
+// The loss has not moved over the first logged interval (relative change below 1e-9): the steps
+// are too small to train. Returns whether it warned (rank 0 prints; every rank returns alike).
+bool warn_if_stalled(double loss0, std::int64_t step0, double loss1, std::int64_t step1,
+                     const Config& c, const Plan& plan, bool print) {
+  const double change = std::abs(loss1 - loss0) / std::abs(loss0);
+  if (!(loss0 != 0 && change < 1e-9)) return false;
+  if (!print) return true;
+  std::string fix = "give a larger --lr (or --lr auto, or --optimizer adam)";
+  if (c.data.is_csv() && !c.data.standardize) fix += ", --standardize the features";
+  if (plan.sigma_source.rfind("--sigma", 0) == 0) fix += ", a smaller --sigma (or leave it out)";
+  log::warn_replicated(cat("the training loss has not moved: ", loss0, " at step ", step0, " and ",
+                           loss1, " at step ", step1, " (relative change ", change,
+                           ", below 1e-9). The learning rate ", plan.lr, " (", plan.lr_source,
+                           ") is too small for this network and data (sigma = ", c.net.sigma, ", ",
+                           plan.sigma_source, "). To fix it: ", fix));
+  return true;
+}
+
+// The last line of a run: the mean losses (the sums divided by the samples), so that train and
+// test compare, the accuracy with --classes, the time per step and the run directory.
+std::string final_line(const nlohmann::json& s, const std::string& dir) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "final: train mean loss %.6g (%.6g at step 0, %.4gx lower)",
+                s["final_mean_loss"].get<double>(), s["initial_mean_loss"].get<double>(),
+                s["loss_reduction"].get<double>());
+  std::string line = buf;
+  if (s.contains("test_mean_loss")) {
+    std::snprintf(buf, sizeof buf, ", test mean loss %.6g", s["test_mean_loss"].get<double>());
+    line += buf;
+    if (s.contains("initial_test_mean_loss")) {
+      std::snprintf(buf, sizeof buf, " (%.6g at step 0)",
+                    s["initial_test_mean_loss"].get<double>());
+      line += buf;
+    }
+  }
+  for (const char* k : {"train_accuracy", "test_accuracy"})
+    if (s.contains(k)) {
+      std::snprintf(buf, sizeof buf, ", %s %.6g", k[1] == 'r' ? "train accuracy" : "test accuracy",
+                    s[k].get<double>());
+      line += buf;
+    }
+  std::snprintf(buf, sizeof buf, "; %lld steps, %.4g ms/step median, run directory ",
+                static_cast<long long>(s["steps"].get<std::int64_t>()),
+                s["step_time_median_s"].get<double>() * 1e3);
+  return line + buf + dir;
+}
+
 template <class T>
 RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
                    const nlohmann::json& runtime, bool write_outputs) {
@@ -142,6 +226,9 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   shaped.data.n = data.train.n_global;
   shaped.data.d = data.d;
   shaped.net.d_out = data.d_out;
+  const double mean_sq = mean_square_norm(data, grid);
+  std::string sigma_source, init_source;
+  resolve_data_defaults(shaped.net, shaped.data, mean_sq, sigma_source, init_source);
   const bool ntk_on = shaped.ntk_every > 0 || shaped.net.lr.automatic;
   const std::vector<std::int64_t> ntk_ids =
       ntk_on ? ntk_sample_ids(shaped.ntk_samples, shaped.data.data_seed, data.train_ids_global,
@@ -165,20 +252,38 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
     resumed = restore_network(grid, *ckpt, tr, shaped.net, ntk_on ? &W0 : nullptr);
     result.first_step = resumed["step"].get<std::int64_t>();
     result.initial_loss = resumed.value("initial_loss", 0.0);
+    // The network came from the checkpoint: defaults chosen from the data are the interrupted
+    // run's when they differ (another grid's rounding, or a checkpoint written before these
+    // defaults), so that the resume is not refused for a choice that no longer matters.
+    const nlohmann::json& was = resumed.contains("config") ? resumed["config"] : nlohmann::json();
+    if (shaped.net.sigma_default && was.contains("sigma") &&
+        was["sigma"].get<double>() != shaped.net.sigma) {
+      shaped.net.sigma = was["sigma"].get<double>();
+      sigma_source = "resumed from the checkpoint";
+    }
+    if (shaped.net.init_default && was.contains("init") &&
+        was["init"].get<std::string>() != model::to_string(shaped.net.init)) {
+      shaped.net.init = model::parse_init(was["init"].get<std::string>());
+      init_source = "resumed from the checkpoint";
+    }
   }
   const std::int64_t s0 = result.first_step;
   const NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
   const auto [lr_value, lr_source] =
       learning_rate(shaped, resumed, ntk0, ntk_ids.size(), data, grid);
   const ScheduleSpec& sched = shaped.net.schedule;
-  WIDEMAX_CHECK_HINT(sched.kind != ScheduleKind::kCosine || sched.lr_min <= lr_value,
-                     "give a --lr-min below the learning rate, or a larger --lr", "--lr-min ",
-                     sched.lr_min, " is above the learning rate ", lr_value, " (", lr_source,
-                     "): --lr-schedule cosine would raise the rate instead of lowering it");
-  const Plan plan{shaped, exec, grid.name(), threads, lr_value, lr_source};
+  WIDEMAX_CHECK_ALL_HINT(sched.kind != ScheduleKind::kCosine || sched.lr_min <= lr_value,
+                         "give a --lr-min below the learning rate, or a larger --lr", "--lr-min ",
+                         sched.lr_min, " is above the learning rate ", lr_value, " (", lr_source,
+                         "): --lr-schedule cosine would raise the rate instead of lowering it");
+  const Plan plan{shaped,   exec,      grid.name(),  threads,
+                  lr_value, lr_source, sigma_source, init_source};
   if (ckpt) {
-    run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
-    run.resumed(*ckpt, resumed, s0);
+    // Every rank compares the manifest it read with the same plan: they agree on the verdict.
+    comm::agree_on_errors(grid.world(), [&] {
+      run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
+      run.resumed(*ckpt, resumed, s0);
+    });
   }
   run.write_config(to_json(plan), input_paths(plan.request));
   // The columns and statistics `widemax predict` needs to read new rows as these were read.
@@ -199,9 +304,9 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
 
   // Mini-batches: the same global batches on every grid (batches.hpp).
   const bool mini = c.batch > 0 && c.batch < data.train.n_global;
-  WIDEMAX_CHECK_HINT(!mini || c.batch >= grid.p_data(), "use a larger --batch or fewer grid rows",
-                     "--batch ", c.batch, " is smaller than the ", grid.p_data(),
-                     " grid rows (P_data) that split each batch");
+  WIDEMAX_CHECK_ALL_HINT(
+      !mini || c.batch >= grid.p_data(), "use a larger --batch or fewer grid rows", "--batch ",
+      c.batch, " is smaller than the ", grid.p_data(), " grid rows (P_data) that split each batch");
   std::unique_ptr<BatchSchedule> batches =
       mini ? std::make_unique<BatchSchedule>(data.train_ids_global, c.batch, c.data.data_seed)
            : nullptr;
@@ -219,11 +324,35 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   };
   std::vector<double> step_times;
   const double comm_before = tr.comm_seconds();
+  // A run that cannot train says so once (rank 0): a saturated hidden softmax at the start, or
+  // else a loss that has not moved over the first logged interval.
+  bool warned = false;
+  if (s0 == 0 && tr.shape().activation == model::Activation::kSoftmax)
+    warned = warn_if_saturated(tr.softmax_spread(), c, mean_sq, plan, grid.world().rank() == 0);
+  double first_logged = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t first_logged_step = 0;
+  bool moved_checked = false;
+  const double n_train = static_cast<double>(data.train.n_global);
+  double initial_test_mean = std::numeric_limits<double>::quiet_NaN();
+  run::ProgressFigures figures;
+  figures.batch = mini;
   Stopwatch train_clock;
   auto log_step = [&](std::int64_t step, double loss, bool full) {
     nlohmann::json j = step_metrics(tr, c, data, ntk0, W0, lr, step, loss, full);
     j["elapsed_s"] = train_clock.seconds();
     run.append_metrics(j);
+    figures.test_mean_loss = j.value("test_mean_loss", figures.test_mean_loss);
+    figures.train_accuracy = j.value("train_accuracy", figures.train_accuracy);
+    figures.test_accuracy = j.value("test_accuracy", figures.test_accuracy);
+    const double full_loss = j["loss"].get<double>();
+    if (std::isnan(first_logged)) {
+      first_logged = full_loss, first_logged_step = step;
+    } else if (!moved_checked) {
+      moved_checked = true;
+      if (!warned)
+        warned = warn_if_stalled(first_logged, first_logged_step, full_loss, step, c, plan,
+                                 grid.world().rank() == 0);
+    }
     return j;
   };
   // A checkpoint of the state at step s is written during step s, once its forward pass has shown
@@ -245,13 +374,17 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
                         (c.ntk_every > 0 && step % c.ntk_every == 0);
     if (logged) {
       const nlohmann::json j = log_step(step, loss, !mini);
-      if (step == 0) result.initial_loss = j["loss"].get<double>();  // over all training samples
+      if (step == 0) {
+        result.initial_loss = j["loss"].get<double>();  // over all training samples
+        initial_test_mean = j.value("test_mean_loss", initial_test_mean);
+      }
     }
     tr.apply_update(scheduled_lr(c.net.schedule, lr, step, c.steps), step);
     step_times.push_back(sw.seconds());
     result.losses.push_back(loss);
-    run.progress().update(step + 1, loss, static_cast<double>(neuron_samples) / step_times.back(),
-                          logged);
+    figures.train_mean_loss = loss / (mini ? static_cast<double>(c.batch) : n_train);
+    run.progress().update(step + 1, figures,
+                          static_cast<double>(neuron_samples) / step_times.back(), logged);
   }
   const double train_s = train_clock.seconds();
   const double comm_s = tr.comm_seconds() - comm_before;
@@ -263,13 +396,17 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   if (c.run.checkpoint_every > 0 && c.steps > s0) checkpoint(c.steps);
   const nlohmann::json final_metrics = log_step(c.steps, final_loss, true);
   result.losses.push_back(final_loss);
-  if (c.steps == 0) result.initial_loss = final_loss;
+  if (c.steps == 0) {
+    result.initial_loss = final_loss;
+    initial_test_mean = final_metrics.value("test_mean_loss", initial_test_mean);
+  }
   run.progress().finish();
   if (c.run.save) save_parameters(run, grid, tr);
 
   nlohmann::json s = {{"initial_loss", result.initial_loss},
                       {"final_loss", final_loss},
-                      {"final_mean_loss", final_loss / static_cast<double>(c.data.n)},
+                      {"initial_mean_loss", result.initial_loss / n_train},
+                      {"final_mean_loss", final_loss / n_train},
                       {"loss_reduction", result.initial_loss / final_loss},
                       {"steps", c.steps},
                       {"lr", lr},
@@ -284,6 +421,7 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   s.update(run::timings(wall.seconds(), train_s, comm_s, step_times, "neuron_samples_per_s",
                         static_cast<double>(neuron_samples)));
   if (ntk_on) s["ntk"] = ntk0.summary;
+  if (!std::isnan(initial_test_mean)) s["initial_test_mean_loss"] = initial_test_mean;
   for (const char* k :
        {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
         "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "entropy"})
@@ -291,10 +429,7 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   result.summary = run.finish(std::move(s));
   if (run.writes()) {
     result.run_dir = run.path().string();
-    log::info(cat("final loss ", final_loss, " (", result.initial_loss / final_loss,
-                  "x lower than at step 0), ",
-                  result.summary["step_time_median_s"].get<double>() * 1e3,
-                  " ms/step median, run directory ", result.run_dir));
+    log::info(final_line(result.summary, result.run_dir));
   }
   return result;
 }

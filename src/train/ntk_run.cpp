@@ -36,11 +36,17 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   c.data.n = data.train.n_global;
   c.data.d = data.d;
   c.net.d_out = data.d_out;
+  // --sigma and --init from the data as for `widemax train`, so that both see the same network.
+  std::string sigma_source, init_source;
+  resolve_data_defaults(c.net, c.data, mean_square_norm(data, grid), sigma_source, init_source);
   const std::vector<std::int64_t> ids =
       ntk_sample_ids(c.ntk_samples, c.data.data_seed, data.train_ids_global, data.d_out);
   check_memory(c.net, c.ntk_every > 0 || c.net.lr.automatic, grid, data.d, data.d_out,
                data.train.size(), static_cast<std::int64_t>(ids.size()), threads);
-  run.write_config(to_json(c), input_paths(c));
+  nlohmann::json plan = to_json(c);
+  plan["sigma_source"] = sigma_source;
+  plan["init_source"] = init_source;
+  run.write_config(plan, input_paths(c));
 
   Trainer<T> tr(c.net, grid, data, threads);
   tr.set_ntk_samples(ids);
@@ -93,8 +99,10 @@ std::vector<std::int64_t> ntk_sample_ids(std::int64_t ntk_samples, std::uint64_t
                                          const std::vector<std::int64_t>& train_ids,
                                          std::int64_t d_out) {
   const auto n = static_cast<std::int64_t>(train_ids.size());
-  WIDEMAX_CHECK_HINT(ntk_samples <= n, "choose at most the number of training samples",
-                     "--ntk-samples ", ntk_samples, " is larger than the ", n, " training samples");
+  // Every rank holds every training id: the refusal is on all ranks.
+  WIDEMAX_CHECK_ALL_HINT(ntk_samples <= n, "choose at most the number of training samples",
+                         "--ntk-samples ", ntk_samples, " is larger than the ", n,
+                         " training samples");
   std::int64_t k = ntk_samples;
   if (k == 0) k = n * d_out <= 1024 ? n : std::max<std::int64_t>(1, 1024 / d_out);
   if (k == n) return train_ids;

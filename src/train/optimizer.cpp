@@ -50,7 +50,7 @@ Optimizer<T>::Optimizer(const OptimizerSpec& spec, std::size_t size) : spec_(spe
 
 template <class T>
 void Optimizer<T>::step(std::span<T> p, std::span<const T> g, double lr, std::int64_t t) {
-  WIDEMAX_CHECK(p.size() == size_ && g.size() == size_, "optimizer: size mismatch");
+  WIDEMAX_ASSERT(p.size() == size_ && g.size() == size_, "optimizer: size mismatch");
   const std::size_t n = size_;
   T* P = p.data();
   const T* G = g.data();

@@ -123,7 +123,7 @@ KernelRates measure(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int
 
 KernelRates measure_kernel_rates(std::int64_t n, std::int64_t d, std::int64_t d_out, std::int64_t m,
                                  Precision precision, bool logit_cache, int repeats) {
-  WIDEMAX_CHECK(n >= 1 && d >= 1 && d_out >= 1 && m >= 1, "measure_kernel_rates: bad shape");
+  WIDEMAX_ASSERT(n >= 1 && d >= 1 && d_out >= 1 && m >= 1, "measure_kernel_rates: bad shape");
   // One core: BLAS single-threaded, as inside the kernels' parallel regions. (A one-thread
   // parallel region is not "in parallel" for OpenBLAS, so its thread count is set explicitly.)
   const int blas_threads = openblas_get_num_threads();

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <tuple>
@@ -44,16 +46,59 @@ double default_lr(const NetSpec& c, std::int64_t batch, const LocalData& data,
     std::int64_t col = 0;
     for (std::int64_t i = 0; i < tr.size() * data.d; ++i)
       if (!(std::abs(tr.X[i]) <= big)) big = std::abs(tr.X[i]), col = i % data.d;
-    WIDEMAX_FAIL_HINT("standardise the features (--standardize), or give --lr explicitly",
-                      "cannot derive a default learning rate: the NTK trace estimate is not a "
-                      "finite number (",
-                      trace, ") because of the data's scale: the training samples' |x|^2",
-                      act == model::Activation::kRelu ? "" : " and e^{sigma^2 |x|^2}",
-                      " overflow (feature column ", col + 1, " holds |x| = ", big, ")");
+    // The trace is reduced, so every rank gets here (rank 0 prints its own figures).
+    WIDEMAX_FAIL_ALL_HINT("standardise the features (--standardize), or give --lr explicitly",
+                          "cannot derive a default learning rate: the NTK trace estimate is not a "
+                          "finite number (",
+                          trace, ") because of the data's scale: the training samples' |x|^2",
+                          act == model::Activation::kRelu ? "" : " and e^{sigma^2 |x|^2}",
+                          " overflow (feature column ", col + 1, " holds |x| = ", big, ")");
   }
-  WIDEMAX_CHECK_HINT(trace > 0, "give --lr explicitly",
-                     "cannot derive a default learning rate: the NTK trace estimate is ", trace);
+  WIDEMAX_CHECK_ALL_HINT(trace > 0, "give --lr explicitly",
+                         "cannot derive a default learning rate: the NTK trace estimate is ",
+                         trace);
   return 1.0 / trace;
+}
+
+double mean_square_norm(const LocalData& data, const comm::Grid& grid) {
+  const SampleSet& tr = data.train;
+  double sum = 0;
+  for (std::int64_t i = 0; i < tr.size() * data.d; ++i) sum += tr.X[i] * tr.X[i];
+  sum = grid.column().allreduce_sum(sum);
+  double mean = tr.n_global > 0 ? sum / static_cast<double>(tr.n_global) : 0.0;
+  grid.world().broadcast(std::span<double>(&mean, 1), 0);
+  return mean;
+}
+
+double csv_default_sigma(double mean_sq) {
+  if (!(std::isfinite(mean_sq) && mean_sq > 0)) return 1.0;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", 1.0 / std::sqrt(mean_sq));
+  return std::strtod(text, nullptr);
+}
+
+void resolve_data_defaults(NetSpec& net, const DataSpec& spec, double mean_sq,
+                           std::string& sigma_source, std::string& init_source) {
+  sigma_source = net.sigma_default ? "default for synthetic data" : "--sigma";
+  init_source = net.init_default ? "default for synthetic data" : "--init";
+  if (!spec.is_csv()) {
+    if (net.sigma_default) net.sigma = 1.0;
+    if (net.init_default) net.init = model::InitKind::kGaussian;
+    return;
+  }
+  if (net.sigma_default) {
+    net.sigma = csv_default_sigma(mean_sq);
+    sigma_source = std::isfinite(mean_sq) && mean_sq > 0
+                       ? cat("default for CSV data: 1/sqrt(mean ||x||^2) = 1/sqrt(", mean_sq, ")")
+                       : std::string("default for CSV data: 1 (the features are all zero)");
+  }
+  if (net.init_default) {
+    const bool even = net.width % 2 == 0;
+    net.init = even ? model::InitKind::kSymmetric : model::InitKind::kGaussian;
+    init_source = even ? "default for CSV data: symmetric (F(W_0) = 0)"
+                       : "default for CSV data: gaussian, since --width is odd (symmetric pairs "
+                         "the neurons)";
+  }
 }
 
 namespace {
@@ -118,9 +163,10 @@ Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& d
       opt_W_(c.optimizer, static_cast<std::size_t>(neurons_here(c, grid) * data.d)),
       opt_A_(c.optimizer,
              c.train_a ? static_cast<std::size_t>(neurons_here(c, grid) * data.d_out) : 0) {
-  WIDEMAX_CHECK_HINT(c.width >= grid.p_width(), "use fewer ranks or a larger --width", "--width ",
-                     c.width, " is smaller than the ", grid.p_width(),
-                     " ranks that split the neurons: every rank must own at least one neuron");
+  // The width and the grid are the same on every rank: so is this refusal.
+  WIDEMAX_CHECK_ALL_HINT(c.width >= grid.p_width(), "use fewer ranks or a larger --width",
+                         "--width ", c.width, " is smaller than the ", grid.p_width(),
+                         " ranks that split the neurons: every rank must own at least one neuron");
   params_.neurons = model::shard_range(c.width, grid.p_width(), grid.width_index());
   const std::int64_t m_loc = params_.neurons.size();
   if (c.init_from.empty()) {
@@ -430,6 +476,13 @@ long double rank_memory_share(const comm::Communicator& world) {
   return share;
 }
 
+namespace {
+// The refusal of check_memory, naming what needs the most. Local.
+void refuse_if_too_big(const NetSpec& c, const MemoryNeed& need, long double share, int local,
+                       std::int64_t d, std::int64_t d_out, std::int64_t ntk_n,
+                       const std::string& data_name);
+}  // namespace
+
 void check_memory(const NetSpec& c, bool keeps_w0, const comm::Grid& grid, std::int64_t d,
                   std::int64_t d_out, std::int64_t n_local, std::int64_t ntk_n, int threads,
                   long double data_bytes, const std::string& data_name) {
@@ -437,6 +490,15 @@ void check_memory(const NetSpec& c, bool keeps_w0, const comm::Grid& grid, std::
       estimate_rank_bytes(c, keeps_w0, grid, d, d_out, n_local, ntk_n, threads, data_bytes);
   const long double share = rank_memory_share(grid.world());
   const int local = grid.world().ranks_on_node();
+  // Each node has its own memory: the ranks agree on the verdict (the collectives are above).
+  comm::agree_on_errors(
+      grid.world(), [&] { refuse_if_too_big(c, need, share, local, d, d_out, ntk_n, data_name); });
+}
+
+namespace {
+void refuse_if_too_big(const NetSpec& c, const MemoryNeed& need, long double share, int local,
+                       std::int64_t d, std::int64_t d_out, std::int64_t ntk_n,
+                       const std::string& data_name) {
   if (share < 0 || need.total() <= 0.9L * share) return;
   const std::string room = cat(", but only ", gib(static_cast<double>(share)),
                                " is available to each of the ", local, " ranks on this node",
@@ -472,6 +534,7 @@ void check_memory(const NetSpec& c, bool keeps_w0, const comm::Grid& grid, std::
                     ": each rank needs about ", gib(total),
                     " (parameters, gradient, optimiser state and scratch)", room);
 }
+}  // namespace
 
 // Before anything is loaded: this rank's share of the samples (synthetic: of --n; a CSV file: at
 // most one number per two bytes of it) and the network at the requested shape, so that a size that
@@ -487,8 +550,9 @@ void check_memory_before_loading(const Config& c, const comm::Grid& grid, int th
   }
   std::error_code ec;
   const auto size = std::filesystem::file_size(c.data.csv, ec);
-  if (ec) return;  // load_data names the file
-  const long double values = static_cast<long double>(size) / 2 / p;
+  // An unreadable file counts as empty here (load_data names it): returning early instead would
+  // skip check_memory's collectives on this rank alone.
+  const long double values = ec ? 0.0L : static_cast<long double>(size) / 2 / p;
   check_memory(c.net, false, grid, 1, 1, 1, 0, threads,
                values * (8.0L + 2.0L * element_bytes(c.net.precision)), "--data " + c.data.csv);
 }
@@ -515,7 +579,7 @@ void Trainer<T>::set_ntk_samples(const std::vector<std::int64_t>& global_ids) {
 
 template <class T>
 std::vector<double> Trainer<T>::ntk() {
-  WIDEMAX_CHECK(nk_ > 0, "ntk(): no NTK samples set");
+  WIDEMAX_ASSERT(nk_ > 0, "ntk(): no NTK samples set");
   const std::int64_t m_loc = params_.neurons.size(), N = ntk_size();
   outputs(Xk_.data(), nk_, partk_.data(), Fk_.data(), *wsk_, nullptr);
   std::vector<double> H(static_cast<std::size_t>(N * N), 0.0);
@@ -531,21 +595,29 @@ std::vector<double> Trainer<T>::ntk() {
 
 template <class T>
 double Trainer<T>::mean_entropy() {
-  WIDEMAX_CHECK(shape_.activation == model::Activation::kSoftmax,
-                "the hidden-softmax entropy exists for --activation softmax only");
+  return softmax_spread().mean_entropy;
+}
+
+template <class T>
+SoftmaxSpread Trainer<T>::softmax_spread() {
+  WIDEMAX_ASSERT(shape_.activation == model::Activation::kSoftmax,
+                 "the hidden-softmax entropy exists for --activation softmax only");
   const std::int64_t n = static_cast<std::int64_t>(train_ids_.size());
   forward(X_.data(), Y_.data(), n);
   std::vector<double> plogp(static_cast<std::size_t>(n), 0.0);
   ntk::entropy_partial(shape_, n, params_.neurons.size(), X_.data(), params_.W.data(), part_.data(),
                        plogp.data(), ws_);
-  double sums[2] = {0.0, static_cast<double>(n)};
+  double sums[3] = {0.0, static_cast<double>(n), 0.0};
   {
     ScopedTimer t(comm_s_);
     grid_.row().allreduce_sum(std::span<double>(plogp));
   }
   for (double v : plogp) sums[0] -= v;
+  // The merged records (M, S, u): the largest probability is e^{z_max - M} / S = 1 / S.
+  const std::int64_t rw = shape_.record_width();
+  for (std::int64_t i = 0; i < n; ++i) sums[2] += 1.0 / static_cast<double>(part_[i * rw + 1]);
   if (grid_.p_data() > 1) grid_.column().allreduce_sum(std::span<double>(sums));
-  return sums[0] / sums[1];
+  return {sums[0] / sums[1], sums[2] / sums[1]};
 }
 
 template <class T>
@@ -570,6 +642,8 @@ template std::vector<double> Trainer<double>::ntk();
 template std::vector<double> Trainer<float>::ntk();
 template double Trainer<double>::mean_entropy();
 template double Trainer<float>::mean_entropy();
+template SoftmaxSpread Trainer<double>::softmax_spread();
+template SoftmaxSpread Trainer<float>::softmax_spread();
 template std::pair<double, double> Trainer<double>::weight_drift(const std::vector<double>&) const;
 template std::pair<double, double> Trainer<float>::weight_drift(const std::vector<float>&) const;
 
@@ -581,8 +655,8 @@ namespace widemax::train {
 
 template <class T>
 void Trainer<T>::replace_train_rows(std::span<const double> X, std::span<const double> Y) {
-  WIDEMAX_CHECK(X.size() == X_.size() && Y.size() == Y_.size(), "replace_train_rows: expected ",
-                X_.size(), " + ", Y_.size(), " numbers, got ", X.size(), " + ", Y.size());
+  WIDEMAX_ASSERT(X.size() == X_.size() && Y.size() == Y_.size(), "replace_train_rows: expected ",
+                 X_.size(), " + ", Y_.size(), " numbers, got ", X.size(), " + ", Y.size());
   std::copy(X.begin(), X.end(), X_.begin());
   std::copy(Y.begin(), Y.end(), Y_.begin());
 }

@@ -109,10 +109,10 @@ if [ "$cmd" = diffusion ]; then
 else
   rows=64 krows=20000 lrows=20000  # T
   prob=(--d 4 --a-noise 0.5 --lr-schedule inverse-max-prob --lr 0.05)
-  small=(--T 64 "${prob[@]}" --log-every 10 --quiet)
+  small=(--T 64 "${prob[@]}" --log-every 10 --log-per-decade 0 --save --quiet)
   S=300 K=50 MID=100 LATE=200
-  long=(--T 20000 "${prob[@]}" --steps 4000 --quiet)
-  killed=(--T 20000 "${prob[@]}" --log-every 100 --quiet)
+  long=(--T 20000 "${prob[@]}" --steps 4000 --save --quiet)
+  killed=(--T 20000 "${prob[@]}" --log-every 100 --log-per-decade 0 --save --quiet)
   KK=200 E=400
   outputs=(V.npy a.npy beta.npy)
 fi

@@ -14,7 +14,7 @@ run() {
   local np=$1
   shift
   timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$np" \
-    -x OMP_NUM_THREADS=1 "$widemax" polarize --quiet "$@" >"$tmp/log" 2>&1 || {
+    -x OMP_NUM_THREADS=1 "$widemax" polarize --quiet --save "$@" >"$tmp/log" 2>&1 || {
     cat "$tmp/log"
     return 1
   }
@@ -32,10 +32,10 @@ PY
 mkdir -p "$tmp/init" && mv "$tmp/V.npy" "$tmp/a.npy" "$tmp/init/"
 for loss in logistic square cross-entropy; do
   run 3 --loss "$loss" --T 50 --beta "$tmp/beta.npy" --init-from "$tmp/init" --lr 0.3 \
-    --steps 150 --log-every 25 --out "$tmp/$loss"
+    --steps 150 --log-every 25 --log-per-decade 0 --out "$tmp/$loss"
 done
 run 3 --loss logistic --T 50 --beta "$tmp/beta.npy" --init-from "$tmp/init" --lr 0.05 \
-  --lr-schedule inverse-max-prob --steps 150 --log-every 25 --out "$tmp/schedule"
+  --lr-schedule inverse-max-prob --steps 150 --log-every 25 --log-per-decade 0 --out "$tmp/schedule"
 args=(--T 1001 --d 5 --a-mean 1 --a-noise 0.1 --steps 300 --lr 0.05 --lr-schedule inverse-max-prob)
 run 1 "${args[@]}" --out "$tmp/np1"
 run 3 "${args[@]}" --out "$tmp/np3"

@@ -224,13 +224,17 @@ TEST(Options, CrossEntropyTargets) {
 
 TEST(Logging, LogSpacedStepsAreAboutTwentyPerDecade) {
   int n = 0;
-  for (std::int64_t s = 0; s <= 1000000; ++s) n += logged_step(s, 0);
+  for (std::int64_t s = 0; s <= 1000000; ++s) n += logged_step(s, 0, 20);
   // Every step up to ~20, then 20 per decade: about 1 + 20 + 20 * 5 = 121.
   EXPECT_GE(n, 100);
   EXPECT_LE(n, 140);
-  EXPECT_TRUE(logged_step(0, 0) && logged_step(1, 0) && logged_step(10, 0) && logged_step(100, 0) &&
-              logged_step(1000, 0) && logged_step(1000000, 0));
-  EXPECT_TRUE(logged_step(50, 25) && !logged_step(51, 25));
+  EXPECT_TRUE(logged_step(0, 0, 20) && logged_step(1, 0, 20) && logged_step(10, 0, 20) &&
+              logged_step(100, 0, 20) && logged_step(1000, 0, 20) && logged_step(1000000, 0, 20));
+  EXPECT_TRUE(logged_step(50, 25, 0) && !logged_step(51, 25, 0));
+  // --log-every 0 with no log-spaced steps: only step 0 (the loop adds the last).
+  EXPECT_TRUE(logged_step(0, 0, 0) && !logged_step(1, 0, 0) && !logged_step(1000, 0, 0));
+  // Both: the union.
+  EXPECT_TRUE(logged_step(1025, 25, 20) && logged_step(13, 25, 20) && !logged_step(1001, 25, 20));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <string>
 #include <vector>
@@ -93,5 +94,26 @@ class Communicator {
   int rank_ = 0;
   int size_ = 1;
 };
+
+// The agreement itself: `failure` is this rank's exception, or null. Collective.
+void agree_on_failure(const Communicator& comm, const std::exception_ptr& failure);
+
+// Ends a phase of work that issues no collective after anything in it may throw (reading this
+// rank's rows, checking options or a file) with one agreement over `comm`: when `local` threw on
+// any rank, every rank throws the same widemax::Error, of scope kAllRanks, so that no rank goes on
+// into a collective that another skipped and the error is printed once (by rank 0). It is the
+// error of the lowest rank that failed (its message, hint, kind and place, broadcast from it),
+// naming the ranks that failed when not all did. Costs one all-gather of an int when nothing
+// failed. Collective.
+template <class F>
+void agree_on_errors(const Communicator& comm, F&& local) {
+  std::exception_ptr failure;
+  try {
+    local();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  agree_on_failure(comm, failure);
+}
 
 }  // namespace widemax::comm

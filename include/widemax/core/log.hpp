@@ -12,5 +12,8 @@ int rank();
 void info(const std::string& line);
 // Warning on stderr from any rank, prefixed "widemax: warning:" (and "[rank r]" when size > 1).
 void warn(const std::string& line);
+// A warning about something every rank knows alike (a figure reduced over the ranks): printed
+// once, by rank 0, without a rank prefix.
+void warn_replicated(const std::string& line);
 
 }  // namespace widemax::log

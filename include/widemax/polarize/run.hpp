@@ -45,15 +45,11 @@ struct Config {
   bool lr_given = false;  // --lr was given (on resume: else the checkpoint's rate is kept)
   LrSchedule lr_schedule = LrSchedule::kConstant;
   std::int64_t steps = 10000;
-  std::int64_t log_every = 0;  // 0: about 20 log-spaced steps per decade
+  std::int64_t log_every = 0;        // every K steps (0: only the log-spaced ones, first and last)
+  std::int64_t log_per_decade = 20;  // and about N log-spaced steps per decade (0: none)
   int threads = 0;
-  // out (empty: runs/polarize-<time>), save (V.npy, a.npy at the end: on by default here) and
-  // progress.
-  run::RunSpec run = [] {
-    run::RunSpec r;
-    r.save = true;
-    return r;
-  }();
+  // out (empty: runs/polarize-<time>), save (V.npy, a.npy at the end, with --save) and progress.
+  run::RunSpec run;
 };
 
 // Checks values that depend on neither the ranks nor the files. Throws an Error naming the option.
@@ -63,9 +59,9 @@ nlohmann::json to_json(const Config& c);
 // The step size of step t (see lr_schedule).
 double step_lr(const Config& c, double max_prob);
 
-// Whether `step` is logged: multiples of log_every, or (log_every = 0) the first step of every
-// 1/20 of a decade; step 0 always. The final step is logged by the loop.
-bool logged_step(std::int64_t step, std::int64_t log_every);
+// Whether `step` is logged: step 0, the multiples of log_every (when > 0) and the first step of
+// every 1/per_decade of a decade (when per_decade > 0). The final step is logged by the loop.
+bool logged_step(std::int64_t step, std::int64_t log_every, std::int64_t per_decade);
 
 // The resolved plan of a run, what config.json records and the loop reads: the request (with d
 // from a --beta file), beta itself, the cross-entropy target p*, the ranks and the threads.

@@ -60,6 +60,10 @@ struct NetSpec {
   bool scale_given = false;               // --scale was set explicitly (refused for exp/relu)
   model::InitKind init = model::InitKind::kGaussian;
   double sigma = 1.0;
+  // --init and --sigma were not given (cli/ sets these): resolve_data_defaults() chooses them from
+  // the data. A programmatic spec leaves them false and its init and sigma are used as they are.
+  bool init_default = false;
+  bool sigma_default = false;
   std::int64_t width = 4096;  // m
   std::int64_t d_out = 1;     // for CSV data: checked against the target columns when given
   bool d_out_given = false;

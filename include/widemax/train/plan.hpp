@@ -21,9 +21,11 @@ struct Plan {
   int threads = 1;
   double lr = 0;
   std::string lr_source;
+  std::string sigma_source, init_source;  // resolve_data_defaults: the option or the data's rule
 };
 
-// config.json: the request's keys, then lr, lr_source and the resolved execution
+// config.json: the request's keys (sigma and init as resolved), then lr, lr_source, sigma_source,
+// init_source and the resolved execution
 // (block_resolved, logit_cache_resolved, grid_resolved, threads_resolved).
 nlohmann::json to_json(const Plan& p);
 

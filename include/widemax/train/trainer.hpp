@@ -36,6 +36,24 @@ namespace widemax::train {
 double default_lr(const NetSpec& net, std::int64_t batch, const LocalData& data,
                   const comm::Grid& grid);
 
+// The mean of ||x_i||^2 over the training samples, the same number on every rank (reduced over the
+// column communicator, then rank 0's value broadcast over the world). Collective.
+double mean_square_norm(const LocalData& data, const comm::Grid& grid);
+
+// --sigma and --init when they were not given (net.sigma_default, net.init_default), from the data
+// (docs/usage.md, "Defaults that train"): for synthetic data sigma = 1 and gaussian, the paper's
+// setting (||x|| = 1, so sigma^2 ||x||^2 = 1). For CSV data sigma = 1/sqrt(mean_i ||x_i||^2), to 4
+// significant digits (so that every grid computes the same value), which keeps sigma^2 ||x||^2
+// near 1 where ||x||^2 would otherwise put e^{sigma^2 ||x||^2} far beyond m and saturate the
+// hidden softmax; and symmetric initialisation when the width is even: F(W_0) = 0, where a
+// gaussian start gives a random output of size sqrt(m e^{sigma^2 ||x||^2}) that the kernel of
+// centred features hardly moves. Fills `sigma_source` and `init_source` for config.json.
+// `mean_sq` is mean_square_norm(). Local.
+void resolve_data_defaults(NetSpec& net, const DataSpec& spec, double mean_sq,
+                           std::string& sigma_source, std::string& init_source);
+// The default sigma of CSV data: 1/sqrt(mean_sq) to 4 significant digits (1 when mean_sq is 0).
+double csv_default_sigma(double mean_sq);
+
 // Bytes this rank needs for a run, by what needs them, in long double so that absurd sizes are
 // refused instead of overflowing: its samples (`data_bytes`, the loaded rows and the trainer's
 // copies of them), parameters, gradient, optimiser state and the W_0 copy of the NTK diagnostics
@@ -91,6 +109,12 @@ struct Execution {
 Execution resolve_execution(const NetSpec& net, const comm::Grid& grid, const LocalData& data,
                             int threads, std::size_t elem_bytes);
 
+// How the hidden softmax spreads a sample's weight over the neurons (Trainer::softmax_spread).
+struct SoftmaxSpread {
+  double mean_entropy = 0;   // nats; log m when uniform
+  double mean_max_prob = 0;  // 1/m when uniform, 1 when one neuron takes all
+};
+
 template <class T>
 class Trainer {
  public:
@@ -134,6 +158,9 @@ class Trainer {
   // Mean over training samples of the entropy (nats) of the hidden softmax. Softmax only.
   // Collective.
   double mean_entropy();
+  // The same and the mean over training samples of the hidden softmax's largest probability
+  // (1 / S of the merged record: the top neuron's exponential is e^0). Softmax only. Collective.
+  SoftmaxSpread softmax_spread();
   // ||W - W0||_F and max_r ||w_r - w_r0|| over all neurons. Collective over the row.
   std::pair<double, double> weight_drift(const std::vector<T>& W0) const;
 
