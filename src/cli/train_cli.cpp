@@ -50,6 +50,9 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "gaussian | symmetric (neurons in pairs (w, a), (w, -a): F(W_0) = 0)")(
       "sigma", po::value(&c.sigma)->default_value(c.sigma), "w_r ~ N(0, sigma^2 I)")(
       "seed", po::value(&c.seed)->default_value(c.seed), "seed of the weight initialisation")(
+      "seed-scope", typed_value(c.seed_scope, model::parse_seed_scope),
+      "width: W_0 drawn from (seed, width, neuron), independent across widths | nested: from "
+      "(seed, neuron), so a narrower network's neurons are the first of a wider one's")(
       "train-a", po::bool_switch(&c.train_a), "train A too (default: only W, as in the paper)")(
       "init-from", po::value(&c.init_from),
       "start from DIR/W.npy (m, d) and DIR/A.npy (m, d_out) instead of the generator");
