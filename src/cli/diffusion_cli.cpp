@@ -58,6 +58,9 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "that stray from the data back) | none (s = -F / sigma_t)")(
       "sigma", value_of(m.sigma), "w_r ~ N(0, sigma^2 I)")("seed", value_of(m.seed),
                                                            "seed of the weight initialisation")(
+      "seed-scope", typed_value(m.seed_scope, model::parse_seed_scope),
+      "width: W_0 drawn from (seed, width, neuron), independent across widths | nested: from "
+      "(seed, neuron), so a narrower network's neurons are the first of a wider one's")(
       "train-a", po::bool_switch(&m.train_a), "train A too (default: only W, as in the paper)");
 
   po::options_description opt("Optimisation");

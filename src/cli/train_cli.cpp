@@ -71,7 +71,10 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "w_r ~ N(0, sigma^2 I); auto: 1 for synthetic data (||x|| = 1), and for CSV data "
       "1/sqrt(mean_i ||x_i||^2) over the training rows (after --standardize: 1/sqrt(d)), to 4 "
       "digits, so that sigma^2 ||x||^2 is about 1 and the hidden softmax is not saturated")(
-      "seed", value_of(c.seed), "seed of the weight initialisation");
+      "seed", value_of(c.seed), "seed of the weight initialisation")(
+      "seed-scope", typed_value(c.seed_scope, model::parse_seed_scope),
+      "width: W_0 drawn from (seed, width, neuron), independent across widths | nested: from "
+      "(seed, neuron), so a narrower network's neurons are the first of a wider one's");
   if (!ntk)
     model.add_options()("train-a", po::bool_switch(&c.train_a),
                         "train A too (default: only W, as in the paper)");

@@ -1,5 +1,6 @@
-// Parameter initialisation and the small enums of model.hpp. W_0 depends only on (seed, global
-// neuron index, coordinate), so a run on any number of ranks starts from the same point.
+// Parameter initialisation and the small enums of model.hpp. W_0 depends only on (seed, width,
+// global neuron index, coordinate) (or, with SeedScope::kNested, on (seed, neuron, coordinate)),
+// so a run on any number of ranks starts from the same point.
 #include <cmath>
 
 #include "widemax/core/enum_names.hpp"
@@ -15,7 +16,25 @@ constexpr EnumName<Activation> kActivations[] = {
 constexpr EnumName<Scale> kScales[] = {{Scale::kM, "m"}, {Scale::kSqrtM, "sqrt-m"}};
 constexpr EnumName<InitKind> kInits[] = {{InitKind::kGaussian, "gaussian"},
                                          {InitKind::kSymmetric, "symmetric"}};
+constexpr EnumName<SeedScope> kScopes[] = {{SeedScope::kWidth, "width"},
+                                           {SeedScope::kNested, "nested"}};
+// Salts the per-width keys, so that they are not simply the nested keys of other seeds.
+constexpr std::uint64_t kWidthSalt = 0x77696474682d7365ULL;  // "width-se"
 }  // namespace
+
+SeedScope parse_seed_scope(const std::string& s) {
+  return parse_enum(kScopes, s, "--seed-scope", "seed scope",
+                    "choose width (independent draws per width) or nested (a narrower network's "
+                    "neurons are the first of a wider one's)");
+}
+std::string to_string(SeedScope s) {
+  return enum_name(kScopes, s);
+}
+
+std::uint64_t init_key(const InitSpec& spec, std::int64_t m) {
+  if (spec.scope == SeedScope::kNested) return spec.seed;
+  return rng::mix(rng::mix(spec.seed ^ kWidthSalt) ^ static_cast<std::uint64_t>(m));
+}
 
 Activation parse_activation(const std::string& s) {
   return parse_enum(kActivations, s, "--activation", "activation",
@@ -56,7 +75,8 @@ void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
   const std::int64_t n_loc = p.neurons.size();
   p.W.assign(static_cast<std::size_t>(n_loc * shape.d), T(0));
   p.A.assign(static_cast<std::size_t>(n_loc * shape.d_out), T(0));
-  // Every value is a pure function of (seed, neuron, coordinate): threads may split the neurons.
+  // Every value is a pure function of (key, neuron, coordinate): threads may split the neurons.
+  const std::uint64_t seed = init_key(spec, shape.m);
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = p.neurons.begin; r < p.neurons.end; ++r) {
     const std::int64_t key = symmetric ? r / 2 : r;  // partners share their draws
@@ -64,9 +84,9 @@ void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
     T* w = p.W.data() + (r - p.neurons.begin) * shape.d;
     T* a = p.A.data() + (r - p.neurons.begin) * shape.d_out;
     for (std::int64_t j = 0; j < shape.d; ++j)
-      w[j] = static_cast<T>(spec.sigma * rng::normal(spec.seed, rng::kStreamW, key, j));
+      w[j] = static_cast<T>(spec.sigma * rng::normal(seed, rng::kStreamW, key, j));
     for (std::int64_t k = 0; k < shape.d_out; ++k)
-      a[k] = static_cast<T>(a_sign * rng::sign(spec.seed, rng::kStreamA, key, k));
+      a[k] = static_cast<T>(a_sign * rng::sign(seed, rng::kStreamA, key, k));
   }
 }
 

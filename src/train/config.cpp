@@ -145,6 +145,7 @@ nlohmann::json to_json(const NetSpec& c) {
           {"lr_auto_c", c.lr.auto_c},
           {"precision", to_string(c.precision)},
           {"seed", c.seed},
+          {"seed_scope", model::to_string(c.seed_scope)},
           {"optimizer", to_string(c.optimizer.kind)},
           {"momentum", c.optimizer.momentum},
           {"beta1", c.optimizer.beta1},

@@ -170,7 +170,7 @@ Trainer<T>::Trainer(const NetSpec& c, const comm::Grid& grid, const LocalData& d
   params_.neurons = model::shard_range(c.width, grid.p_width(), grid.width_index());
   const std::int64_t m_loc = params_.neurons.size();
   if (c.init_from.empty()) {
-    model::init_params(shape_, model::InitSpec{c.init, c.sigma, c.seed}, params_);
+    model::init_params(shape_, model::InitSpec{c.init, c.sigma, c.seed, c.seed_scope}, params_);
   } else {
     const std::filesystem::path dir(c.init_from);
     for (const char* name : {"W.npy", "A.npy"}) {

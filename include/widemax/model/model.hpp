@@ -41,11 +41,23 @@ struct Shape {
 // The output multiplier c of the formula above.
 double output_scale(const Shape& s);
 
+// How a seed relates networks of different widths. kWidth: W_0 is drawn from (seed, width,
+// neuron), so networks of different widths share no draws and a width sweep's points are
+// independent. kNested: from (seed, neuron) only, so the width-m network's neurons are the first
+// m of every wider one's (paired experiments). Both are independent of the sharding.
+enum class SeedScope { kWidth, kNested };
+SeedScope parse_seed_scope(const std::string& s);  // errors name --seed-scope
+std::string to_string(SeedScope s);
+
 struct InitSpec {
   InitKind kind = InitKind::kGaussian;
   double sigma = 1.0;  // w_r ~ N(0, sigma^2 I)
   std::uint64_t seed = 0;
+  SeedScope scope = SeedScope::kWidth;
 };
+
+// The generator's key of neuron draws for a network of width m (init_params; tests).
+std::uint64_t init_key(const InitSpec& spec, std::int64_t m);
 
 // The parameters of neurons [neurons.begin, neurons.end).
 template <class T>

@@ -70,6 +70,7 @@ struct NetSpec {
   bool train_a = false;
   std::string init_from;  // directory with W.npy and A.npy
   std::uint64_t seed = 0;
+  model::SeedScope seed_scope = model::SeedScope::kWidth;  // W_0 drawn per width, or nested
   Precision precision = Precision::kFp64;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
