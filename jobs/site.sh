@@ -82,10 +82,9 @@ widemax_launch() {
 # Whether the run directory WIDEMAX_RUN_DIR holds the preempted.json of this instance of this job
 # (widemax writes it after the preemption checkpoint is complete on every rank).
 widemax_preempted_here() {
-  local record=${WIDEMAX_RUN_DIR:-}/preempted.json
-  [ -n "${WIDEMAX_RUN_DIR:-}" ] && [ -f "$record" ] &&
-    grep -q "\"slurm_job_id\": \"${SLURM_JOB_ID:-}\"" "$record" &&
-    grep -q "\"slurm_restart_count\": \"${SLURM_RESTART_COUNT:-0}\"" "$record"
+  [ -n "${WIDEMAX_RUN_DIR:-}" ] && [ -f "$WIDEMAX_RUN_DIR/preempted.json" ] &&
+    [ "$(widemax_record slurm_job_id)" = "${SLURM_JOB_ID:-}" ] &&
+    [ "$(widemax_record slurm_restart_count)" = "${SLURM_RESTART_COUNT:-0}" ]
 }
 
 # The value of KEY in WIDEMAX_RUN_DIR/preempted.json (one "key": value per line, as widemax writes it).

@@ -246,16 +246,16 @@ void Run::checkpoint(std::int64_t step, const std::vector<Tensor<const T>>& tens
 void Run::preempted(int signal, std::int64_t step) {
   progress_.finish();
   if (dir_) {
-    const char* job = std::getenv("SLURM_JOB_ID");
-    const char* restart = std::getenv("SLURM_RESTART_COUNT");
-    dir_->write_json("preempted.json", {{"step", step},
-                                        {"signal", signal},
-                                        {"checkpoint", last_checkpoint_.string()},
-                                        {"checkpoint_write_s", last_checkpoint_s_},
-                                        {"run_id", run_id_},
-                                        {"slurm_job_id", job ? job : ""},
-                                        {"slurm_restart_count", restart ? restart : "0"},
-                                        {"time", static_cast<std::int64_t>(std::time(nullptr))}});
+    const nlohmann::json slurm = slurm_keys();
+    dir_->write_json("preempted.json",
+                     {{"step", step},
+                      {"signal", signal},
+                      {"checkpoint", last_checkpoint_.string()},
+                      {"checkpoint_write_s", last_checkpoint_s_},
+                      {"run_id", run_id_},
+                      {"slurm_job_id", slurm.value("SLURM_JOB_ID", "")},
+                      {"slurm_restart_count", slurm.value("SLURM_RESTART_COUNT", "0")},
+                      {"time", static_cast<std::int64_t>(std::time(nullptr))}});
   }
   log::info(cat("preempted by signal ", signal, " (on at least one rank) at step ", step,
                 ": checkpoint written; continue with --resume auto (exit status ", kExitPreempted,
