@@ -95,6 +95,38 @@ std::vector<double> symmetric_eigenvalues(std::vector<double> H, std::int64_t N)
   return w;
 }
 
+SymmetricEigen symmetric_eigen(std::vector<double> H, std::int64_t N) {
+  WIDEMAX_ASSERT(static_cast<std::int64_t>(H.size()) == N * N, "eigen: H is not N x N");
+  const int n = static_cast<int>(N);
+  SymmetricEigen e;
+  e.values.resize(static_cast<std::size_t>(N));
+  int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
+  double work_query = 0;
+  dsyevd_("V", "U", &n, H.data(), &n, e.values.data(), &work_query, &lwork, &iwork_query, &liwork,
+          &info);
+  lwork = static_cast<int>(work_query) + 1;
+  liwork = iwork_query + 1;
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  std::vector<int> iwork(static_cast<std::size_t>(liwork));
+  dsyevd_("V", "U", &n, H.data(), &n, e.values.data(), work.data(), &lwork, iwork.data(), &liwork,
+          &info);
+  WIDEMAX_ASSERT(info == 0, "LAPACK dsyevd failed with info = ", info);
+  e.vectors = std::move(H);  // dsyevd overwrites H with the eigenvectors
+  return e;
+}
+
+double linearised_loss(const std::vector<double>& lambda, const std::vector<double>& c2, double eta,
+                       std::int64_t t) {
+  double s = 0;
+  for (std::size_t k = 0; k < lambda.size(); ++k) {
+    const double f = 1.0 - eta * lambda[k];
+    // f^{2t} through exp/log keeps t large without a loop; f = 0 (eta lambda = 1) decays at once.
+    const double decay = f == 0 ? (t == 0 ? 1.0 : 0.0) : std::exp(2.0 * t * std::log(std::abs(f)));
+    s += decay * c2[k];
+  }
+  return 0.5 * s;
+}
+
 double frobenius_diff(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0;
   for (std::size_t q = 0; q < a.size(); ++q) s += (a[q] - b[q]) * (a[q] - b[q]);

@@ -41,10 +41,14 @@ const std::vector<std::string> kMayChangeOnResume = {
 
 // The NTK at W_0 that the diagnostics compare against (H_0 even when resumed: the checkpoint
 // holds W_0), and its spectrum for summary.json.
+// With it, the linearised model's loss curve: H_0's eigenvalues and the squared projections of the
+// initial residual r_0 = F(W_0) - y on its eigenvectors (enabled by enable_linearised_loss).
 struct NtkReference {
   std::vector<double> H0;
   double norm = 0;
   nlohmann::json summary;
+  std::vector<double> lambda, c2;
+  bool linearised = false;
 };
 
 template <class T>
@@ -52,14 +56,41 @@ NtkReference ntk_reference(Trainer<T>& tr, std::vector<T>& W0, bool resumed, std
   NtkReference r;
   if (resumed) std::swap(tr.params_mut().W, W0);
   r.H0 = tr.ntk();
+  std::vector<double> r0(static_cast<std::size_t>(tr.ntk_size()));
+  for (std::size_t q = 0; q < r0.size(); ++q)
+    r0[q] = static_cast<double>(tr.ntk_outputs()[q]) - static_cast<double>(tr.ntk_targets()[q]);
   if (resumed) std::swap(tr.params_mut().W, W0);
   r.norm = ntk::frobenius(r.H0);
-  const auto ev = ntk::symmetric_eigenvalues(r.H0, tr.ntk_size());
+  const std::int64_t N = tr.ntk_size();
+  ntk::SymmetricEigen eig = ntk::symmetric_eigen(r.H0, N);
+  const std::vector<double>& ev = eig.values;
+  r.c2.assign(static_cast<std::size_t>(N), 0.0);
+  for (std::int64_t k = 0; k < N; ++k) {
+    double dot = 0;
+    for (std::int64_t q = 0; q < N; ++q) dot += eig.vectors[k * N + q] * r0[q];
+    r.c2[k] = dot * dot;
+  }
   r.summary = {{"ntk_samples", samples},
                {"lambda_min_0", ev.front()},
                {"lambda_max_0", ev.back()},
                {"trace_0", std::accumulate(ev.begin(), ev.end(), 0.0)}};
+  r.lambda = std::move(eig.values);
   return r;
+}
+
+// The linearised model's loss is the exact prediction for the run only when the run is gradient
+// descent on all of H_0's samples with one rate: full batch, gd, a constant rate, the NTK over
+// every training sample, and the rate not changed at a resume. Returns why not (empty: enabled).
+std::string linearised_loss_off(const Config& c, const LocalData& data, std::size_t ntk_samples,
+                                bool mini, const std::string& lr_source) {
+  if (c.net.optimizer.kind != OptimizerKind::kGd) return "the optimiser is not gd";
+  if (c.net.schedule.kind != ScheduleKind::kConstant) return "the learning rate is scheduled";
+  if (mini) return "mini-batches";
+  if (static_cast<std::int64_t>(ntk_samples) != data.train.n_global)
+    return "the NTK holds a subset of the training samples";
+  if (c.net.train_a) return "--train-a (the NTK is that of W alone)";
+  if (lr_source.find("changed on resume") != std::string::npos) return "--lr changed on resume";
+  return {};
 }
 
 // The learning rate and where it came from: the interrupted run's exact rate on resume, --lr
@@ -116,6 +147,7 @@ nlohmann::json step_metrics(Trainer<T>& tr, const Config& c, const LocalData& da
     j["test_mean_loss"] = test.mean_loss();
     if (classes) j["test_accuracy"] = test.accuracy();
   }
+  if (ntk0.linearised) j["linear_loss"] = ntk::linearised_loss(ntk0.lambda, ntk0.c2, lr, step);
   if (c.ntk_every > 0 && (step % c.ntk_every == 0 || step == c.steps)) {
     const std::vector<double> H = step == 0 ? ntk0.H0 : tr.ntk();
     const auto ev = ntk::symmetric_eigenvalues(H, tr.ntk_size());
@@ -268,9 +300,16 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
     }
   }
   const std::int64_t s0 = result.first_step;
-  const NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
+  NtkReference ntk0 = ntk_on ? ntk_reference(tr, W0, s0 > 0, ntk_ids.size()) : NtkReference{};
   const auto [lr_value, lr_source] =
       learning_rate(shaped, resumed, ntk0, ntk_ids.size(), data, grid);
+  const bool mini_batches = shaped.batch > 0 && shaped.batch < data.train.n_global;
+  const std::string linear_off =
+      ntk_on && shaped.ntk_every > 0
+          ? linearised_loss_off(shaped, data, ntk_ids.size(), mini_batches, lr_source)
+          : "no --ntk-every";
+  ntk0.linearised = linear_off.empty();
+  if (ntk_on) ntk0.summary["linear_loss"] = ntk0.linearised ? "logged" : "off: " + linear_off;
   const ScheduleSpec& sched = shaped.net.schedule;
   WIDEMAX_CHECK_ALL_HINT(sched.kind != ScheduleKind::kCosine || sched.lr_min <= lr_value,
                          "give a --lr-min below the learning rate, or a larger --lr", "--lr-min ",
@@ -424,7 +463,7 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   if (!std::isnan(initial_test_mean)) s["initial_test_mean_loss"] = initial_test_mean;
   for (const char* k :
        {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
-        "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "entropy"})
+        "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "entropy", "linear_loss"})
     if (final_metrics.contains(k)) s[k] = final_metrics[k];
   result.summary = run.finish(std::move(s));
   if (run.writes()) {

@@ -42,6 +42,20 @@ void apply_gram(std::int64_t n, std::int64_t d, std::int64_t d_out, const T* X, 
 // Eigenvalues of a symmetric (N, N) matrix, ascending (LAPACK dsyevd).
 std::vector<double> symmetric_eigenvalues(std::vector<double> H, std::int64_t N);
 
+// Eigenvalues (ascending) and eigenvectors of a symmetric (N, N) matrix: vectors is (N, N)
+// column-major, column k the unit eigenvector of values[k] (LAPACK dsyevd, jobz = V).
+struct SymmetricEigen {
+  std::vector<double> values, vectors;
+};
+SymmetricEigen symmetric_eigen(std::vector<double> H, std::int64_t N);
+
+// The loss of gradient descent on the linearised model, L_lin(t) = 1/2 sum_k (1 - eta
+// lambda_k)^{2t} c_k^2, from the initial residual's squared projections c_k^2 = <u_k, r_0>^2 on
+// the eigenvectors of H_0 (F_lin(t) - y = (I - eta H_0)^t r_0). The closed form the width
+// experiments hold training against: no training step enters it.
+double linearised_loss(const std::vector<double>& lambda, const std::vector<double>& c2, double eta,
+                       std::int64_t t);
+
 // Frobenius norm of a - b, and of a.
 double frobenius_diff(const std::vector<double>& a, const std::vector<double>& b);
 double frobenius(const std::vector<double>& a);

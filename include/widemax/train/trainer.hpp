@@ -155,6 +155,8 @@ class Trainer {
   std::int64_t ntk_size() const { return nk_ * shape_.d_out; }
   // Outputs F (n_k, d_out) on the NTK samples from the last ntk() call.
   std::span<const T> ntk_outputs() const { return Fk_; }
+  // The targets of the NTK samples (nk, d_out), the same on every rank.
+  std::span<const T> ntk_targets() const { return Yk_; }
   // Mean over training samples of the entropy (nats) of the hidden softmax. Softmax only.
   // Collective.
   double mean_entropy();
@@ -231,7 +233,7 @@ class Trainer {
   Optimizer<T> opt_W_, opt_A_;
   // NTK samples and their scratch, made by set_ntk_samples.
   std::int64_t nk_ = 0;
-  std::vector<T> Xk_, partk_, Fk_;
+  std::vector<T> Xk_, Yk_, partk_, Fk_;
   std::unique_ptr<model::Workspace<T>> wsk_;
   std::unique_ptr<ntk::NtkWorkspace> nwsk_;
   double comm_s_ = 0;
