@@ -32,18 +32,22 @@ header_help() {
 
 # EXPERIMENT -> its definition file, Slurm job script and report command (WM_DEF, WM_SBATCH,
 # WM_REPORT, read by the callers). The names are those of jobs/submit.
-EXPERIMENTS=(width-sweep entropy-bridge score-vs-width polarize-toy polarize-sweep strong-scaling
-  weak-scaling)
+EXPERIMENTS=(width-sweep activation-matched lazy-threshold ntk-perturbation generalisation
+  entropy-bridge score-vs-width polarize-toy polarize-sweep strong-scaling weak-scaling)
 # shellcheck disable=SC2034
 experiment_info() {
   case $1 in
     width-sweep | entropy-bridge | score-vs-width) WM_DEF=${1//-/_} WM_SBATCH=${1//-/_}.sbatch ;;
+    activation-matched | lazy-threshold | ntk-perturbation | generalisation)
+      WM_DEF=${1//-/_} WM_SBATCH=array.sbatch ;;
     polarize-toy | polarize-sweep) WM_DEF=${1//-/_} WM_SBATCH=polarize_sweep.sbatch ;;
     strong-scaling | weak-scaling) WM_DEF=scaling WM_SBATCH=scaling.sbatch ;;
     *) wm_die "unknown experiment '$1' ($(printf '%s, ' "${EXPERIMENTS[@]}" | sed 's/, $//'))" ;;
   esac
   case $1 in
     width-sweep | *-scaling) WM_REPORT="scripts/report" ;;
+    activation-matched | lazy-threshold | ntk-perturbation | generalisation)
+      WM_REPORT="scripts/width_report $1" ;;
     entropy-bridge | polarize-*) WM_REPORT="scripts/polarize_report" ;;
     score-vs-width) WM_REPORT="scripts/plot_diffusion --sweep" ;;
   esac
@@ -143,6 +147,82 @@ runs_width_sweep() {
   done
 }
 
+# The flags every run of the paper-(a) experiments shares: the synthetic data and the init.
+paper_a_data() {
+  echo "--data synthetic --d $D --data-seed $DATA_SEED --labels $LABELS"
+}
+
+runs_activation_matched() {
+  check_counts NS WIDTHS MAX_NM N_TEST && check_uints SEEDS
+  local model flags n w s
+  for model in $MODELS; do
+    flags=$(model_flags "$model") || exit 2
+    for n in $NS; do
+      for w in $WIDTHS; do
+        [[ $MAX_NM -eq 0 || $((n * w)) -le $MAX_NM ]] || continue
+        for s in $SEEDS; do
+          echo "${model}_n${n}_w${w}_s${s} train $flags --width $w --seed $s --init $INIT" \
+            "--n $n --n-test $N_TEST $(paper_a_data) --steps $STEPS --lr $LR" \
+            "--ntk-every $NTK_EVERY --log-every $LOG_EVERY"
+        done
+      done
+    done
+  done
+}
+
+runs_lazy_threshold() {
+  check_counts NS WIDTHS && check_uints SEEDS
+  local model flags n w s
+  for model in $MODELS; do
+    flags=$(model_flags "$model") || exit 2
+    for n in $NS; do
+      for w in $WIDTHS; do
+        for s in $SEEDS; do
+          echo "${model}_n${n}_w${w}_s${s} train $flags --width $w --seed $s --init $INIT" \
+            "--n $n $(paper_a_data) --steps $STEPS --lr $LR --log-every $LOG_EVERY"
+        done
+      done
+    done
+  done
+}
+
+runs_ntk_perturbation() {
+  check_counts WIDTHS WIDE N && check_uints SEEDS && check_uints WIDE_SEEDS
+  local model flags w r s
+  for model in $MODELS; do
+    flags=$(model_flags "$model") || exit 2
+    for s in $WIDE_SEEDS; do
+      echo "hinf_${model}_s${s} ntk $flags --width $WIDE --seed $s --init $INIT --n $N" \
+        "$(paper_a_data)"
+    done
+    for w in $WIDTHS; do
+      for r in $RS; do
+        for s in $SEEDS; do
+          echo "${model}_w${w}_R${r}_s${s} ntk $flags --width $w --seed $s --init $INIT --n $N" \
+            "$(paper_a_data) --perturb $r"
+        done
+      done
+    done
+  done
+}
+
+runs_generalisation() {
+  check_counts WIDTHS N N_TEST && check_uints SEEDS
+  local model flags init w s
+  for model in $MODELS; do
+    flags=$(model_flags "$model") || exit 2
+    for init in $INITS; do
+      for w in $WIDTHS; do
+        for s in $SEEDS; do
+          echo "${model}_${init}_w${w}_s${s} train $flags --width $w --seed $s --init $init" \
+            "--n $N --n-test $N_TEST $(paper_a_data) --steps $STEPS --lr $LR" \
+            "--log-every $LOG_EVERY"
+        done
+      done
+    done
+  done
+}
+
 runs_entropy_bridge() {
   check_counts WIDTHS && check_uints SEEDS
   local model flags w s
@@ -237,8 +317,8 @@ run_list() {
 
 # --- Slurm ----------------------------------------------------------------------------------------
 
-# run_task: runs line SLURM_ARRAY_TASK_ID + 1 (or WIDEMAX_TASK + 1, for the jobs that are not
-# arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's
+# run_task: runs line SLURM_ARRAY_TASK_ID + WIDEMAX_TASK_OFFSET + 1 (or WIDEMAX_TASK + 1, for the
+# jobs that are not arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's
 # launchers. train runs are preemptible (checkpoints, --resume auto, requeue); diffusion and
 # polarize runs have no checkpoints, so a finished one (summary.json) is not redone and a
 # resubmitted array only fills the gaps.
@@ -246,6 +326,8 @@ run_task() {
   local i=${SLURM_ARRAY_TASK_ID:-${WIDEMAX_TASK:-}} line name cmd rest list=${WIDEMAX_RUN_LIST:-}
   [[ -n $i && -n $list ]] \
     || wm_die "jobs/submit submits this script to Slurm; it is not run by hand (see --help)"
+  # A run list longer than the site's largest array is split over arrays (jobs/submit).
+  i=$((i + ${WIDEMAX_TASK_OFFSET:-0}))
   line=$(sed -n "$((i + 1))p" "$list")
   [[ -n $line ]] || wm_die "no line $((i + 1)) in $list"
   read -r name cmd rest <<<"$line"

@@ -305,9 +305,8 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
       learning_rate(shaped, resumed, ntk0, ntk_ids.size(), data, grid);
   const bool mini_batches = shaped.batch > 0 && shaped.batch < data.train.n_global;
   const std::string linear_off =
-      ntk_on && shaped.ntk_every > 0
-          ? linearised_loss_off(shaped, data, ntk_ids.size(), mini_batches, lr_source)
-          : "no --ntk-every";
+      ntk_on ? linearised_loss_off(shaped, data, ntk_ids.size(), mini_batches, lr_source)
+             : "no NTK (neither --ntk-every nor --lr auto)";
   ntk0.linearised = linear_off.empty();
   if (ntk_on) ntk0.summary["linear_loss"] = ntk0.linearised ? "logged" : "off: " + linear_off;
   const ScheduleSpec& sched = shaped.net.schedule;
