@@ -197,6 +197,39 @@ def diffusion_parser():
     return p
 
 
+WIDTH_REPORT_HELP = """\
+Report one of the width experiments of paper (a): activation-matched, lazy-threshold,
+ntk-perturbation or generalisation (experiments/<name>.env).
+
+What it does: finds every finished run below SWEEP_DIR (config.json and summary.json, at any
+depth), and writes into the output directory (default SWEEP_DIR/report) results.md (tables:
+medians over seeds with 95% bootstrap intervals, slopes fitted per seed), results.csv and the
+experiment's figures as PNG and PDF:
+  activation-matched  drift_vs_width, displacement_quantiles, rate_and_test_vs_width
+  lazy-threshold      lazy_threshold (m*(n) and the rate ratio), with the theorem's numbers
+                      (scripts/widemax_report/theory.py) in results.md
+  ntk-perturbation    ntk_perturbation (||H(W_0 + Delta) - H(W_0)|| against R, and
+                      ||H_0(m) - H_inf|| against m; reads the runs' H.npy)
+  generalisation      generalisation (held-out and training loss against m)
+
+What it deliberately does not do: run anything (experiments/reproduce NAME does both).
+"""
+
+
+def width_report_parser():
+    p = parser("width_report", WIDTH_REPORT_HELP)
+    p.add_argument("experiment", choices=["activation-matched", "lazy-threshold",
+                                          "ntk-perturbation", "generalisation"])
+    p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="directory searched (recursively) for runs")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: SWEEP_DIR/report)")
+    p.add_argument("--no-plots", action="store_true", help="write the tables only")
+    return p
+
+
+def width_report(argv):
+    return run("width_report", "paper_a", width_report_parser().parse_args(argv))
+
+
 def run(prog, module, args):
     """Imports widemax_report.<module> (numpy, matplotlib) and calls its main(args)."""
     try:
