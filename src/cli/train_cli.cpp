@@ -135,7 +135,8 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
     diag.add_options()(
         "ntk-every", value_of(cfg.ntk_every),
         "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
-        "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)");
+        "max_r ||w_r(t) - w_r(0)|| with its 50/90/99% quantiles over the neurons, and the "
+        "hidden-softmax entropy (0: off)");
   diag.add_options()(
       "ntk-samples", value_of(cfg.ntk_samples),
       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");

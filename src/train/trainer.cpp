@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "widemax/core/error.hpp"
+#include "widemax/core/stats.hpp"
 #include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/data/npy.hpp"
@@ -621,9 +622,12 @@ SoftmaxSpread Trainer<T>::softmax_spread() {
 }
 
 template <class T>
-std::pair<double, double> Trainer<T>::weight_drift(const std::vector<T>& W0) const {
+WeightDrift Trainer<T>::weight_drift(const std::vector<T>& W0) const {
   const std::int64_t d = shape_.d, m_loc = params_.neurons.size();
   double sum = 0, worst = 0;
+  // The quantiles come from a histogram of the norms whose counts are summed over the row: its size
+  // is fixed, so 1e8 neurons cost no more communication than 1e3 (stats.hpp).
+  std::vector<double> counts(log_histogram::kBins, 0.0);
   for (std::int64_t r = 0; r < m_loc; ++r) {
     double sq = 0;
     for (std::int64_t j = 0; j < d; ++j) {
@@ -632,8 +636,16 @@ std::pair<double, double> Trainer<T>::weight_drift(const std::vector<T>& W0) con
     }
     sum += sq;
     worst = std::max(worst, sq);
+    log_histogram::add(std::sqrt(sq), counts);
   }
-  return {std::sqrt(grid_.row().allreduce_sum(sum)), std::sqrt(grid_.row().allreduce_max(worst))};
+  grid_.row().allreduce_sum(std::span<double>(counts));
+  WeightDrift w;
+  w.fro = std::sqrt(grid_.row().allreduce_sum(sum));
+  w.max = std::sqrt(grid_.row().allreduce_max(worst));
+  w.q50 = log_histogram::quantile(counts, 0.50);
+  w.q90 = log_histogram::quantile(counts, 0.90);
+  w.q99 = log_histogram::quantile(counts, 0.99);
+  return w;
 }
 
 template void Trainer<double>::set_ntk_samples(const std::vector<std::int64_t>&);
@@ -644,8 +656,8 @@ template double Trainer<double>::mean_entropy();
 template double Trainer<float>::mean_entropy();
 template SoftmaxSpread Trainer<double>::softmax_spread();
 template SoftmaxSpread Trainer<float>::softmax_spread();
-template std::pair<double, double> Trainer<double>::weight_drift(const std::vector<double>&) const;
-template std::pair<double, double> Trainer<float>::weight_drift(const std::vector<float>&) const;
+template WeightDrift Trainer<double>::weight_drift(const std::vector<double>&) const;
+template WeightDrift Trainer<float>::weight_drift(const std::vector<float>&) const;
 
 }  // namespace widemax::train
 
