@@ -140,6 +140,16 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
   diag.add_options()(
       "ntk-samples", value_of(cfg.ntk_samples),
       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
+  if (ntk)
+    diag.add_options()(
+        "perturb", value_of(cfg.perturb),
+        "R > 0: also H at W_0 + Delta, Delta_r = R u_r with u_r uniform on the unit sphere of R^d, "
+        "drawn from (--perturb-seed, the width as for W_0 under --seed-scope width, the neuron): "
+        "the same on every grid (with --init-from: added to the loaded W). summary.json gets "
+        "||H(W_0 + Delta) - H(W_0)||_F, relative and spectral, and the perturbed lambda_min/max; "
+        "H.npy stays H(W_0), H_perturbed.npy is H(W_0 + Delta) (0: off)")(
+        "perturb-seed", po::value(&cfg.perturb_seed),
+        "seed of the directions u_r of --perturb (default: --seed)");
 
   po::options_description run("Execution and output");
   run.add_options()("grid", typed_value(c.grid, train::parse_grid_request),
@@ -164,6 +174,9 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
                     ntk ? "run directory (default: runs/ntk-<date>-<time>)"
                         : "run directory (default: runs/train-<date>-<time>)");
   if (ntk) {
+    run.add_options()("save", po::bool_switch(&r.save),
+                      "write W.npy and A.npy into the run directory: the weights H.npy is of, or "
+                      "with --perturb W_0 + Delta (those of H_perturbed.npy)");
     add_overwrite_option(run, r, false);
   } else {
     run.add_options()("save", po::bool_switch(&r.save),
@@ -205,8 +218,10 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
           ? "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
             "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n d_out, "
             "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
-            "summary.json. It takes the model, data and execution options of 'widemax "
-            "train'.\n\nUsage: mpirun --bind-to none -np P widemax ntk [options]"
+            "summary.json; with --perturb R also H_perturbed.npy, H at W_0 + Delta (||Delta_r|| "
+            "= R),\nand the size of the difference in summary.json. It takes the model, data and "
+            "execution options\nof 'widemax train'.\n\nUsage: mpirun --bind-to none -np P widemax "
+            "ntk [options]"
           : "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons "
             "sharded over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train "
             "[options]";
@@ -262,6 +277,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
   c.net.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
   c.run.progress = !vm.count("quiet");
+  if (!vm.count("perturb-seed")) c.perturb_seed = c.net.seed;
   if (vm.count("net-latency") || vm.count("net-bandwidth")) {
     WIDEMAX_CHECK(vm.count("net-latency") && vm.count("net-bandwidth"),
                   "give both --net-latency and --net-bandwidth (or neither, to measure them)");

@@ -7,8 +7,8 @@
 #   - `widemax ntk --help` lists only what ntk uses: none of the optimisation, training-loop or
 #     checkpoint options;
 #   - one meaning per flag: --save is a switch (no argument) that writes the final tensors, in
-#     train, diffusion and polarize; --no-save exists nowhere; --log-every K means "every K steps,
-#     0: first and last only" in every command that has it.
+#     train, ntk (the weights of its last H), diffusion and polarize; --no-save exists nowhere;
+#     --log-every K means "every K steps, 0: first and last only" in every command that has it.
 set -u
 widemax=$1
 tmp=$(mktemp -d)
@@ -31,7 +31,7 @@ for c in train ntk bench diffusion polarize; do
   fi
 done
 for opt in lr lr-auto-c optimizer momentum beta1 beta2 eps batch lr-schedule lr-min lr-step-every \
-  lr-gamma steps log-every ntk-every save checkpoint-every keep-checkpoints resume train-a \
+  lr-gamma steps log-every ntk-every checkpoint-every keep-checkpoints resume train-a \
   logit-cache; do
   grep -Eq -- "^  --$opt( |$)" "$tmp/ntk.txt" && fail "ntk --help lists --$opt, which ntk does not use"
 done

@@ -108,6 +108,9 @@ struct Config {
   std::int64_t batch = 0;        // global mini-batch; 0: full batch
   std::int64_t ntk_every = 0;    // NTK diagnostics every K steps (0: off)
   std::int64_t ntk_samples = 0;  // 0: all training samples when n d_out <= 1024, else 1024 / d_out
+  // widemax ntk --perturb R: H also at W_0 + Delta, ||Delta_r|| = R for every neuron (0: off)
+  double perturb = 0;
+  std::uint64_t perturb_seed = 0;  // cli/ sets it to --seed unless --perturb-seed is given
   run::RunSpec run;
   std::string config_file;
 };
