@@ -48,7 +48,8 @@ double parse_sigma(const std::string& text, bool& automatic) {
 // options without those of the optimisation, the training loop and checkpoints, which it does not
 // use.
 po::options_description train_options(train::Config& cfg, std::string& width, std::string& n,
-                                      std::string& steps, std::string& target, std::string& lr,
+                                      std::string& n_test, std::string& steps,
+                                      std::string& target, std::string& lr,
                                       std::string& sigma, std::string& init, double& net_latency_us,
                                       double& net_bandwidth_gbs, bool ntk) {
   train::NetSpec& c = cfg.net;
@@ -129,6 +130,10 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "classes", value_of(dat.classes),
       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
       "accuracy (argmax) logged");
+  if (!ntk)
+    data.add_options()("n-test", po::value(&n_test)->default_value("0"),
+                       "synthetic: hold out K more samples, rows n .. n+K-1 of the same generator "
+                       "(the n training rows unchanged, the same on every grid); test loss logged");
 
   po::options_description diag("NTK diagnostics (docs/design.md §3)");
   if (!ntk)
@@ -207,11 +212,11 @@ bool is_path_option(const std::string& key, const std::string& value) {
 std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
                                               std::string& help_out, const std::string& command) {
   train::Config c;
-  std::string width, n, steps, target, lr, sigma, init;
+  std::string width, n, n_test, steps, target, lr, sigma, init;
   double net_latency_us = 0, net_bandwidth_gbs = 0;
   const po::options_description desc =
-      train_options(c, width, n, steps, target, lr, sigma, init, net_latency_us, net_bandwidth_gbs,
-                    command == "ntk");
+      train_options(c, width, n, n_test, steps, target, lr, sigma, init, net_latency_us,
+                    net_bandwidth_gbs, command == "ntk");
   po::variables_map vm;
   const std::string about =
       command == "ntk"
@@ -261,6 +266,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   }
   c.net.width = parse_count(width, "--width");
   c.data.n = parse_count(n, "--n");
+  c.data.n_test = n_test.empty() || n_test == "0" ? 0 : parse_count(n_test, "--n-test");
   c.steps = steps.empty() || steps == "0" ? 0 : parse_count(steps, "--steps");  // ntk: none
   if (!target.empty()) c.data.target = split_list(target, "--target");
   if (lr == "auto") {

@@ -70,6 +70,14 @@ void validate(const DataSpec& c) {
                 "give either --test-fraction or --test-data, not both");
   WIDEMAX_CHECK(c.test_data.empty() || c.is_csv(),
                 "--test-data needs CSV training data (--data FILE)");
+  WIDEMAX_CHECK(c.n_test >= 0, "--n-test must be >= 0, got ", c.n_test);
+  WIDEMAX_CHECK_HINT(c.n_test == 0 || !c.is_csv(),
+                     "hold out CSV rows with --test-fraction, or give them as --test-data",
+                     "--n-test draws held-out rows of the synthetic data; it does not apply to "
+                     "--data ",
+                     c.csv);
+  WIDEMAX_CHECK(c.n_test == 0 || (c.test_fraction == 0 && c.test_data.empty()),
+                "give one of --n-test, --test-fraction and --test-data, not several");
   WIDEMAX_CHECK(c.classes >= 0, "--classes must be >= 0, got ", c.classes);
   WIDEMAX_CHECK(c.classes != 1, "--classes 1 is not a classification; use 2 or more");
   WIDEMAX_CHECK(
@@ -175,6 +183,7 @@ nlohmann::json to_json(const DataSpec& c) {
           {"standardize_target", c.standardize_target},
           {"test_fraction", c.test_fraction},
           {"test_data", c.test_data},
+          {"n_test", c.n_test},
           {"classes", c.classes}};
 }
 

@@ -543,7 +543,7 @@ void refuse_if_too_big(const NetSpec& c, const MemoryNeed& need, long double sha
 void check_memory_before_loading(const Config& c, const comm::Grid& grid, int threads) {
   const std::int64_t p = grid.p_data();
   if (!c.data.is_csv()) {
-    const std::int64_t n_local = (c.data.n + p - 1) / p;
+    const std::int64_t n_local = (c.data.n + c.data.n_test + p - 1) / p;
     check_memory(c.net, false, grid, c.data.d, c.net.d_out, n_local, 0, threads,
                  sample_bytes(n_local, c.data.d, c.net.d_out, c.net.precision),
                  cat("--n ", c.data.n));

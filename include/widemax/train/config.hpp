@@ -93,6 +93,8 @@ struct DataSpec {
   bool standardize_target = false;
   double test_fraction = 0;  // held out by a hash of (data seed, sample id): grid-independent
   std::string test_data;     // a separate CSV with the same columns
+  // Synthetic: rows n .. n + n_test - 1 of the generator, held out (the n training rows unchanged)
+  std::int64_t n_test = 0;
   std::int64_t classes = 0;  // > 0: the target is a class label in [0, classes), one-hot encoded
   bool is_csv() const { return !csv.empty(); }
   // What --data says: "synthetic" or the file.
