@@ -48,7 +48,8 @@ double parse_sigma(const std::string& text, bool& automatic) {
 // options without those of the optimisation, the training loop and checkpoints, which it does not
 // use.
 po::options_description train_options(train::Config& cfg, std::string& width, std::string& n,
-                                      std::string& steps, std::string& target, std::string& lr,
+                                      std::string& n_test, std::string& steps,
+                                      std::string& target, std::string& lr,
                                       std::string& sigma, std::string& init, double& net_latency_us,
                                       double& net_bandwidth_gbs, bool ntk) {
   train::NetSpec& c = cfg.net;
@@ -129,16 +130,31 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
       "classes", value_of(dat.classes),
       "K > 0: the one --target column is a class label 0..K-1, one-hot encoded into K outputs; "
       "accuracy (argmax) logged");
+  if (!ntk)
+    data.add_options()("n-test", po::value(&n_test)->default_value("0"),
+                       "synthetic: hold out K more samples, rows n .. n+K-1 of the same generator "
+                       "(the n training rows unchanged, the same on every grid); test loss logged");
 
   po::options_description diag("NTK diagnostics (docs/design.md §3)");
   if (!ntk)
     diag.add_options()(
         "ntk-every", value_of(cfg.ntk_every),
         "every K steps log lambda_min/max of H_t, ||H_t - H_0||_F / ||H_0||_F, ||W_t - W_0||_F, "
-        "max_r ||w_r(t) - w_r(0)|| and the hidden-softmax entropy (0: off)");
+        "max_r ||w_r(t) - w_r(0)|| with its 50/90/99% quantiles over the neurons, and the "
+        "hidden-softmax entropy (0: off)");
   diag.add_options()(
       "ntk-samples", value_of(cfg.ntk_samples),
       "samples of the NTK (0: all when n d_out <= 1024, else a fixed random 1024 / d_out)");
+  if (ntk)
+    diag.add_options()(
+        "perturb", value_of(cfg.perturb),
+        "R > 0: also H at W_0 + Delta, Delta_r = R u_r with u_r uniform on the unit sphere of R^d, "
+        "drawn from (--perturb-seed, the width as for W_0 under --seed-scope width, the neuron): "
+        "the same on every grid (with --init-from: added to the loaded W). summary.json gets "
+        "||H(W_0 + Delta) - H(W_0)||_F, relative and spectral, and the perturbed lambda_min/max; "
+        "H.npy stays H(W_0), H_perturbed.npy is H(W_0 + Delta) (0: off)")(
+        "perturb-seed", po::value(&cfg.perturb_seed),
+        "seed of the directions u_r of --perturb (default: --seed)");
 
   po::options_description run("Execution and output");
   run.add_options()("grid", typed_value(c.grid, train::parse_grid_request),
@@ -163,6 +179,9 @@ po::options_description train_options(train::Config& cfg, std::string& width, st
                     ntk ? "run directory (default: runs/ntk-<date>-<time>)"
                         : "run directory (default: runs/train-<date>-<time>)");
   if (ntk) {
+    run.add_options()("save", po::bool_switch(&r.save),
+                      "write W.npy and A.npy into the run directory: the weights H.npy is of, or "
+                      "with --perturb W_0 + Delta (those of H_perturbed.npy)");
     add_overwrite_option(run, r, false);
   } else {
     run.add_options()("save", po::bool_switch(&r.save),
@@ -193,19 +212,21 @@ bool is_path_option(const std::string& key, const std::string& value) {
 std::optional<train::Config> parse_train_args(const std::vector<std::string>& args,
                                               std::string& help_out, const std::string& command) {
   train::Config c;
-  std::string width, n, steps, target, lr, sigma, init;
+  std::string width, n, n_test, steps, target, lr, sigma, init;
   double net_latency_us = 0, net_bandwidth_gbs = 0;
   const po::options_description desc =
-      train_options(c, width, n, steps, target, lr, sigma, init, net_latency_us, net_bandwidth_gbs,
-                    command == "ntk");
+      train_options(c, width, n, n_test, steps, target, lr, sigma, init, net_latency_us,
+                    net_bandwidth_gbs, command == "ntk");
   po::variables_map vm;
   const std::string about =
       command == "ntk"
           ? "widemax ntk: the empirical NTK H of F(x) = c A softmax(W^T x) with respect to W, at "
             "initialisation (or --init-from),\nwithout training. Writes H.npy (n d_out x n d_out, "
             "index i * d_out + k), eigenvalues.npy, spectrum.csv,\nntk_samples.csv and "
-            "summary.json. It takes the model, data and execution options of 'widemax "
-            "train'.\n\nUsage: mpirun --bind-to none -np P widemax ntk [options]"
+            "summary.json; with --perturb R also H_perturbed.npy, H at W_0 + Delta (||Delta_r|| "
+            "= R),\nand the size of the difference in summary.json. It takes the model, data and "
+            "execution options\nof 'widemax train'.\n\nUsage: mpirun --bind-to none -np P widemax "
+            "ntk [options]"
           : "widemax train: train F(x) = c A softmax(W^T x) by gradient descent, neurons "
             "sharded over MPI ranks\n\nUsage: mpirun --bind-to none -np P widemax train "
             "[options]";
@@ -245,6 +266,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   }
   c.net.width = parse_count(width, "--width");
   c.data.n = parse_count(n, "--n");
+  c.data.n_test = n_test.empty() || n_test == "0" ? 0 : parse_count(n_test, "--n-test");
   c.steps = steps.empty() || steps == "0" ? 0 : parse_count(steps, "--steps");  // ntk: none
   if (!target.empty()) c.data.target = split_list(target, "--target");
   if (lr == "auto") {
@@ -261,6 +283,7 @@ std::optional<train::Config> parse_train_args(const std::vector<std::string>& ar
   c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
   c.net.d_out_given = vm.count("d-out") && !vm["d-out"].defaulted();
   c.run.progress = !vm.count("quiet");
+  if (!vm.count("perturb-seed")) c.perturb_seed = c.net.seed;
   if (vm.count("net-latency") || vm.count("net-bandwidth")) {
     WIDEMAX_CHECK(vm.count("net-latency") && vm.count("net-bandwidth"),
                   "give both --net-latency and --net-bandwidth (or neither, to measure them)");

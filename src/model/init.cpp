@@ -1,7 +1,9 @@
 // Parameter initialisation and the small enums of model.hpp. W_0 depends only on (seed, width,
 // global neuron index, coordinate) (or, with SeedScope::kNested, on (seed, neuron, coordinate)),
-// so a run on any number of ranks starts from the same point.
+// so a run on any number of ranks starts from the same point; so does the sphere perturbation of
+// `widemax ntk --perturb`, a function of (key, neuron, coordinate) alike.
 #include <cmath>
+#include <vector>
 
 #include "widemax/core/enum_names.hpp"
 #include "widemax/core/error.hpp"
@@ -90,6 +92,39 @@ void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p) {
   }
 }
 
+void sphere_direction(std::uint64_t key, std::int64_t r, std::int64_t d, double* u) {
+  // Gaussian coordinates scaled to unit length are uniform on the sphere (rotation invariance);
+  // a zero norm has probability 0.
+  double norm2 = 0;
+  for (std::int64_t j = 0; j < d; ++j) {
+    u[j] = rng::normal(key, rng::kStreamPerturb, static_cast<std::uint64_t>(r),
+                       static_cast<std::uint64_t>(j));
+    norm2 += u[j] * u[j];
+  }
+  const double inv = 1.0 / std::sqrt(norm2);
+  for (std::int64_t j = 0; j < d; ++j) u[j] *= inv;
+}
+
+template <class T>
+void add_sphere_perturbation(const Shape& shape, std::uint64_t key, double radius, Params<T>& p) {
+  // Per neuron, not per symmetric pair: the partners of --init symmetric move apart, as a generic
+  // perturbation of W_0 does.
+#pragma omp parallel
+  {
+    std::vector<double> u(static_cast<std::size_t>(shape.d));
+#pragma omp for schedule(static)
+    for (std::int64_t r = p.neurons.begin; r < p.neurons.end; ++r) {
+      sphere_direction(key, r, shape.d, u.data());
+      T* w = p.W.data() + (r - p.neurons.begin) * shape.d;
+      for (std::int64_t j = 0; j < shape.d; ++j)
+        w[j] = static_cast<T>(static_cast<double>(w[j]) + radius * u[j]);
+    }
+  }
+}
+
+template void add_sphere_perturbation<double>(const Shape&, std::uint64_t, double,
+                                              Params<double>&);
+template void add_sphere_perturbation<float>(const Shape&, std::uint64_t, double, Params<float>&);
 template void init_params<double>(const Shape&, const InitSpec&, Params<double>&);
 template void init_params<float>(const Shape&, const InitSpec&, Params<float>&);
 

@@ -70,6 +70,14 @@ void validate(const DataSpec& c) {
                 "give either --test-fraction or --test-data, not both");
   WIDEMAX_CHECK(c.test_data.empty() || c.is_csv(),
                 "--test-data needs CSV training data (--data FILE)");
+  WIDEMAX_CHECK(c.n_test >= 0, "--n-test must be >= 0, got ", c.n_test);
+  WIDEMAX_CHECK_HINT(c.n_test == 0 || !c.is_csv(),
+                     "hold out CSV rows with --test-fraction, or give them as --test-data",
+                     "--n-test draws held-out rows of the synthetic data; it does not apply to "
+                     "--data ",
+                     c.csv);
+  WIDEMAX_CHECK(c.n_test == 0 || (c.test_fraction == 0 && c.test_data.empty()),
+                "give one of --n-test, --test-fraction and --test-data, not several");
   WIDEMAX_CHECK(c.classes >= 0, "--classes must be >= 0, got ", c.classes);
   WIDEMAX_CHECK(c.classes != 1, "--classes 1 is not a classification; use 2 or more");
   WIDEMAX_CHECK(
@@ -93,6 +101,9 @@ void validate(const Config& c) {
   WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(c.ntk_every >= 0, "--ntk-every must be >= 0, got ", c.ntk_every);
   WIDEMAX_CHECK(c.ntk_samples >= 0, "--ntk-samples must be >= 0, got ", c.ntk_samples);
+  WIDEMAX_CHECK_HINT(std::isfinite(c.perturb) && c.perturb >= 0,
+                     "give the radius ||Delta_r|| of the perturbation, a finite number >= 0 (0: off)",
+                     "--perturb must be a finite number >= 0, got ", c.perturb);
   run::validate(c.run);
   WIDEMAX_CHECK(c.batch >= 0, "--batch must be >= 0 (0: full batch), got ", c.batch);
   validate(c.data);
@@ -172,6 +183,7 @@ nlohmann::json to_json(const DataSpec& c) {
           {"standardize_target", c.standardize_target},
           {"test_fraction", c.test_fraction},
           {"test_data", c.test_data},
+          {"n_test", c.n_test},
           {"classes", c.classes}};
 }
 

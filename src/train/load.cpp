@@ -153,6 +153,21 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
                   " does not match the ", ds.d_out, " --target column(s) of ", c.source());
     split(c, ds, rows.begin, true, out.train, out.test);
 
+    if (c.n_test > 0) {
+      // Rows n .. n + n_test - 1 of the same generator: every value is a pure function of the row,
+      // so the training rows are those of a run without --n-test and the test rows those of a run
+      // with --n n + n_test, on every grid.
+      WIDEMAX_CHECK(c.n_test >= grid.p_data(), "--n-test ", c.n_test, " is fewer than the ",
+                    grid.p_data(), " grid rows that split the samples");
+      const model::Range trows = model::shard_range(c.n_test, grid.p_data(), grid.data_index());
+      data::Dataset tds =
+          data::make_synthetic(data::SyntheticSpec{c.n + c.n_test, c.d, d_out, c.labels,
+                                                   c.data_seed},
+                               c.n + trows.begin, c.n + trows.end);
+      SampleSet unused;
+      split(c, tds, c.n + trows.begin, false, out.test, unused);
+    }
+
     if (!c.test_data.empty()) {
       const std::int64_t n_test = count_rows(c, c.test_data, grid, "--test-data");
       const model::Range trows = model::shard_range(n_test, grid.p_data(), grid.data_index());

@@ -154,9 +154,12 @@ nlohmann::json step_metrics(Trainer<T>& tr, const Config& c, const LocalData& da
     j["ntk_lambda_min"] = ev.front();
     j["ntk_lambda_max"] = ev.back();
     j["ntk_drift"] = ntk::frobenius_diff(H, ntk0.H0) / ntk0.norm;
-    const auto [w_fro, w_max] = tr.weight_drift(W0);
-    j["w_drift"] = w_fro;
-    j["w_drift_max"] = w_max;
+    const WeightDrift w = tr.weight_drift(W0);
+    j["w_drift"] = w.fro;
+    j["w_drift_max"] = w.max;
+    j["w_drift_q50"] = w.q50;
+    j["w_drift_q90"] = w.q90;
+    j["w_drift_q99"] = w.q99;
     if (tr.shape().activation == model::Activation::kSoftmax) j["entropy"] = tr.mean_entropy();
   }
   return j;
@@ -462,7 +465,8 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   if (!std::isnan(initial_test_mean)) s["initial_test_mean_loss"] = initial_test_mean;
   for (const char* k :
        {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
-        "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "entropy", "linear_loss"})
+        "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "w_drift_q50", "w_drift_q90",
+        "w_drift_q99", "entropy", "linear_loss"})
     if (final_metrics.contains(k)) s[k] = final_metrics[k];
   result.summary = run.finish(std::move(s));
   if (run.writes()) {

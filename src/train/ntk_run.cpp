@@ -1,8 +1,11 @@
 // `widemax ntk`: the empirical NTK without training, and the NTK samples. See ntk_run.hpp. The NTK
-// is computed exactly as during training (Trainer::ntk), so the two cannot disagree.
+// is computed exactly as during training (Trainer::ntk), so the two cannot disagree; so is the NTK
+// at the perturbed weights of --perturb (the perturbation lemma's H(W_0 + Delta)), by the same call
+// after the kernel model::add_sphere_perturbation has moved every neuron by R.
 #include "widemax/train/ntk_run.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <sstream>
@@ -15,6 +18,7 @@
 #include "widemax/ntk/ntk.hpp"
 #include "widemax/run/run.hpp"
 #include "widemax/train/batches.hpp"
+#include "widemax/train/checkpoint.hpp"
 #include "widemax/train/trainer.hpp"
 
 namespace widemax::train {
@@ -46,6 +50,8 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   nlohmann::json plan = to_json(c);
   plan["sigma_source"] = sigma_source;
   plan["init_source"] = init_source;
+  plan["perturb"] = c.perturb;
+  plan["perturb_seed"] = c.perturb_seed;
   run.write_config(plan, input_paths(c));
 
   Trainer<T> tr(c.net, grid, data, threads);
@@ -57,6 +63,16 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
   const std::vector<double> H = tr.ntk();
   const double ntk_s = sw.seconds();
   const std::int64_t N = tr.ntk_size();
+  // H(W_0 + Delta): Delta is a pure function of (perturbation key, neuron), keyed like W_0 (with
+  // the width under --seed-scope width), so every grid adds the same Delta.
+  std::vector<double> Hp;
+  if (c.perturb > 0) {
+    const std::uint64_t key = model::init_key(
+        model::InitSpec{c.net.init, c.net.sigma, c.perturb_seed, c.net.seed_scope}, c.net.width);
+    model::add_sphere_perturbation(tr.shape(), key, c.perturb, tr.params_mut());
+    Hp = tr.ntk();
+  }
+  if (c.run.save) save_parameters(run, grid, tr);
   std::vector<double> ev;
   nlohmann::json s;
   if (rank0) {
@@ -84,7 +100,27 @@ nlohmann::json ntk_impl(const Config& c_in, const comm::Grid& grid, int threads,
          {"ranks", grid.world().size()},
          {"grid", grid.name()},
          {"ntk_s", ntk_s},
+         {"perturb_radius", c.perturb},
          {"wall_s", wall.seconds()}};
+    if (c.perturb > 0) {
+      // The perturbation lemma's quantity ||H(W_0 + Delta) - H(W_0)||, in Frobenius norm, relative
+      // to ||H(W_0)||_F, and spectral (the difference is symmetric: its largest |eigenvalue|).
+      std::vector<double> diff(H.size());
+      for (std::size_t q = 0; q < H.size(); ++q) diff[q] = Hp[q] - H[q];
+      const auto dev = ntk::symmetric_eigenvalues(diff, N);
+      const auto pev = ntk::symmetric_eigenvalues(Hp, N);
+      const double fro = ntk::frobenius(diff);
+      s["perturb_seed"] = c.perturb_seed;
+      s["ntk_perturb_diff_fro"] = fro;
+      s["ntk_perturb_diff_rel"] = fro / ntk::frobenius(H);
+      s["ntk_perturb_diff_spec"] = std::max(std::abs(dev.front()), std::abs(dev.back()));
+      s["lambda_min_perturbed"] = pev.front();
+      s["lambda_max_perturbed"] = pev.back();
+      data::write_npy(dir / "H_perturbed.npy", Hp.data(), N, N);
+      log::info(cat("--perturb ", c.perturb, ": ||H(W_0 + Delta) - H(W_0)||_F = ", fro, " (",
+                    s["ntk_perturb_diff_rel"].get<double>(), " relative), spectral ",
+                    s["ntk_perturb_diff_spec"].get<double>()));
+    }
     log::info(cat("lambda_min ", ev.front(), ", lambda_max ", ev.back(), ", trace ",
                   s["trace"].get<double>(), " -> ", dir.string()));
   }

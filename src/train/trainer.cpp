@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "widemax/core/error.hpp"
+#include "widemax/core/stats.hpp"
 #include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/data/npy.hpp"
@@ -542,7 +543,7 @@ void refuse_if_too_big(const NetSpec& c, const MemoryNeed& need, long double sha
 void check_memory_before_loading(const Config& c, const comm::Grid& grid, int threads) {
   const std::int64_t p = grid.p_data();
   if (!c.data.is_csv()) {
-    const std::int64_t n_local = (c.data.n + p - 1) / p;
+    const std::int64_t n_local = (c.data.n + c.data.n_test + p - 1) / p;
     check_memory(c.net, false, grid, c.data.d, c.net.d_out, n_local, 0, threads,
                  sample_bytes(n_local, c.data.d, c.net.d_out, c.net.precision),
                  cat("--n ", c.data.n));
@@ -634,9 +635,12 @@ SoftmaxSpread Trainer<T>::softmax_spread() {
 }
 
 template <class T>
-std::pair<double, double> Trainer<T>::weight_drift(const std::vector<T>& W0) const {
+WeightDrift Trainer<T>::weight_drift(const std::vector<T>& W0) const {
   const std::int64_t d = shape_.d, m_loc = params_.neurons.size();
   double sum = 0, worst = 0;
+  // The quantiles come from a histogram of the norms whose counts are summed over the row: its size
+  // is fixed, so 1e8 neurons cost no more communication than 1e3 (stats.hpp).
+  std::vector<double> counts(log_histogram::kBins, 0.0);
   for (std::int64_t r = 0; r < m_loc; ++r) {
     double sq = 0;
     for (std::int64_t j = 0; j < d; ++j) {
@@ -645,8 +649,16 @@ std::pair<double, double> Trainer<T>::weight_drift(const std::vector<T>& W0) con
     }
     sum += sq;
     worst = std::max(worst, sq);
+    log_histogram::add(std::sqrt(sq), counts);
   }
-  return {std::sqrt(grid_.row().allreduce_sum(sum)), std::sqrt(grid_.row().allreduce_max(worst))};
+  grid_.row().allreduce_sum(std::span<double>(counts));
+  WeightDrift w;
+  w.fro = std::sqrt(grid_.row().allreduce_sum(sum));
+  w.max = std::sqrt(grid_.row().allreduce_max(worst));
+  w.q50 = log_histogram::quantile(counts, 0.50);
+  w.q90 = log_histogram::quantile(counts, 0.90);
+  w.q99 = log_histogram::quantile(counts, 0.99);
+  return w;
 }
 
 template void Trainer<double>::set_ntk_samples(const std::vector<std::int64_t>&);
@@ -657,8 +669,8 @@ template double Trainer<double>::mean_entropy();
 template double Trainer<float>::mean_entropy();
 template SoftmaxSpread Trainer<double>::softmax_spread();
 template SoftmaxSpread Trainer<float>::softmax_spread();
-template std::pair<double, double> Trainer<double>::weight_drift(const std::vector<double>&) const;
-template std::pair<double, double> Trainer<float>::weight_drift(const std::vector<float>&) const;
+template WeightDrift Trainer<double>::weight_drift(const std::vector<double>&) const;
+template WeightDrift Trainer<float>::weight_drift(const std::vector<float>&) const;
 
 }  // namespace widemax::train
 

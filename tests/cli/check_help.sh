@@ -5,10 +5,10 @@
 #   - the defaults shown are the values used: `widemax train --steps 0` writes config.json, and
 #     every numeric default of train's --help equals the config.json key of that name;
 #   - `widemax ntk --help` lists only what ntk uses: none of the optimisation, training-loop or
-#     checkpoint options;
+#     checkpoint options, nor train's --n-test;
 #   - one meaning per flag: --save is a switch (no argument) that writes the final tensors, in
-#     train, diffusion and polarize; --no-save exists nowhere; --log-every K means "every K steps,
-#     0: first and last only" in every command that has it.
+#     train, ntk (the weights of its last H), diffusion and polarize; --no-save exists nowhere;
+#     --log-every K means "every K steps, 0: first and last only" in every command that has it.
 set -u
 widemax=$1
 tmp=$(mktemp -d)
@@ -31,8 +31,8 @@ for c in train ntk bench diffusion polarize; do
   fi
 done
 for opt in lr lr-auto-c optimizer momentum beta1 beta2 eps batch lr-schedule lr-min lr-step-every \
-  lr-gamma steps log-every ntk-every save checkpoint-every keep-checkpoints resume train-a \
-  logit-cache; do
+  lr-gamma steps log-every ntk-every checkpoint-every keep-checkpoints resume train-a \
+  logit-cache n-test; do
   grep -Eq -- "^  --$opt( |$)" "$tmp/ntk.txt" && fail "ntk --help lists --$opt, which ntk does not use"
 done
 for opt in width sigma init data ntk-samples grid threads out overwrite config; do

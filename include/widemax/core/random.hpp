@@ -48,6 +48,7 @@ constexpr double sign(std::uint64_t seed, std::uint64_t stream, std::uint64_t i,
 enum Stream : std::uint64_t {
   kStreamW = 1,
   kStreamA = 2,
+  kStreamPerturb = 3,  // widemax ntk --perturb: the directions u_r
   kStreamDataX = 16,
   kStreamDataTeacher = 17,
   kStreamDataNoise = 18,

@@ -93,6 +93,8 @@ struct DataSpec {
   bool standardize_target = false;
   double test_fraction = 0;  // held out by a hash of (data seed, sample id): grid-independent
   std::string test_data;     // a separate CSV with the same columns
+  // Synthetic: rows n .. n + n_test - 1 of the generator, held out (the n training rows unchanged)
+  std::int64_t n_test = 0;
   std::int64_t classes = 0;  // > 0: the target is a class label in [0, classes), one-hot encoded
   bool is_csv() const { return !csv.empty(); }
   // What --data says: "synthetic" or the file.
@@ -108,6 +110,9 @@ struct Config {
   std::int64_t batch = 0;        // global mini-batch; 0: full batch
   std::int64_t ntk_every = 0;    // NTK diagnostics every K steps (0: off)
   std::int64_t ntk_samples = 0;  // 0: all training samples when n d_out <= 1024, else 1024 / d_out
+  // widemax ntk --perturb R: H also at W_0 + Delta, ||Delta_r|| = R for every neuron (0: off)
+  double perturb = 0;
+  std::uint64_t perturb_seed = 0;  // cli/ sets it to --seed unless --perturb-seed is given
   run::RunSpec run;
   std::string config_file;
 };

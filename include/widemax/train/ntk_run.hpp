@@ -22,7 +22,13 @@ std::vector<std::int64_t> ntk_sample_ids(std::int64_t ntk_samples, std::uint64_t
 // `widemax ntk`: the empirical NTK at initialisation (or --init-from weights), without training.
 // Writes H.npy (N, N) with N = n_k d_out and index i * d_out + k, eigenvalues.npy and
 // spectrum.csv (ascending), ntk_samples.csv (the global row ids used), config.json and
-// summary.json (lambda_min, lambda_max, trace, condition number). Collective over the grid.
+// summary.json (lambda_min, lambda_max, trace, condition number). With --perturb R (c.perturb > 0)
+// also H at W_0 + Delta (Delta_r = R u_r, model::add_sphere_perturbation; H.npy stays H(W_0)):
+// H_perturbed.npy and, in summary.json, perturb_radius, perturb_seed, ntk_perturb_diff_fro
+// (||H(W_0 + Delta) - H(W_0)||_F), ntk_perturb_diff_rel (over ||H(W_0)||_F), ntk_perturb_diff_spec
+// (largest |eigenvalue| of the difference), lambda_min_perturbed and lambda_max_perturbed. --save
+// writes W.npy and A.npy of the weights of the last H (W_0 + Delta with --perturb). Collective over
+// the grid.
 nlohmann::json run_ntk(const Config& c, const comm::Grid& grid, int threads,
                        const nlohmann::json& runtime);
 
