@@ -472,10 +472,11 @@ def report_perturbation(rows, out, plt):
             style.band(ax, Rs, [[r["diff_rel"] for r in g if r["R"] == R] for R in Rs], st,
                        label=f"m = 2^{int(round(math.log2(w)))}", log=True, points=False)
         Rs = np.array(sorted({r["R"] for r in pert}))
-        g0 = [r["diff_rel"] for r in pert if r["model"] == mdl and r["R"] == Rs[0]]
+        g0 = [r["diff_rel"] for r in pert if r["model"] == mdl and r["R"] == Rs[0]
+              and r["width"] == widths[-1]]
         if g0:
             y0 = float(np.median(g0))
-            ax.plot(Rs, y0 * Rs / Rs[0], color=style.GREY, ls=":", lw=1.2, label="∝ R")
+            ax.plot(Rs, y0 * Rs / Rs[0], color=style.GREY, ls=":", lw=1.2, label="∝ R (through the widest m)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("perturbation radius R = max_r ‖Δ_r‖₂")
@@ -538,7 +539,7 @@ def report_generalisation(rows, out, plt):
             st = style.series_style(i)
             style.band(ax, widths, [[r["test_mean_loss"] for r in sub if r["width"] == w]
                                     for w in widths], st, label=f"{init} init: held-out", log=True)
-            st2 = dict(st, ls=":", alpha=0.8)
+            st2 = dict(st, linestyle=":", alpha=0.8, marker="x")
             style.band(ax, widths, [[r["final_mean_loss"] for r in sub if r["width"] == w]
                                     for w in widths], st2, label=f"{init} init: training",
                        log=True, points=False)

@@ -5,7 +5,8 @@ settings), metrics.jsonl (one JSON object per logged step) and, once the run has
 summary.json. find_runs() walks a tree in sorted order and returns the finished runs and the
 directories it skipped, each with its reason, so every report agrees on what a run is and says
 the same about the ones it leaves out. `python3 -m widemax_report.runs RUN_DIR...` prints one line
-per finished run; the experiment runners print it after each run.
+per finished run (train, ntk, diffusion, polarize); the experiment runners print it after each
+run.
 
 What it deliberately does not do: interpret the numbers (the report modules do), write anything,
 or import numpy (the runners call it with whatever python3 they find).
@@ -101,6 +102,12 @@ def summary_line(s):
                 f"(exact {s['sliced_wasserstein_exact']:.3f})  weight error "
                 f"{s['mode_weight_error']:.3f}  modes {s['modes_covered']}/{s['modes']}  "
                 f"{s['train_s']:.0f}+{s['sample_s']:.0f} s")
+    if "initial_loss" not in s and "lambda_min" in s:  # widemax ntk
+        line = f"lambda_min {s['lambda_min']:.4g}  lambda_max {s['lambda_max']:.4g}"
+        if s.get("ntk_perturb_diff_rel") is not None:
+            line += (f"  R {s['perturb_radius']:g}: ||H(W0+D) - H(W0)||/||H(W0)|| "
+                     f"{s['ntk_perturb_diff_rel']:.3e}")
+        return line
     line = f"loss {s['initial_loss']:.3e} -> {s['final_loss']:.3e}"  # widemax train
     if s.get("ntk_drift") is not None:
         line += f"  ntk_drift {s['ntk_drift']:.3e}"
