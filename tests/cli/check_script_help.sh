@@ -8,10 +8,11 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 scripts=(
   scripts/build.sh scripts/demo.sh scripts/test.sh scripts/install-deps.sh scripts/gen_cli_docs.sh
-  scripts/report scripts/polarize_report scripts/plot_diffusion
+  scripts/report scripts/polarize_report scripts/plot_diffusion scripts/width_report
   jobs/submit jobs/scaling.sbatch jobs/width_sweep.sbatch jobs/entropy_bridge.sbatch
-  jobs/polarize_sweep.sbatch jobs/score_vs_width.sbatch
+  jobs/polarize_sweep.sbatch jobs/score_vs_width.sbatch jobs/array.sbatch
   experiments/width_sweep.sh experiments/polarize.sh experiments/score_vs_width.sh
+  experiments/reproduce
   cluster/up cluster/down cluster/smoke-test.sh cluster/install.sh
 )
 scratch=$(mktemp -d)
