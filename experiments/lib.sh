@@ -320,8 +320,8 @@ run_list() {
 # run_task: runs line SLURM_ARRAY_TASK_ID + WIDEMAX_TASK_OFFSET + 1 (or WIDEMAX_TASK + 1, for the
 # jobs that are not arrays) of the run list that jobs/submit wrote ($WIDEMAX_RUN_LIST), with jobs/site.sh's
 # launchers. train runs are preemptible (checkpoints, --resume auto, requeue); diffusion and
-# polarize runs have no checkpoints, so a finished one (summary.json) is not redone and a
-# resubmitted array only fills the gaps.
+# polarize runs have no checkpoints. A finished run (summary.json) of any command is not redone,
+# so a resubmitted array only fills the gaps.
 run_task() {
   local i=${SLURM_ARRAY_TASK_ID:-${WIDEMAX_TASK:-}} line name cmd rest list=${WIDEMAX_RUN_LIST:-}
   [[ -n $i && -n $list ]] \
@@ -336,11 +336,11 @@ run_task() {
   read -r -a extra <<<"${EXTRA_ARGS:-}"
   echo "task $i (restart ${SLURM_RESTART_COUNT:-0}): $name on ${SLURM_NTASKS:-1} rank(s)," \
     "${SLURM_JOB_NUM_NODES:-1} node(s) (${SLURM_JOB_NODELIST:-$(hostname)}) -> $out"
-  if [[ $cmd == train ]]; then
+  if [[ -f $out/summary.json ]]; then
+    echo "$out is finished (summary.json exists): nothing to do"
+  elif [[ $cmd == train ]]; then
     WIDEMAX_RUN_DIR=$out widemax_run_preemptible train "${args[@]}" --checkpoint-every "${CHECKPOINT_EVERY:-0}" \
       --resume auto --quiet --out "$out" "${extra[@]}"
-  elif [[ -f $out/summary.json ]]; then
-    echo "$out is finished (summary.json exists): nothing to do"
   else
     widemax_launch "$cmd" "${args[@]}" --quiet --out "$out" "${extra[@]}"
   fi
@@ -405,7 +405,8 @@ run_local() {
 }
 
 # runner_start EXPERIMENT SWEEP_DIR TIMEOUT: loads the experiment and the runner's keys, checks
-# them, makes SWEEP_DIR and records the settings (sweep_params.txt) and the run list (runs.txt).
+# them, makes SWEEP_DIR and records the settings (sweep_params-<stamp>.txt) and the run list
+# (runs-local-<stamp>.txt), the newest of each also as sweep_params.txt and runs.txt.
 runner_start() {
   experiment_info "$1"
   def_load "$WM_DEF"
@@ -418,14 +419,18 @@ runner_start() {
   WM_PY=$(wm_python)
   read -r -a WM_EXTRA <<<"$EXTRA_ARGS"
   mkdir -p "$2/logs"
-  WM_SWEEP=$(cd "$2" && pwd)
+  WM_SWEEP=$(cd "$2" && pwd) WM_STAMP=$(date +%Y%m%d-%H%M%S)
   printf '%s\n' "$WM_RUNS" >"$WM_SWEEP/runs.txt"
   {
     echo "# written by $WM_PROG on $(date -Is): the keys of $WM_DEF, then of the runner"
     def_record "$WM_DEF"
     printf '%s="%s"\n' RANKS "$RANKS" THREADS "$THREADS" TIMEOUT "$TIMEOUT" WIDEMAX "$WIDEMAX" \
       EXTRA_ARGS "$EXTRA_ARGS"
-  } >"$WM_SWEEP/sweep_params.txt"
+  } >"$WM_SWEEP/sweep_params-$WM_STAMP.txt"
+  # Every invocation keeps its own record (a later one with other keys must not erase it); the
+  # newest is also sweep_params.txt and runs.txt.
+  cp "$WM_SWEEP/sweep_params-$WM_STAMP.txt" "$WM_SWEEP/sweep_params.txt"
+  cp "$WM_SWEEP/runs.txt" "$WM_SWEEP/runs-local-$WM_STAMP.txt"
   WM_TOTAL=$(wc -l <<<"$WM_RUNS") WM_I=0 WM_SKIPPED=0 WM_FAILED=0 WM_START=$SECONDS
   WM_PAD=$(awk '{ if (length($1) > n) n = length($1) } END { print n }' <<<"$WM_RUNS")
 }

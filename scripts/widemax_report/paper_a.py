@@ -208,14 +208,15 @@ def report_matched(rows, out, plt):
                              constrained_layout=True)
     for j, n in enumerate(ns):
         sub = [r for r in rows if r["n"] == n]
+        ws = sorted({r["width"] for r in sub})
         for i, (key, lab) in enumerate([("ntk_drift", style.LABELS["ntk_drift"]),
                                         ("w_drift_max", style.LABELS["w_drift_max"])]):
             ax = axes[i][j]
             bands_vs_width(ax, sub, key, order, styles)
-            med = [ci([r[key] for r in sub if r["width"] == widths[0]], log=True)[0]]
+            med = [ci([r[key] for r in sub if r["width"] == ws[0]], log=True)[0]]
             if med[0]:
-                reference_line(ax, widths, med[0], -0.5, "m^-1/2 (NTK theory)")
-            style.width_axis(ax, widths)
+                reference_line(ax, ws, med[0], -0.5, "m^-1/2 (NTK theory)")
+            style.width_axis(ax, ws)
             ax.set_yscale("log")
             ax.set_ylabel(lab)
             title(ax, f"n = {n}, symmetric init, lr = 1/λ_max(H_0), T = "
@@ -250,18 +251,19 @@ def report_matched(rows, out, plt):
                              constrained_layout=True)
     for j, n in enumerate(ns):
         sub = [r for r in rows if r["n"] == n]
+        ws = sorted({r["width"] for r in sub})
         ax = axes[0][j]
         bands_vs_width(ax, sub, "rate_ratio", order, styles, log=False)
         ax.axhspan(1 - LAZY_TOL, 1 + LAZY_TOL, color=style.GREY, alpha=0.15, lw=0,
                    label="within 5% (lazy)")
         ax.axhline(1, color=style.GREY, ls=":", lw=1)
-        style.width_axis(ax, widths)
+        style.width_axis(ax, ws)
         ax.set_ylabel("late loss rate / linearised model's rate\n(same steps, same H_0)")
         title(ax, f"n = {n}")
         ax.grid(alpha=0.3)
         ax = axes[1][j]
         bands_vs_width(ax, sub, "test_mean_loss", order, styles)
-        style.width_axis(ax, widths)
+        style.width_axis(ax, ws)
         ax.set_yscale("log")
         ax.set_ylabel("held-out mean loss ½‖F(x) − y‖² at T")
         ax.grid(alpha=0.3)
@@ -271,12 +273,12 @@ def report_matched(rows, out, plt):
 
 # --- lazy-threshold ------------------------------------------------------------------------
 
-def threshold(points, tol=LAZY_TOL):
-    """m* of one (model, n, seed) from (width, rate_ratio) points: the smallest width from which on
-    every width is within tol, interpolated in ln|ratio - 1| against ln m between the last width
-    outside and the first inside. Returns (m*, censored) with censored "below" (the narrowest width
-    is already lazy: m* <= it), "above" (no width is: m* = inf) or None."""
-    pts = sorted((w, abs(q - 1)) for w, q in points if q is not None)
+def threshold(points, tol):
+    """The smallest width from which on every width has err <= tol, from (width, err) points
+    (err >= 0; None or inf: not met), interpolated in ln err against ln m between the last width
+    outside and the first inside. Returns (m*, censored) with censored "below" (the narrowest
+    width already meets it: m* <= it), "above" (the widest does not: m* = inf) or None."""
+    pts = sorted((w, math.inf if e is None else e) for w, e in points)
     if not pts:
         return None, None
     k = len(pts)
@@ -287,11 +289,45 @@ def threshold(points, tol=LAZY_TOL):
     if k == 0:
         return float(pts[0][0]), "below"
     (w0, e0), (w1, e1) = pts[k - 1], pts[k]
-    if e1 <= 0 or e0 <= e1:
+    if not math.isfinite(e0) or e1 <= 0 or e0 <= e1:
         return float(w1), None
     f = (math.log(tol) - math.log(e0)) / (math.log(e1) - math.log(e0))
     f = min(max(f, 0.0), 1.0)
     return float(math.exp(math.log(w0) + f * (math.log(w1) - math.log(w0)))), None
+
+
+LAMBDA_TOL = 2.0  # lambda_min/lambda_max(H_0) at least half of its value at the widest width
+
+
+def rate_err(q):
+    return None if q is None else abs(q - 1)
+
+
+def lambda_err(k, k_ref):
+    """k_ref / k with k = lambda_min/lambda_max(H_0): <= 2 where H_0 keeps half of the smallest
+    relative eigenvalue of the widest networks, its stand-in for the limit (the perturbation
+    lemma's condition lambda_min(H) >= lambda / 2, made scale-free: H grows like m under c_m = m);
+    inf for a singular H_0 (m d below n)."""
+    return k_ref / k if k and k > 0 and k_ref else math.inf
+
+
+def kappa(r):
+    lo, hi = r["lambda_min_0"], r["lambda_max_0"]
+    return lo / hi if lo is not None and hi else None
+
+
+def thresholds(g, lam_ref):
+    """The thresholds of one (model, n, seed): lazy (rate within 5% of the linearised model's),
+    well-conditioned (lambda_min/lambda_max(H_0) >= half of its widest value), slowest (rate within 5% of the slowest
+    mode's -2 ln(1 - eta lambda_min)), and m* = the larger of the first two, each (m*, censored)."""
+    t = {"rate": threshold([(r["width"], rate_err(r["rate_ratio"])) for r in g], LAZY_TOL),
+         "lambda": threshold([(r["width"], lambda_err(kappa(r), lam_ref)) for r in g],
+                             LAMBDA_TOL),
+         "slowest": threshold([(r["width"], rate_err(r["rate_ratio_slowest"])) for r in g],
+                              LAZY_TOL)}
+    a, b = t["rate"], t["lambda"]
+    t["both"] = a if (a[0] or 0) >= (b[0] or 0) else b
+    return t
 
 
 def report_threshold(rows, out, plt):
@@ -300,37 +336,48 @@ def report_threshold(rows, out, plt):
     styles = style.model_styles(order)
     ns = sorted({r["n"] for r in rows})
     widths = sorted({r["width"] for r in rows})
-    mstar = {}  # (model, n) -> [(seed, m*, censored)]
+    mstar = {}  # (model, n) -> [(seed, {kind: (m*, censored)})]
+    lam_ref, k_ref = {}, {}
+    for (mdl, n), g in group(rows, "model", "n").items():
+        wide = [r for r in g if r["width"] == widths[-1]]
+        lam_ref[(mdl, n)] = ci([r["lambda_min_0"] for r in wide], log=True)[0]
+        k_ref[(mdl, n)] = ci([kappa(r) for r in wide], log=True)[0]
     for (mdl, n, seed), g in group(rows, "model", "n", "seed").items():
-        m, cen = threshold([(r["width"], r["rate_ratio"]) for r in g])
-        mstar.setdefault((mdl, n), []).append((seed, m, cen))
+        mstar.setdefault((mdl, n), []).append((seed, thresholds(g, k_ref[(mdl, n)])))
     body, exps = [], []
     for mdl in order:
         per_seed = {}
         for n in ns:
             vals = mstar.get((mdl, n), [])
-            ms = [m for _, m, _ in vals if m is not None]
+            lam = lam_ref.get((mdl, n))
             widest = [r for r in rows if r["model"] == mdl and r["n"] == n
                       and r["width"] == widths[-1]]
-            lam = ci([r["lambda_min_0"] for r in widest], log=True)[0]
             d = style.shared([r["d"] for r in widest]) or "8"
             th = theory.numbers(n, float(d), lam) if lam else {}
-            cen = sorted({c for _, _, c in vals if c})
-            body.append([mdl, n, len(ms), ci_cell(ms, log=True, spec=".3g"),
-                         ", ".join(f"{sum(1 for _, _, c in vals if c == x)} {x}" for x in cen),
-                         f"{lam:.3g}" if lam else "", f"{th.get('m_theorem', math.nan):.2e}",
+            cells = {}
+            for kind in ("both", "rate", "lambda", "slowest"):
+                ms = [t[kind][0] for _, t in vals if t[kind][0] is not None]
+                cen = [t[kind][1] for _, t in vals if t[kind][1]]
+                note = ", ".join(f"{cen.count(x)} {x}" for x in sorted(set(cen)))
+                cells[kind] = ci_cell(ms, log=True) + (f" ({note})" if note else "")
+            ms = [t["both"][0] for _, t in vals if t["both"][0] is not None]
+            med = ci(ms, log=True)[0]
+            body.append([mdl, n, len(ms), cells["both"], cells["rate"], cells["lambda"],
+                         cells["slowest"], f"{lam:.3g}" if lam else "",
+                         f"{th.get('m_theorem', math.nan):.2e}",
                          f"{th.get('eta_theorem', math.nan):.2e}",
                          f"{th.get('R_theorem', math.nan):.2e}",
-                         (f"{math.log10(th['m_theorem'] / ci(ms, log=True)[0]):.1f}"
-                          if th and ms and math.isfinite(ci(ms, log=True)[0]) else "")])
-            for seed, m, c in vals:
-                if m is not None and c is None:
-                    per_seed.setdefault(seed, []).append((n, m))
+                         (f"{math.log10(th['m_theorem'] / med):.1f}"
+                          if th and med and math.isfinite(med) else "")])
+            for seed, t in vals:
+                if t["both"][0] is not None and t["both"][1] is None:
+                    per_seed.setdefault(seed, []).append((n, t["both"][0]))
         slopes = [float(np.polyfit(np.log([p[0] for p in pts]), np.log([p[1] for p in pts]),
                                    1)[0]) for pts in per_seed.values() if len(pts) >= 3]
         exps.append([mdl, len(slopes), ci_cell(slopes, spec=".2f")])
-    header = ["model", "n", "seeds", "m* (median [95% CI])", "censored",
-              "λ_min(H_0) at widest m", "theorem m", "theorem η", "theorem R",
+    header = ["model", "n", "seeds", "m* (median [95% CI])", "m*: rate within 5%",
+              "m*: λ_min/λ_max(H_0) >= ½ widest", "m*: rate within 5% of slowest mode",
+              "λ_ref = λ_min(H_0) at widest m", "theorem m", "theorem η", "theorem R",
               "log10(theorem m / m*)"]
     write_csv(os.path.join(out, "results.csv"), header, body)
     ratio_rows = []
@@ -340,8 +387,14 @@ def report_threshold(rows, out, plt):
                            ci_cell([r["rate_ratio_slowest"] for r in g]),
                            ci_cell([r["final_over_linear"] for r in g], log=True)])
     text = ["# lazy-threshold\n",
-            f"m*: the smallest width from which on the late loss rate is within {LAZY_TOL:.0%} of "
-            "the linearised model's (same steps), interpolated per seed; "
+            "m* = the larger of two thresholds, per seed: the smallest width from which on the "
+            f"late loss rate is within {LAZY_TOL:.0%} of the linearised model's (same steps), and "
+            "the smallest from which on λ_min/λ_max(H_0) keeps half of its median at the widest "
+            "width (the perturbation lemma's condition, scale-free; below it H_0 is near-singular and the "
+            "loss plateaus, where the rates of two stalled curves can agree). Each is "
+            "interpolated per seed in log-log between grid widths; the slowest-mode column uses "
+            "-2 ln(1 - η λ_min(H_0)) instead, which needs enough steps for the slowest mode to "
+            "dominate; "
             f"{style.ci_text()} over seeds. Theorem numbers: scripts/widemax_report/theory.py "
             "(constants set to 1, B = 1, delta = 0.1, lambda = the measured λ_min(H_0) at the "
             "widest width).\n", md_table(header, body),
@@ -356,8 +409,8 @@ def report_threshold(rows, out, plt):
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
     ax = axes[0]
     for mdl in order:
-        ms = [[m for _, m, c in mstar.get((mdl, n), []) if m is not None and math.isfinite(m)]
-              for n in ns]
+        ms = [[t["both"][0] for _, t in mstar.get((mdl, n), [])
+               if t["both"][0] is not None and math.isfinite(t["both"][0])] for n in ns]
         style.band(ax, ns, ms, styles[mdl], label=mdl, log=True)
     nn = np.array(ns, dtype=float)
     for p, ls in ((1, ":"), (2, "--")):
@@ -368,12 +421,17 @@ def report_threshold(rows, out, plt):
     ax.set_xlabel("training samples n")
     style.width_axis(ax, widths, axis="y", label="lazy threshold m*(n) (neurons)")
     ax.grid(alpha=0.3)
-    title(ax, f"smallest width with late rate within {LAZY_TOL:.0%} of the linearised model")
+    title(ax, f"m*: rate within {LAZY_TOL:.0%} of the linearised model's, λ_min/λ_max(H_0) ≥ ½ widest")
     style.legend_below(ax, ncol=2, fontsize=8)
     ax = axes[1]
     n_show = ns[len(ns) // 2]
-    bands_vs_width(ax, [r for r in rows if r["n"] == n_show], "rate_ratio", order, styles,
-                   log=False)
+    shown = [r for r in rows if r["n"] == n_show]
+    bands_vs_width(ax, shown, "rate_ratio", order, styles, log=False)
+    # A stalled run far off 1 (a near-singular H_0 at the narrowest widths) must not set the scale.
+    core = [ci([r["rate_ratio"] for r in shown if r["model"] == mdl and r["width"] == w])[0]
+            for mdl in order for w in widths]
+    style.robust_ylim(ax, [c for c in core if c is not None and abs(c - 1) < 1] + [0.9, 1.1],
+                      [(r["width"], r["rate_ratio"], r["name"]) for r in shown], log=False)
     ax.axhspan(1 - LAZY_TOL, 1 + LAZY_TOL, color=style.GREY, alpha=0.15, lw=0,
                label="within 5%")
     ax.axhline(1, color=style.GREY, ls=":", lw=1)
@@ -400,8 +458,19 @@ def report_perturbation(rows, out, plt):
     widths = sorted({r["width"] for r in pert})
     # ||H_0(m) - H_inf||_F / ||H_inf||_F, H_inf the mean of the widest runs' H.
     dev = []
+
+    def scale(r):
+        # H grows like c_m^2 / m: like m under softmax c_m = m, O(1) otherwise. Dividing it out
+        # compares kernels of different widths (the relative deviation is unchanged otherwise).
+        cfg = r["cfg"]
+        return float(r["width"]) if (cfg.get("activation") == "softmax"
+                                     and cfg.get("scale") == "m") else 1.0
+
+    def load_h(r):
+        return np.load(os.path.join(r["dir"], "H.npy")) / scale(r)
+
     for mdl in order:
-        hs = [np.load(os.path.join(r["dir"], "H.npy")) for r in hinf if r["model"] == mdl
+        hs = [load_h(r) for r in hinf if r["model"] == mdl
               and os.path.exists(os.path.join(r["dir"], "H.npy"))]
         if not hs:
             continue
@@ -413,7 +482,7 @@ def report_perturbation(rows, out, plt):
             if r["model"] != mdl or key in seen or not os.path.exists(path):
                 continue
             seen.add(key)
-            H0 = np.load(path)
+            H0 = load_h(r)
             dev.append({"model": mdl, "width": r["width"], "seed": r["seed"],
                         "dev": float(np.linalg.norm(H0 - Hinf) / np.linalg.norm(Hinf))})
         # The reference's own noise: one widest run against the mean of the others.
@@ -453,7 +522,8 @@ def report_perturbation(rows, out, plt):
             f"R); {style.ci_text()} over seeds.\n",
             "## Fit C R^p per (model, width), per seed\n",
             md_table(["model", "width", "seeds", "p", "C"], fit_rows),
-            "\n## ‖H_0(m) − H_inf‖_F / ‖H_inf‖_F (H_inf: mean H_0 of the widest runs)\n",
+            "\n## ‖H_0(m) − H_inf‖_F / ‖H_inf‖_F (H_inf: mean H_0 of the widest runs; H / m for "
+            "softmax c_m = m, whose H grows like m)\n",
             md_table(["model", "slope against m (per seed)", "noise of H_inf itself"] +
                      [f"m = {w}" for w in widths], dev_rows),
             "\n## Every (model, width, R)\n", md_table(["model", "width", "R", "diff_rel"], body)]

@@ -12,6 +12,7 @@ What it deliberately does not do: interpret the numbers (the report modules do),
 or import numpy (the runners call it with whatever python3 they find).
 """
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -33,13 +34,17 @@ class Run:
 
     @cached_property
     def metrics(self):
-        """The records of metrics.jsonl in order; [] without the file. Read on first use, since
+        """The records of metrics.jsonl (or metrics.jsonl.gz) in order; [] without either. Read on first use, since
         some reports never need the curves. A malformed line raises ValueError."""
         path = os.path.join(self.dir, "metrics.jsonl")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+        if os.path.exists(path):
+            with open(path) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        # experiments/results/*/runs keep it compressed (experiments/reproduce).
+        if os.path.exists(path + ".gz"):
+            with gzip.open(path + ".gz", "rt") as f:
+                return [json.loads(line) for line in f if line.strip()]
+        return []
 
 
 def load_json(path):

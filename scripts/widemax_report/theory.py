@@ -1,7 +1,7 @@
 """The numbers of the main theorem of "Exploring the Frontiers of Softmax" (arXiv 2405.03251) for
 the data at hand, printed beside what the width experiments measure (experiments/README.md).
 
-The statement used is the one of docs/design.md §3.1: for n samples in d dimensions with
+The statement used is the one of docs/design.md §3.1 (read without the paper's text at hand): for n samples in d dimensions with
 ||x_i|| <= 1, lambda = lambda_min of the limiting NTK, failure probability delta and
 B = max(sigma sqrt(2 log(n d m / delta)), 1) (the bound on |<w_r, x_i>| at init, here with its
 smallest value, B = 1), the theorem asks for

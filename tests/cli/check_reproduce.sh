@@ -5,8 +5,9 @@
 #     exponential, m* of a power law |ratio - 1| = c / m (m* = c / 0.05, exact under the log-log
 #     interpolation), the censored cases, per-seed slopes of an exact power law;
 #   - every copied run has config.json (with the command line and git commit), summary.json and
-#     metrics.jsonl, and the results.csv m* of each n equals a numpy recomputation from the copied
-#     metrics (own fit of the late rates of loss and linear_loss, own threshold search);
+#     metrics.jsonl.gz, and the results.csv m* of each n equals a numpy recomputation from the copied
+#     metrics (own fit of the late rates of loss and linear_loss, own threshold search, and the
+#     conditioning threshold from lambda_min/lambda_max);
 #   - --report-only remakes the same results.csv from the copied runs alone.
 set -eu
 widemax=$1
@@ -21,12 +22,14 @@ t = np.arange(0, 201, 5.0)
 assert abs(p.late_rate(t, 3.0 * np.exp(-0.07 * t), 0) - 0.07) < 1e-12
 assert p.late_rate(t[:2], np.ones(2), 0) is None
 ws = [4, 16, 64, 256, 1024]
-m, cen = p.threshold([(w, 1 + 12.0 / w) for w in ws])      # |ratio - 1| = 12 / m
+m, cen = p.threshold([(w, 12.0 / w) for w in ws], 0.05)    # |ratio - 1| = 12 / m
 assert cen is None and abs(m - 12.0 / 0.05) < 1e-9, m
-assert p.threshold([(w, 1.01) for w in ws]) == (4.0, "below")
-assert p.threshold([(w, 1.5) for w in ws]) == (math.inf, "above")
-# Not lazy again at the widest width: m* is past the grid.
-assert p.threshold([(4, 1.0), (16, 1.0), (64, 1.2)])[1] == "above"
+assert p.threshold([(w, 0.01) for w in ws], 0.05) == (4.0, "below")
+assert p.threshold([(w, 0.5) for w in ws], 0.05) == (math.inf, "above")
+# Not met again at the widest width: m* is past the grid; a singular H_0 (inf) is never met.
+assert p.threshold([(4, 0.0), (16, 0.0), (64, 0.2)], 0.05)[1] == "above"
+assert p.threshold([(4, math.inf), (16, 1.0), (64, 1.0)], 2.0) == (16.0, None)
+assert p.lambda_err(-1e-13, 0.1) == math.inf and p.lambda_err(0.05, 0.1) == 2.0
 rows = [{"seed": s, "width": w, "q": (1 + s) * w ** -0.5} for s in range(3) for w in ws]
 assert np.allclose(p.per_seed_slopes(rows, "q"), [-0.5] * 3)
 m, lo, hi = p.ci([1.0, 2.0, math.inf])
@@ -40,7 +43,7 @@ cp "$tmp/res/results.csv" "$tmp/first.csv"
 PYTHON=/usr/bin/python3 "$root/experiments/reproduce" lazy-threshold --report-only --results "$tmp/res" >/dev/null
 cmp "$tmp/first.csv" "$tmp/res/results.csv"
 /usr/bin/python3 - "$tmp/res" <<'PY'
-import csv, json, math, os, sys
+import csv, gzip, json, math, os, sys
 import numpy as np
 res = sys.argv[1]
 runs = sorted(os.listdir(f"{res}/runs"))
@@ -52,29 +55,38 @@ for r in runs:
     cfg = json.load(open(f"{d}/config.json"))
     prov = cfg["provenance"]
     assert "train" in prov["command_line"] and prov["git_commit"] and prov["widemax_version"]
-    rec = [json.loads(l) for l in open(f"{d}/metrics.jsonl")]
+    rec = [json.loads(l) for l in gzip.open(f"{d}/metrics.jsonl.gz", "rt")]
     t = np.array([x["step"] for x in rec], float)
     L = np.array([x["loss"] for x in rec]); Ll = np.array([x["linear_loss"] for x in rec])
     k = (t >= t[-1] / 2) & (L > 1e-22 * L[0]) & (Ll > 1e-22 * L[0])
     rate = lambda y: -np.polyfit(t[k], np.log(y[k]), 1)[0]
     s = json.load(open(f"{d}/summary.json"))
-    per.setdefault((s["n_train"], cfg["seed"]), []).append((s["width"], rate(L) / rate(Ll)))
+    kappa = s["ntk"]["lambda_min_0"] / s["ntk"]["lambda_max_0"]
+    per.setdefault((s["n_train"], cfg["seed"]), []).append(
+        (s["width"], abs(rate(L) / rate(Ll) - 1), kappa))
+def first_from(pts, tol):  # pts: (width, err) sorted; the smallest width from which err <= tol
+    k = len(pts)
+    while k > 0 and pts[k - 1][1] <= tol:
+        k -= 1
+    if k == len(pts):
+        return math.inf
+    if k == 0:
+        return pts[0][0]
+    (w0, e0), (w1, e1) = pts[k - 1], pts[k]
+    if not math.isfinite(e0):
+        return w1
+    f = min(max((math.log(tol) - math.log(e0)) / (math.log(e1) - math.log(e0)), 0), 1)
+    return math.exp(math.log(w0) + f * (math.log(w1) - math.log(w0)))
+kref = {}
+for (n, seed), pts in per.items():
+    kref.setdefault(n, []).append(max(pts)[2])  # kappa at the widest width
+kref = {n: math.exp(np.median(np.log(v))) for n, v in kref.items()}
 mstar = {}
 for (n, seed), pts in per.items():
     pts.sort()
-    e = [abs(q - 1) for _, q in pts]
-    k = len(pts)
-    while k > 0 and e[k - 1] <= 0.05:
-        k -= 1
-    if k == len(pts):
-        m = math.inf
-    elif k == 0:
-        m = pts[0][0]
-    else:
-        (w0, e0), (w1, e1) = (pts[k - 1][0], e[k - 1]), (pts[k][0], e[k])
-        f = min(max((math.log(0.05) - math.log(e0)) / (math.log(e1) - math.log(e0)), 0), 1)
-        m = math.exp(math.log(w0) + f * (math.log(w1) - math.log(w0)))
-    mstar.setdefault(n, []).append(m)
+    m_rate = first_from([(w, e) for w, e, _ in pts], 0.05)
+    m_k = first_from([(w, kref[n] / k if k > 0 else math.inf) for w, _, k in pts], 2.0)
+    mstar.setdefault(n, []).append(max(m_rate, m_k))
 rows = list(csv.DictReader(open(f"{res}/results.csv")))
 assert len(rows) == 2, rows
 for row in rows:
