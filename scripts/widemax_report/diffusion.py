@@ -136,7 +136,8 @@ def plot_run(run, out):
 
 def plot_error_vs_t(plt, s, cfg, metrics, out, title):
     """The score error per time bucket at every logged step (colour: the step, on a colour bar),
-    and the final one as a black step function."""
+    the final one as a black step function, and beside it that of the zero network (F = 0: the
+    baseline alone, or s = -x / sigma_t^2 in x0 mode) as a dashed one."""
     import matplotlib as mpl
     buckets = s["score_rel_error_by_t"]
     lo_t = np.array([b["t_lo"] for b in buckets])
@@ -173,6 +174,13 @@ def plot_error_vs_t(plt, s, cfg, metrics, out, title):
     ax.step(np.append(lo_t, hi_t[-1]), np.append(final, final[-1]), where="post", color="black",
             lw=1.8, label=f"final (step {s.get('steps')}), per bucket; overall "
                           f"{fmt(s.get('score_rel_error'))}")
+    zero = np.array([np.nan if b.get("zero_network_rel_error") is None
+                     else b["zero_network_rel_error"] for b in buckets])
+    if np.isfinite(zero).any():
+        ax.step(np.append(lo_t, hi_t[-1]), np.append(zero, zero[-1]), where="post", color="0.45",
+                lw=1.5, ls="--", label=f"zero network F = 0 (the baseline alone); overall "
+                                       f"{fmt(s.get('zero_network_score_rel_error'))}")
+        core += list(zero[np.isfinite(zero) & (zero > 0)])
     ax.set_xscale("log")
     ax.set_yscale("log")
     style.robust_ylim(ax, core, samples)
@@ -201,6 +209,7 @@ def sweep(root, out):
         by_w.setdefault(int(r.summary["width"]), []).append(r)
     header = ["width", "runs", "score_rel_error_mean", "score_rel_error_std"] + \
         [f"bucket{b}_mean" for b in range(nb)] + \
+        [f"zero_network_bucket{b}_mean" for b in range(nb)] + \
         ["sliced_wasserstein_mean", "sliced_wasserstein_exact_mean", "sliced_wasserstein_floor_mean",
          "mode_weight_error_mean", "modes_covered_min", "train_s_mean"]
     rows = []
@@ -212,6 +221,10 @@ def sweep(root, out):
         for b in range(nb):
             row[f"bucket{b}_mean"] = mean_std(s["score_rel_error_by_t"][b]["rel_error"]
                                               for s in rs if len(s["score_rel_error_by_t"]) == nb)[0]
+            # Runs from before the zero network was reported have no such entry.
+            row[f"zero_network_bucket{b}_mean"] = mean_std(
+                s["score_rel_error_by_t"][b].get("zero_network_rel_error") for s in rs
+                if len(s["score_rel_error_by_t"]) == nb)[0]
         for k in ("sliced_wasserstein", "sliced_wasserstein_exact", "sliced_wasserstein_floor",
                   "mode_weight_error", "train_s"):
             row[k + "_mean"] = mean_std(s.get(k) for s in rs)[0]

@@ -21,7 +21,7 @@ namespace widemax::cli {
 namespace {
 
 struct Texts {
-  std::string width, n, steps, lr, eval_n, samples, sample_steps;
+  std::string width, n, steps, lr, eval_n, samples, sample_steps, train_samples;
 };
 
 po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
@@ -45,7 +45,20 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "distribution of t in [t-min, t-max]: uniform | log (uniform in log t)")(
       "time-features", value_of(c.time_features),
       "phi(t) appended to x_t: comma-separated one (constant 1), t (t/T), sigma, log-sigma, "
-      "alpha (e^-t), fourier:K (cos and sin of j pi t/T, j = 1..K)");
+      "alpha (e^-t), fourier:K (cos and sin of j pi t/T, j = 1..K), raw-t (t)")(
+      "parametrisation", typed_value(c.parametrisation, diffusion::parse_parametrisation),
+      "eps (F predicts eps: s = s_b - F / sigma_t, fresh rows every step) | x0 (the paper's "
+      "setting: F predicts x_0 from c [x_t, t], s = (e^-t F - x) / sigma_t^2; c_m = m, only W, "
+      "full-batch gd on --train-samples fixed rows, early stopping; no --n, --time-features, "
+      "--baseline, --train-a, or --optimizer other than gd)")(
+      "train-samples",
+      po::value(&s.train_samples)->default_value(std::to_string(c.train_samples)),
+      "x0: N, the fixed training triples (x_0, t, eps), drawn once from --data-seed")(
+      "holdout-samples", value_of(c.holdout_samples),
+      "x0: held-out triples of the early stopping (0: N / 4)")(
+      "patience", value_of(c.patience),
+      "x0: stop when the held-out loss has not improved for this many evaluations (every "
+      "--log-every steps; 0: never)");
 
   po::options_description model("Model (docs/design.md §1.1; d_out = d)");
   model.add_options()("width", po::value(&s.width)->default_value(std::to_string(m.width)),
@@ -141,6 +154,7 @@ std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::str
   c.eval_n = parse_count(s.eval_n, "--eval-n");
   c.samples = parse_count(s.samples, "--samples");
   c.sample_steps = parse_count(s.sample_steps, "--sample-steps");
+  c.train_samples = parse_count(s.train_samples, "--train-samples");
   if (!s.lr.empty()) {
     char* end = nullptr;
     c.net.lr.value = std::strtod(s.lr.c_str(), &end);
@@ -150,6 +164,31 @@ std::optional<diffusion::Config> parse_diffusion_args(const std::vector<std::str
   c.net.scale_given = vm.count("scale") && !vm["scale"].defaulted();
   c.run.progress = !vm.count("quiet");
   c.exact_reference = !vm.count("no-exact-reference");
+  auto given = [&](const char* name) { return vm.count(name) && !vm[name].defaulted(); };
+  if (c.parametrisation == diffusion::Parametrisation::kX0) {
+    // x0 fixes the target, inputs and optimiser: an option that would change them is refused by
+    // name rather than ignored.
+    for (const char* name : {"n", "time-features", "baseline", "train-a"})
+      WIDEMAX_CHECK_HINT(!given(name),
+                         "x0 trains W alone by full-batch gradient descent on c [x_t, t] over "
+                         "--train-samples rows",
+                         "--", name, " does not apply to --parametrisation x0");
+    WIDEMAX_CHECK_HINT(!given("optimizer") || c.net.optimizer.kind == train::OptimizerKind::kGd,
+                       "x0 trains by full-batch gradient descent", "--optimizer ",
+                       train::to_string(c.net.optimizer.kind),
+                       " does not apply to --parametrisation x0 (only gd)");
+    diffusion::Config d = c;
+    diffusion::apply_x0_defaults(d);
+    if (!c.net.scale_given) c.net.scale = d.net.scale;
+    if (!given("lr-schedule")) c.net.schedule.kind = d.net.schedule.kind;
+    c.net.optimizer.kind = d.net.optimizer.kind;
+    c.baseline = d.baseline;
+    c.time_features = d.time_features;
+  } else {
+    for (const char* name : {"train-samples", "holdout-samples", "patience"})
+      WIDEMAX_CHECK_HINT(!given(name), "give --parametrisation x0", "--", name,
+                         " applies to --parametrisation x0 only");
+  }
   WIDEMAX_CHECK_HINT(!c.net.grid.automatic, "give --grid PdxPw (1xP puts every rank on the width)",
                      "--grid auto is not available for widemax diffusion");
   diffusion::validate(c);

@@ -1,6 +1,7 @@
 // Time sampling, time features and DSM rows. See dsm.hpp.
 #include "widemax/diffusion/dsm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -26,6 +27,29 @@ constexpr EnumName<TimeSampling> kTimeSamplings[] = {{TimeSampling::kUniform, "u
                                                      {TimeSampling::kLog, "log"}};
 }  // namespace
 
+namespace {
+constexpr EnumName<Parametrisation> kParametrisations[] = {{Parametrisation::kEps, "eps"},
+                                                           {Parametrisation::kX0, "x0"}};
+}  // namespace
+
+Parametrisation parse_parametrisation(const std::string& s) {
+  return parse_enum(kParametrisations, s, "--parametrisation", "parametrisation");
+}
+std::string to_string(Parametrisation p) {
+  return enum_name(kParametrisations, p);
+}
+
+void model_score(Parametrisation p, const double* x, const double* f, const double* sb,
+                 std::int64_t d, double t, double* s) {
+  const double sig = ou_sigma(t);
+  if (p == Parametrisation::kX0) {
+    const double a = ou_alpha(t), s2 = sig * sig;
+    for (std::int64_t j = 0; j < d; ++j) s[j] = (a * f[j] - x[j]) / s2;
+    return;
+  }
+  for (std::int64_t j = 0; j < d; ++j) s[j] = (sb ? sb[j] : 0.0) - f[j] / sig;
+}
+
 TimeSampling parse_time_sampling(const std::string& s) {
   return parse_enum(kTimeSamplings, s, "--time-sampling", "distribution");
 }
@@ -43,7 +67,7 @@ TimeSampler make_time_sampler(double t_min, double t_max, TimeSampling kind) {
 }
 
 TimeFeatures::TimeFeatures(const std::string& spec, double t_max) : spec_(spec), t_max_(t_max) {
-  const char* hint = "a comma-separated list of one, t, sigma, log-sigma, alpha, fourier:K";
+  const char* hint = "a comma-separated list of one, t, sigma, log-sigma, alpha, fourier:K, raw-t";
   std::size_t start = 0;
   while (start <= spec.size()) {
     const auto comma = spec.find(',', start);
@@ -61,6 +85,8 @@ TimeFeatures::TimeFeatures(const std::string& spec, double t_max) : spec_(spec),
       items_.push_back({Kind::kLogSigma, 0});
     } else if (item == "alpha") {
       items_.push_back({Kind::kAlpha, 0});
+    } else if (item == "raw-t") {
+      items_.push_back({Kind::kRawT, 0});
     } else if (item.rfind("fourier:", 0) == 0) {
       const std::string k = item.substr(8);
       int order = 0;
@@ -101,6 +127,9 @@ void TimeFeatures::eval(double t, double* out) const {
       case Kind::kAlpha:
         *out++ = ou_alpha(t);
         break;
+      case Kind::kRawT:
+        *out++ = t;
+        break;
       case Kind::kFourier:
         for (int j = 1; j <= it.order; ++j) {
           *out++ = std::cos(j * std::numbers::pi * t / t_max_);
@@ -130,6 +159,9 @@ std::vector<std::string> TimeFeatures::names() const {
       case Kind::kAlpha:
         n.push_back("alpha");
         break;
+      case Kind::kRawT:
+        n.push_back("t");
+        break;
       case Kind::kFourier:
         for (int j = 1; j <= it.order; ++j) {
           n.push_back(cat("cos", j));
@@ -143,31 +175,37 @@ std::vector<std::string> TimeFeatures::names() const {
 
 template <class T>
 void network_inputs(const double* X, std::int64_t n, std::int64_t d, double t,
-                    const TimeFeatures& features, T* out) {
+                    const TimeFeatures& features, T* out, double scale) {
   const std::int64_t k = features.size(), w = d + k;
   std::vector<double> phi(static_cast<std::size_t>(k));
   features.eval(t, phi.data());
   for (std::int64_t p = 0; p < n; ++p) {
-    for (std::int64_t j = 0; j < d; ++j) out[p * w + j] = static_cast<T>(X[p * d + j]);
-    for (std::int64_t j = 0; j < k; ++j) out[p * w + d + j] = static_cast<T>(phi[j]);
+    for (std::int64_t j = 0; j < d; ++j) out[p * w + j] = static_cast<T>(scale * X[p * d + j]);
+    for (std::int64_t j = 0; j < k; ++j) out[p * w + d + j] = static_cast<T>(scale * phi[j]);
   }
 }
 
 template void network_inputs(const double*, std::int64_t, std::int64_t, double, const TimeFeatures&,
-                             double*);
+                             double*, double);
 template void network_inputs(const double*, std::int64_t, std::int64_t, double, const TimeFeatures&,
-                             float*);
+                             float*, double);
 
 DsmDraws::DsmDraws(const Mixture* mix, const std::vector<double>* points, std::int64_t d,
                    const TimeSampler& times, const TimeFeatures& features, std::uint64_t seed,
-                   const Mixture* baseline)
+                   const Mixture* baseline, Parametrisation param, double input_scale)
     : mix_(mix),
       points_(points),
       baseline_(baseline),
       d_(d),
       times_(times),
       features_(features),
-      seed_(seed) {
+      seed_(seed),
+      param_(param),
+      scale_(input_scale) {
+  WIDEMAX_CHECK(param == Parametrisation::kEps || !baseline,
+                "DsmDraws: the x0 parametrisation has no baseline");
+  WIDEMAX_CHECK(std::isfinite(input_scale) && input_scale > 0, "DsmDraws: input scale ",
+                input_scale, " is not positive");
   WIDEMAX_CHECK(!baseline || baseline->d == d, "DsmDraws: the baseline is not ", d, "-dimensional");
   WIDEMAX_CHECK((mix != nullptr) != (points != nullptr), "DsmDraws: give a mixture or points");
   WIDEMAX_CHECK(!points || (!points->empty() && points->size() % static_cast<std::size_t>(d) == 0),
@@ -175,7 +213,7 @@ DsmDraws::DsmDraws(const Mixture* mix, const std::vector<double>* points, std::i
 }
 
 void DsmDraws::fill(std::uint64_t first, std::int64_t n, double* X, double* Y, double* t,
-                    double* x0, double* eps) const {
+                    double* x0, double* eps, double* xt) const {
   const std::int64_t d = d_, w = input_dim();
   const auto n_points = points_ ? static_cast<std::int64_t>(points_->size()) / d : 0;
 #pragma omp parallel
@@ -198,7 +236,8 @@ void DsmDraws::fill(std::uint64_t first, std::int64_t n, double* X, double* Y, d
       for (std::int64_t j = 0; j < d; ++j) {
         const double e = rng::normal(seed_, kStreamEps, q, static_cast<std::uint64_t>(j));
         row[j] = a * x[j] + s * e;
-        Y[p * d + j] = e;
+        Y[p * d + j] = param_ == Parametrisation::kX0 ? x[j] : e;
+        if (xt) xt[p * d + j] = row[j];
         if (x0) x0[p * d + j] = x[j];
         if (eps) eps[p * d + j] = e;
       }
@@ -207,9 +246,32 @@ void DsmDraws::fill(std::uint64_t first, std::int64_t n, double* X, double* Y, d
         for (std::int64_t j = 0; j < d; ++j) Y[p * d + j] += s * sb[j];
       }
       features_.eval(tq, row + d);
+      // Exactly the unscaled row in eps mode: existing runs are unchanged.
+      if (scale_ != 1.0)
+        for (std::int64_t j = 0; j < w; ++j) row[j] *= scale_;
       if (t) t[p] = tq;
     }
   }
+}
+
+double x0_input_scale(const DsmDraws& draws, std::int64_t n) {
+  WIDEMAX_CHECK(draws.input_scale() == 1.0, "x0_input_scale: the draws are already scaled");
+  const std::int64_t w = draws.input_dim(), d = draws.d();
+  // In chunks, so that a large --train-samples needs no second copy of the set.
+  constexpr std::int64_t kChunk = 4096;
+  std::vector<double> X(static_cast<std::size_t>(kChunk * w)), Y(static_cast<std::size_t>(kChunk * d));
+  double max_sq = 0;
+  for (std::int64_t first = 0; first < n; first += kChunk) {
+    const std::int64_t k = std::min(kChunk, n - first);
+    draws.fill(static_cast<std::uint64_t>(first), k, X.data(), Y.data(), nullptr);
+    for (std::int64_t q = 0; q < k; ++q) {
+      double sq = 0;
+      for (std::int64_t j = 0; j < w; ++j) sq += X[q * w + j] * X[q * w + j];
+      max_sq = std::max(max_sq, sq);
+    }
+  }
+  WIDEMAX_CHECK(max_sq > 0, "x0_input_scale: every input is zero");
+  return 1.0 / std::sqrt(max_sq);
 }
 
 }  // namespace widemax::diffusion

@@ -10,8 +10,15 @@
 
 namespace widemax::diffusion {
 
+namespace {
+constexpr int kPer = 4;  // sums per bucket
+double ratio(double num, double den) {
+  return den > 0 ? num / den : std::numeric_limits<double>::quiet_NaN();
+}
+}  // namespace
+
 ScoreError::ScoreError(int buckets, const TimeSampler& times)
-    : buckets_(buckets), times_(times), sums_(static_cast<std::size_t>(3 * buckets + 2), 0.0) {
+    : buckets_(buckets), times_(times), sums_(static_cast<std::size_t>(kPer * buckets + 2), 0.0) {
   WIDEMAX_CHECK(buckets >= 1, "--time-buckets must be at least 1, got ", buckets);
 }
 
@@ -20,40 +27,55 @@ int ScoreError::bucket_of(double t) const {
   return std::min(std::max(b, 0), buckets_ - 1);
 }
 
-void ScoreError::add(double t, const double* s, const double* s_true, std::int64_t d) {
-  double err = 0, ref = 0;
+void ScoreError::add(double t, const double* s, const double* s_true, std::int64_t d,
+                     const double* s_zero) {
+  double err = 0, ref = 0, zero = 0;
   for (std::int64_t j = 0; j < d; ++j) {
     err += (s[j] - s_true[j]) * (s[j] - s_true[j]);
     ref += s_true[j] * s_true[j];
+    if (s_zero) zero += (s_zero[j] - s_true[j]) * (s_zero[j] - s_true[j]);
   }
-  double* b = sums_.data() + 3 * bucket_of(t);
+  double* b = sums_.data() + kPer * bucket_of(t);
   b[0] += err;
   b[1] += ref;
   b[2] += 1;
+  b[3] += zero;
 }
 
 void ScoreError::add_dsm(double dsm_sq) {
-  sums_[3 * buckets_] += dsm_sq;
-  sums_[3 * buckets_ + 1] += 1;
+  sums_[kPer * buckets_] += dsm_sq;
+  sums_[kPer * buckets_ + 1] += 1;
 }
 
 double ScoreError::rel_error() const {
   double err = 0, ref = 0;
   for (int b = 0; b < buckets_; ++b) {
-    err += sums_[3 * b];
-    ref += sums_[3 * b + 1];
+    err += sums_[kPer * b];
+    ref += sums_[kPer * b + 1];
   }
-  return ref > 0 ? err / ref : std::numeric_limits<double>::quiet_NaN();
+  return ratio(err, ref);
 }
 
 double ScoreError::rel_error(int b) const {
-  const double ref = sums_[3 * b + 1];
-  return ref > 0 ? sums_[3 * b] / ref : std::numeric_limits<double>::quiet_NaN();
+  return ratio(sums_[kPer * b], sums_[kPer * b + 1]);
+}
+
+double ScoreError::zero_rel_error() const {
+  double err = 0, ref = 0;
+  for (int b = 0; b < buckets_; ++b) {
+    err += sums_[kPer * b + 3];
+    ref += sums_[kPer * b + 1];
+  }
+  return ratio(err, ref);
+}
+
+double ScoreError::zero_rel_error(int b) const {
+  return ratio(sums_[kPer * b + 3], sums_[kPer * b + 1]);
 }
 
 double ScoreError::mean_dsm_loss() const {
-  const double n = sums_[3 * buckets_ + 1];
-  return n > 0 ? 0.5 * sums_[3 * buckets_] / n : std::numeric_limits<double>::quiet_NaN();
+  const double n = sums_[kPer * buckets_ + 1];
+  return n > 0 ? 0.5 * sums_[kPer * buckets_] / n : std::numeric_limits<double>::quiet_NaN();
 }
 
 double ScoreError::bucket_lo(int b) const {
@@ -67,11 +89,12 @@ double ScoreError::bucket_hi(int b) const {
 nlohmann::json ScoreError::by_time() const {
   nlohmann::json out = nlohmann::json::array();
   for (int b = 0; b < buckets_; ++b) {
-    const double r = rel_error(b);
+    const double r = rel_error(b), z = zero_rel_error(b);
     out.push_back({{"t_lo", bucket_lo(b)},
                    {"t_hi", bucket_hi(b)},
                    {"rel_error", std::isfinite(r) ? nlohmann::json(r) : nlohmann::json()},
-                   {"n", static_cast<std::int64_t>(sums_[3 * b + 2])}});
+                   {"zero_network_rel_error", std::isfinite(z) ? nlohmann::json(z) : nlohmann::json()},
+                   {"n", static_cast<std::int64_t>(sums_[kPer * b + 2])}});
   }
   return out;
 }

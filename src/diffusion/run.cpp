@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -131,17 +132,18 @@ struct Problem {
 template <class T>
 struct HeldOut {
   std::int64_t n = 0, d = 0, din = 0;
-  std::vector<double> eps, t, score, base_score;
+  Parametrisation param;
+  std::vector<double> target, t, xt, score, base_score;
   std::vector<T> X, F;
 
   HeldOut(const Problem& p, const DsmDraws& draws, const model::Range& rows)
-      : n(rows.size()), d(p.d), din(p.din) {
+      : n(rows.size()), d(p.d), din(p.din), param(draws.parametrisation()) {
     std::vector<double> Xd(static_cast<std::size_t>(n * din));
-    eps.resize(static_cast<std::size_t>(n * d));
+    target.resize(static_cast<std::size_t>(n * d));
     t.resize(static_cast<std::size_t>(n));
-    draws.fill(static_cast<std::uint64_t>(rows.begin), n, Xd.data(), eps.data(), t.data());
-    std::vector<double> xt(static_cast<std::size_t>(n * d));
-    for (std::int64_t q = 0; q < n; ++q) std::copy_n(Xd.begin() + q * din, d, xt.begin() + q * d);
+    xt.resize(static_cast<std::size_t>(n * d));
+    draws.fill(static_cast<std::uint64_t>(rows.begin), n, Xd.data(), target.data(), t.data(),
+               nullptr, nullptr, xt.data());
     base_score.assign(xt.size(), 0.0);
     if (p.mix) {
       score.resize(xt.size());
@@ -153,21 +155,24 @@ struct HeldOut {
   }
 
   // Collective: the network's forward pass over the row, then the column sums of the error.
+  // Beside the network's score, that of the zero network (F = 0).
   ScoreError evaluate(train::Trainer<T>& tr, const comm::Grid& grid, const Config& c,
                       const TimeSampler& times, bool with_truth) {
     tr.predict(X.data(), n, F.data());
     ScoreError se(c.time_buckets, times);
-    std::vector<double> s(static_cast<std::size_t>(d));
+    std::vector<double> s(static_cast<std::size_t>(d)), s0(s.size()), f(s.size()),
+        zero(s.size(), 0.0);
     for (std::int64_t q = 0; q < n; ++q) {
-      const double sig = ou_sigma(t[q]);
       double dsm = 0;
       for (std::int64_t j = 0; j < d; ++j) {
-        const double f = static_cast<double>(F[q * d + j]);
-        s[j] = base_score[q * d + j] - f / sig;
-        dsm += (f - eps[q * d + j]) * (f - eps[q * d + j]);
+        f[j] = static_cast<double>(F[q * d + j]);
+        dsm += (f[j] - target[q * d + j]) * (f[j] - target[q * d + j]);
       }
+      const double* x = xt.data() + q * d;
+      model_score(param, x, f.data(), base_score.data() + q * d, d, t[q], s.data());
+      model_score(param, x, zero.data(), base_score.data() + q * d, d, t[q], s0.data());
       se.add_dsm(dsm);
-      if (with_truth) se.add(t[q], s.data(), score.data() + q * d, d);
+      if (with_truth) se.add(t[q], s.data(), score.data() + q * d, d, s0.data());
     }
     if (grid.p_data() > 1) grid.column().allreduce_sum(std::span<double>(se.sums()));
     return se;
@@ -181,25 +186,27 @@ struct HeldOut {
 // together (the network's forward pass is collective over the row); one column sum gathers them.
 template <class T>
 nlohmann::json sample_and_measure(const Problem& p, const Config& c, const comm::Grid& grid,
-                                  train::Trainer<T>& tr, Result& result) {
+                                  train::Trainer<T>& tr, double input_scale, Result& result) {
   const std::int64_t d = p.d;
   const SamplerKind kind = c.sampler;
   const std::vector<double> tgrid = sampler_grid(c.t_min, c.t_max, c.sample_steps);
   const model::Range srows = model::shard_range(c.samples, grid.p_data(), grid.data_index());
   const std::int64_t ns = srows.size();
   std::vector<T> in(static_cast<std::size_t>(ns * p.din)), out(static_cast<std::size_t>(ns * d));
-  std::vector<double> tv(static_cast<std::size_t>(ns));
+  std::vector<double> tv(static_cast<std::size_t>(ns)), sb(static_cast<std::size_t>(ns * d)),
+      f(static_cast<std::size_t>(d));
   const ScoreFn net_score = [&](const double* X, std::int64_t n, double t, double* S) {
-    network_inputs(X, n, d, t, p.features, in.data());
+    network_inputs(X, n, d, t, p.features, in.data(), input_scale);
     tr.predict(in.data(), n, out.data());
-    const double sig = ou_sigma(t);
     if (p.base) {
       std::fill(tv.begin(), tv.end(), t);
-      score(*p.base, X, tv.data(), n, S);
-    } else {
-      std::fill(S, S + n * d, 0.0);
+      score(*p.base, X, tv.data(), n, sb.data());
     }
-    for (std::int64_t q = 0; q < n * d; ++q) S[q] -= static_cast<double>(out[q]) / sig;
+    for (std::int64_t q = 0; q < n; ++q) {
+      for (std::int64_t j = 0; j < d; ++j) f[j] = static_cast<double>(out[q * d + j]);
+      model_score(c.parametrisation, X + q * d, f.data(), p.base ? sb.data() + q * d : nullptr, d,
+                  t, S + q * d);
+    }
   };
   auto gather = [&](const std::vector<double>& local) {
     std::vector<double> all(static_cast<std::size_t>(c.samples * d), 0.0);
@@ -292,14 +299,15 @@ void write_samples(const run::Run& run, const Problem& p, const Config& c, const
   if (!rank0) return;
   std::vector<double> X(static_cast<std::size_t>(c.eval_n * din)),
       E(static_cast<std::size_t>(c.eval_n * d)), t(static_cast<std::size_t>(c.eval_n));
-  std::vector<double> Y(E.size());
-  held_draws.fill(0, c.eval_n, X.data(), Y.data(), t.data(), nullptr, E.data());
+  std::vector<double> Y(E.size()), xt(E.size());
+  held_draws.fill(0, c.eval_n, X.data(), Y.data(), t.data(), nullptr, E.data(), xt.data());
+  // x_t and phi(t) as the forward process gives them: the x0 input scale is in config.json.
   const std::int64_t w = din + 1 + d;
   std::vector<double> table(static_cast<std::size_t>(c.eval_n * w));
   for (std::int64_t i = 0; i < c.eval_n; ++i) {
-    std::copy_n(X.begin() + i * din, d, table.begin() + i * w);
+    std::copy_n(xt.begin() + i * d, d, table.begin() + i * w);
     table[i * w + d] = t[i];
-    std::copy_n(X.begin() + i * din + d, din - d, table.begin() + i * w + d + 1);
+    p.features.eval(t[i], table.data() + i * w + d + 1);
     std::copy_n(E.begin() + i * d, d, table.begin() + i * w + din + 1);
   }
   std::vector<std::string> header = names;
@@ -360,16 +368,19 @@ nlohmann::json score_metrics(const ScoreError& se, bool with_truth) {
   nlohmann::json by = nlohmann::json::array();
   for (int b = 0; b < se.buckets(); ++b) by.push_back(number_or_null(se.rel_error(b)));
   j["score_rel_error_by_t"] = by;
+  j["zero_network_score_rel_error"] = number_or_null(se.zero_rel_error());
   return j;
 }
 
-std::string start_line(const Config& c, const Problem& p, double lr, const comm::Grid& grid,
-                       const run::Run& run) {
+std::string start_line(const Config& c, const Problem& p, double lr, double input_scale,
+                       const comm::Grid& grid, const run::Run& run) {
   return cat("widemax diffusion: ", p.spec.empty() ? "" : "mixture " + p.spec + " ",
              c.data.empty() ? "" : "data " + c.data + " ", "d=", p.d,
              p.mix ? cat(" K=", p.mix->K) : std::string(), " m=", c.net.width, " inputs ", p.din,
-             " (x_t + ", c.time_features, "), baseline ", to_string(c.baseline), ", ", c.n,
-             " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max, "], ",
+             " (x_t + ", c.time_features, "), ", to_string(c.parametrisation), "-prediction",
+             c.parametrisation == Parametrisation::kX0 ? cat(" (input scale ", input_scale, ")")
+                                                        : std::string(),
+             ", baseline ", to_string(c.baseline), ", ", c.n, " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max, "], ",
              train::to_string(c.net.optimizer.kind), " lr=", lr, " ",
              train::to_string(c.net.precision), " grid ", grid.name(),
              run.writes() ? " -> " + run.path().string() : std::string());
@@ -394,21 +405,50 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
   run::Run run(request.run, "diffusion", grid.world(), runtime, write_outputs, request.steps);
   if (run.writes()) request.run.out = run.path().string();
 
+  // x0: every step is a full-batch step over the fixed training set.
+  const bool x0 = request.parametrisation == Parametrisation::kX0;
+  if (x0) request.n = request.train_samples;
   const Problem p(request);
   const std::int64_t d = p.d, din = p.din;
-  const DsmDraws train_draws(p.points.empty() ? p.mixture() : nullptr,
-                             p.points.empty() ? nullptr : &p.points, d, p.times, p.features,
-                             derive_seed(request.data_seed, kPurposeTrain), p.baseline());
+  const Mixture* train_mix = p.points.empty() ? p.mixture() : nullptr;
+  const std::vector<double>* train_points = p.points.empty() ? nullptr : &p.points;
+  const std::uint64_t train_seed = derive_seed(request.data_seed, kPurposeTrain);
+  // x0: one factor for every input, from the training rows (docs/design.md §1.3); the held-out
+  // rows and the samplers use the same factor, so their inputs may exceed norm 1 slightly.
+  const double input_scale =
+      x0 ? x0_input_scale(DsmDraws(train_mix, train_points, d, p.times, p.features, train_seed),
+                          request.n)
+         : 1.0;
+  const DsmDraws train_draws(train_mix, train_points, d, p.times, p.features, train_seed,
+                             p.baseline(), request.parametrisation, input_scale);
   const DsmDraws held_draws(p.mixture(), p.mix ? nullptr : &p.points, d, p.times, p.features,
-                            derive_seed(request.data_seed, kPurposeHeldout), p.baseline());
+                            derive_seed(request.data_seed, kPurposeHeldout), p.baseline(),
+                            request.parametrisation, input_scale);
 
   check_row_counts(request, grid);
   const StepRows rows(train_draws, request.n, grid);
+  const model::Range stop_rows =
+      x0 ? model::shard_range(holdout_count(request), grid.p_data(), grid.data_index())
+         : model::Range{0, 0};
   request.net.d_out = d;
-  train::check_memory(request.net, /*keeps_w0=*/false, grid, din, d, rows.mine.size(), 0, threads,
-                      train::sample_bytes(rows.mine.size(), din, d, request.net.precision),
-                      cat("--n ", request.n));
-  const train::LocalData data = rows.first(din, d);
+  train::check_memory(
+      request.net, /*keeps_w0=*/false, grid, din, d, rows.mine.size(), 0, threads,
+      train::sample_bytes(rows.mine.size() + stop_rows.size(), din, d, request.net.precision),
+      x0 ? cat("--train-samples ", request.n) : cat("--n ", request.n));
+  train::LocalData data = rows.first(din, d);
+  if (x0) {
+    // The held-out triples of the early stopping are the trainer's test rows, so that
+    // evaluate_test() is their loss (one column sum).
+    const DsmDraws stop_draws(train_mix, train_points, d, p.times, p.features,
+                              derive_seed(request.data_seed, kPurposeStop), nullptr,
+                              Parametrisation::kX0, input_scale);
+    data.test.n_global = holdout_count(request);
+    for (std::int64_t q = stop_rows.begin; q < stop_rows.end; ++q) data.test.ids.push_back(q);
+    data.test.X.resize(static_cast<std::size_t>(stop_rows.size() * din));
+    data.test.Y.resize(static_cast<std::size_t>(stop_rows.size() * d));
+    stop_draws.fill(static_cast<std::uint64_t>(stop_rows.begin), stop_rows.size(),
+                    data.test.X.data(), data.test.Y.data(), nullptr);
+  }
   const train::Execution exec =
       train::resolve_execution(request.net, grid, data, threads, sizeof(T));
   train::Trainer<T> tr(request.net, grid, data, threads, exec);
@@ -434,7 +474,7 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
                         ? kDefaultAdamLr
                         : train::default_lr(request.net, /*batch=*/0, data, grid);
 
-  const Plan plan{request, p.spec, din, lr, exec, grid.name(), threads};
+  const Plan plan{request, p.spec, din, input_scale, lr, exec, grid.name(), threads};
   if (ckpt) {
     run.check_resume(resumed, *ckpt, to_json(plan), kMayChangeOnResume);
     run.resumed(*ckpt, resumed, s0);
@@ -447,7 +487,24 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
   const Config& c = plan.request;  // from here on the loop reads the plan
   if (p.mix) run.write_json("mixture.json", p.mix->to_json());
   if (p.base) run.write_json("baseline.json", p.base->to_json());
-  log::info(start_line(c, p, lr, grid, run));
+  log::info(start_line(c, p, lr, input_scale, grid, run));
+
+  // x0's early stopping: the best held-out loss so far, its step, and the evaluations since.
+  struct Stopping {
+    double best = std::numeric_limits<double>::infinity();
+    std::int64_t best_step = -1, since_best = 0;
+  } stop;
+  if (x0 && resumed.contains("early_stopping")) {
+    const auto& e = resumed["early_stopping"];
+    stop.best = e.value("best", stop.best);
+    stop.best_step = e.value("best_step", stop.best_step);
+    stop.since_best = e.value("since_best", stop.since_best);
+  }
+  auto stopping_json = [&] {
+    return nlohmann::json{{"best", number_or_null(stop.best)},
+                          {"best_step", stop.best_step},
+                          {"since_best", stop.since_best}};
+  };
 
   Stopwatch train_clock;
   const std::int64_t steps = c.steps;
@@ -460,6 +517,15 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
                         {"lr", train::scheduled_lr(c.net.schedule, lr, step, steps)}};
     const ScoreError se = held.evaluate(tr, grid, c, p.times, p.mix.has_value());
     j.update(score_metrics(se, p.mix.has_value()));
+    if (x0) {
+      const double h = tr.evaluate_test().mean_loss();
+      j["holdout_loss"] = h;
+      if (h < stop.best) {
+        stop = {h, step, 0};
+      } else {
+        ++stop.since_best;
+      }
+    }
     j["elapsed_s"] = train_clock.seconds();
     run.append_metrics(j);
     return std::pair{j, se};
@@ -476,15 +542,19 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
                            {{"lr", lr},
                             {"initial_loss", initial_loss(loss)},
                             {"first_metrics", first_metrics},
+                            {"early_stopping", stopping_json()},
                             {"config", to_json(plan)}},
                            nullptr);
   };
 
   std::vector<double> step_times;
   const double comm_before = tr.comm_seconds();
+  // The step the training ends at: `steps`, or where the early stopping stopped it.
+  std::int64_t end = steps;
+  std::optional<std::pair<nlohmann::json, ScoreError>> stopped_metrics;
   for (std::int64_t step = s0; step < steps; ++step) {
     Stopwatch sw;
-    if (step > 0) draw_rows(step);  // step 0's rows are the trainer's initial ones
+    if (step > 0 && !x0) draw_rows(step);  // step 0's rows are the trainer's initial ones
     const double loss = tr.compute_gradient();
     run::check_loss(loss, step, "lower --lr");
     const int signal = run.agree(step, std::isfinite(tr.local_grad_sq()), "lower --lr");
@@ -496,8 +566,16 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
     }
     const bool logged = step == 0 || (c.log_every > 0 && step % c.log_every == 0);
     if (logged) {
-      const auto logged_now = log_metrics(step, loss);
+      auto logged_now = log_metrics(step, loss);
       if (step == 0) first_metrics = logged_now.first;
+      // The held-out loss is one all-reduced number: every rank stops at the same step.
+      if (x0 && c.patience > 0 && stop.since_best >= c.patience) {
+        end = step;
+        stopped_metrics = std::move(logged_now);
+        step_times.push_back(sw.seconds());
+        result.losses.push_back(loss);
+        break;
+      }
     }
     tr.apply_update(train::scheduled_lr(c.net.schedule, lr, step, steps), step);
     step_times.push_back(sw.seconds());
@@ -507,27 +585,29 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
   }
   const double train_s = train_clock.seconds();
   const double train_comm_s = tr.comm_seconds() - comm_before;
-  // The final state on a fresh batch (step `steps`) and on the held-out rows.
-  if (steps > 0) draw_rows(steps);
+  // The final state on a fresh batch (step `end`; x0: the training set) and on the held-out rows.
+  if (end > 0 && !x0) draw_rows(end);
   const double final_loss = tr.compute_gradient();
-  run::check_loss(final_loss, steps, "lower --lr");
+  run::check_loss(final_loss, end, "lower --lr");
   // A signal that came during the last step or is here now: checkpoint the trained network before
   // the (long) sampling, so that a resume goes straight to sampling. A signal during sampling is
   // not acted on: the samples are computed and the run ends normally.
-  const int late_signal = run.agree(steps, std::isfinite(tr.local_grad_sq()), "lower --lr");
-  if ((c.run.checkpoint_every > 0 && steps > s0) || late_signal) checkpoint(steps, final_loss);
+  const int late_signal = run.agree(end, std::isfinite(tr.local_grad_sq()), "lower --lr");
+  if ((c.run.checkpoint_every > 0 && end > s0) || late_signal) checkpoint(end, final_loss);
   if (late_signal) {
-    run.preempted(late_signal, steps);
+    run.preempted(late_signal, end);
     result.preempted = true;
     return result;
   }
-  const auto [final_metrics, final_se] = log_metrics(steps, final_loss);
-  if (steps == 0) first_metrics = final_metrics;
+  // Stopped early: the stopping step's metrics are the final ones (logged once).
+  const auto [final_metrics, final_se] =
+      stopped_metrics ? std::move(*stopped_metrics) : log_metrics(end, final_loss);
+  if (end == 0) first_metrics = final_metrics;
   run.progress().finish();
 
   Stopwatch sample_clock;
   const double comm_before_sampling = tr.comm_seconds();
-  nlohmann::json s = sample_and_measure(p, c, grid, tr, result);
+  nlohmann::json s = sample_and_measure(p, c, grid, tr, input_scale, result);
   const double sample_comm_s = tr.comm_seconds() - comm_before_sampling;
   const double sample_s = sample_clock.seconds();
   s["heldout_dsm_loss"] = number_or_null(final_se.mean_dsm_loss());
@@ -535,6 +615,19 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
     s["score_rel_error"] = number_or_null(final_se.rel_error());
     s["score_rel_error_by_t"] = final_se.by_time();
     s["initial_score_rel_error"] = first_metrics["score_rel_error"];
+    s["zero_network_score_rel_error"] = number_or_null(final_se.zero_rel_error());
+  }
+  s["parametrisation"] = to_string(c.parametrisation);
+  s["input_scale"] = input_scale;
+  s["steps_done"] = end;
+  if (x0) {
+    s.update(nlohmann::json{{"train_samples", c.train_samples},
+                            {"holdout_samples", holdout_count(c)},
+                            {"patience", c.patience},
+                            {"final_holdout_loss", final_metrics["holdout_loss"]},
+                            {"best_holdout_loss", number_or_null(stop.best)},
+                            {"best_holdout_step", stop.best_step},
+                            {"stopped_early", stopped_metrics.has_value()}});
   }
   if (run.writes()) write_samples(run, p, c, grid, tr, held_draws, result);
 
@@ -591,6 +684,21 @@ train::NetSpec default_net() {
   return c;
 }
 
+void apply_x0_defaults(Config& c) {
+  c.parametrisation = Parametrisation::kX0;
+  c.net.scale = model::Scale::kM;
+  c.net.optimizer.kind = train::OptimizerKind::kGd;
+  c.net.schedule.kind = train::ScheduleKind::kConstant;
+  c.net.train_a = false;
+  c.baseline = Baseline::kNone;
+  c.time_features = "raw-t";
+}
+
+std::int64_t holdout_count(const Config& c) {
+  return c.holdout_samples > 0 ? c.holdout_samples
+                               : std::max<std::int64_t>(1, c.train_samples / 4);
+}
+
 std::string mixture_spec(const Config& c) {
   if (!c.mixture.empty()) return c.mixture;
   return c.data.empty() ? "ring8" : "";
@@ -611,6 +719,21 @@ void validate(const Config& c) {
   WIDEMAX_CHECK_HINT(c.net.activation == model::Activation::kSoftmax,
                      "the score model is the softmax network",
                      "widemax diffusion supports --activation softmax only");
+  if (c.parametrisation != Parametrisation::kX0) return;
+  // The paper's setting (docs/design.md §1.3): what the CLI refuses by option name.
+  const char* x0 = "--parametrisation x0 trains W alone by full-batch gradient descent on [x_t, t]";
+  WIDEMAX_CHECK_HINT(c.net.optimizer.kind == train::OptimizerKind::kGd, x0, "--optimizer ",
+                     train::to_string(c.net.optimizer.kind),
+                     " does not apply to --parametrisation x0 (only gd)");
+  WIDEMAX_CHECK_HINT(!c.net.train_a, x0, "--train-a does not apply to --parametrisation x0");
+  WIDEMAX_CHECK_HINT(c.baseline == Baseline::kNone, x0, "--baseline ", to_string(c.baseline),
+                     " does not apply to --parametrisation x0 (the score is (e^-t F - x) / "
+                     "sigma_t^2)");
+  WIDEMAX_CHECK_HINT(c.time_features == "raw-t", x0, "--time-features does not apply to "
+                     "--parametrisation x0 (the time input is raw t)");
+  WIDEMAX_CHECK(c.train_samples >= 1, "--train-samples must be at least 1, got ", c.train_samples);
+  WIDEMAX_CHECK(c.holdout_samples >= 0, "--holdout-samples must be >= 0, got ", c.holdout_samples);
+  WIDEMAX_CHECK(c.patience >= 0, "--patience must be >= 0, got ", c.patience);
 }
 
 nlohmann::json to_json(const Config& c) {
@@ -628,6 +751,10 @@ nlohmann::json to_json(const Config& c) {
                           {"time_sampling", to_string(c.time_sampling)},
                           {"time_features", c.time_features},
                           {"baseline", to_string(c.baseline)},
+                          {"parametrisation", to_string(c.parametrisation)},
+                          {"train_samples", c.train_samples},
+                          {"holdout_samples", c.holdout_samples},
+                          {"patience", c.patience},
                           {"eval_n", c.eval_n},
                           {"time_buckets", c.time_buckets},
                           {"sampler", to_string(c.sampler)},
@@ -644,6 +771,7 @@ nlohmann::json to_json(const Plan& p) {
   j["mixture_resolved"] = p.mixture;
   j["lr"] = p.lr;
   j["input_dim"] = p.input_dim;
+  j["input_scale"] = p.input_scale;
   j["block_resolved"] = p.execution.block;
   j["grid_resolved"] = p.grid;
   j["threads_resolved"] = p.threads;

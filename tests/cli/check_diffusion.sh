@@ -8,6 +8,8 @@
 #     recomputes from the saved W.npy, A.npy and heldout.csv (the network in numpy, plus the score
 #     of the mixture's Gaussian fit, the baseline) and its own closed-form score of the mixture
 #     (np.linalg.inv, slogdet);
+#   - the zero network's error (the baseline alone), overall and per time bucket, equals numpy's
+#     error of the Gaussian fit's closed-form score;
 #   - the recovered weights equal numpy's nearest-mean fractions of samples.csv;
 #   - the run learned (score error below 0.5) and the samples of 1 and 2 ranks agree to 1e-8.
 set -eu
@@ -96,6 +98,10 @@ for k, bucket in enumerate(s["score_rel_error_by_t"]):
     mine = err[b == k].sum() / ref[b == k].sum()
     assert math.isclose(bucket["rel_error"], mine, rel_tol=1e-8), (k, bucket, mine)
     assert bucket["n"] == int((b == k).sum())
+    zero = ((Sb - St) ** 2).sum(axis=1)[b == k].sum() / ref[b == k].sum()
+    assert math.isclose(bucket["zero_network_rel_error"], zero, rel_tol=1e-8), (k, bucket, zero)
+assert math.isclose(s["zero_network_score_rel_error"], rel0, rel_tol=1e-8)
+assert s["parametrisation"] == "eps" and s["input_scale"] == 1
 assert rel < 0.5 and rel < s["initial_score_rel_error"], (rel, s["initial_score_rel_error"])
 
 # Recovered weights: nearest-mean fractions.

@@ -39,6 +39,8 @@ for w, row in rows.items():
     for b in range(8):
         eb = np.mean([s["score_rel_error_by_t"][b]["rel_error"] for s in ss])
         assert math.isclose(float(row[f"bucket{b}_mean"]), eb, rel_tol=1e-12), (w, b)
+        ez = np.mean([s["score_rel_error_by_t"][b]["zero_network_rel_error"] for s in ss])
+        assert math.isclose(float(row[f"zero_network_bucket{b}_mean"]), ez, rel_tol=1e-12), (w, b)
     xs += [math.log(w)] * 2
     ys += list(np.log(e))
 slope = np.polyfit(xs, ys, 1)[0]

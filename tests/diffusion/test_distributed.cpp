@@ -3,6 +3,9 @@
 // samples) against the same run on MPI_COMM_SELF: the training losses, the held-out score error
 // per time bucket, and every coordinate of the samples drawn with the network (SDE without
 // baseline, ODE with the Gaussian baseline).
+// The same for --parametrisation x0 (fixed training rows, full-batch gradient descent, the
+// held-out loss of the early stopping): the losses of every step, the held-out losses, where it
+// stops, and the score error.
 // The width is uneven on 3 ranks.
 #include <gtest/gtest.h>
 
@@ -84,4 +87,31 @@ TEST(DiffusionDistributed, EveryGridEqualsOneRank) {
     if (P > 1) expect_same(run_on(c, MPI_COMM_WORLD, P, 1), serial, what + " Px1");
     if (P == 4) expect_same(run_on(c, MPI_COMM_WORLD, 2, 2), serial, what + " 2x2");
   }
+}
+
+TEST(DiffusionDistributed, X0EveryGridEqualsOneRank) {
+  const int P = world_size();
+  diffusion::Config c = small_config("ode");
+  diffusion::apply_x0_defaults(c);
+  c.train_samples = 61;  // uneven on 2, 3 and 4 grid rows
+  c.holdout_samples = 17;
+  c.steps = 40;
+  c.log_every = 2;
+  c.patience = 3;
+  c.net.lr.value = 0.5;
+  const auto serial = run_on(c, MPI_COMM_SELF, 1, 1);
+  ASSERT_EQ(serial.summary["parametrisation"], "x0");
+  EXPECT_LT(serial.losses.back(), 0.9 * serial.losses.front());  // it trained
+  auto same_x0 = [&](const diffusion::Result& r, const std::string& what) {
+    expect_same(r, serial, what);
+    EXPECT_EQ(r.summary["steps_done"], serial.summary["steps_done"]) << what;
+    EXPECT_EQ(r.summary["best_holdout_step"], serial.summary["best_holdout_step"]) << what;
+    EXPECT_DOUBLE_EQ(r.summary["input_scale"].get<double>(),
+                     serial.summary["input_scale"].get<double>())
+        << what;
+    const double h = serial.summary["best_holdout_loss"].get<double>();
+    EXPECT_NEAR(r.summary["best_holdout_loss"].get<double>(), h, 1e-10 * h) << what;
+  };
+  same_x0(run_on(c, MPI_COMM_WORLD, 1, P), "x0 1xP");
+  if (P > 1) same_x0(run_on(c, MPI_COMM_WORLD, P, 1), "x0 Px1");
 }

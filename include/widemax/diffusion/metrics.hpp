@@ -1,6 +1,8 @@
 // How good a score model and its samples are:
 //   - the relative score error E||s - grad log p_t||^2 / E||grad log p_t||^2, overall and per time
-//     bucket (ScoreError accumulates the sums; buckets have equal mass under the time sampler);
+//     bucket (ScoreError accumulates the sums; buckets have equal mass under the time sampler),
+//     and beside it that of the zero network (F = 0: the baseline alone), so that the network's
+//     own contribution is not mistaken for the baseline's;
 //   - the sliced Wasserstein distance SW_2 between two point sets;
 //   - the recovered mixture weights: the fraction of samples whose nearest mean is mode k.
 // Plain serial functions; reducing the sums over ranks is the caller's business.
@@ -20,19 +22,23 @@ class ScoreError {
   ScoreError(int buckets, const TimeSampler& times);
   int buckets() const { return buckets_; }
   int bucket_of(double t) const;
-  // One held-out row at time t: the model score s and the true score s_true (d each).
-  void add(double t, const double* s, const double* s_true, std::int64_t d);
+  // One held-out row at time t: the model score s, the true score s_true and, when not null,
+  // the zero network's score s_zero (d each).
+  void add(double t, const double* s, const double* s_true, std::int64_t d,
+           const double* s_zero = nullptr);
   // One held-out row's DSM residual ||F - eps||^2 (also when the true score is unknown).
   void add_dsm(double dsm_sq);
-  // The sums (3 per bucket: error^2, true^2, rows; then DSM residual^2 and rows), so that ranks
-  // can add theirs in one all-reduce.
+  // The sums (4 per bucket: error^2, true^2, rows, zero-network error^2; then DSM residual^2 and
+  // rows), so that ranks can add theirs in one all-reduce.
   std::vector<double>& sums() { return sums_; }
   double rel_error() const;            // over all buckets
   double rel_error(int bucket) const;  // NaN for an empty bucket
-  double mean_dsm_loss() const;        // mean of 1/2 ||F - eps||^2
+  double zero_rel_error() const;       // the same for the zero network
+  double zero_rel_error(int bucket) const;
+  double mean_dsm_loss() const;        // mean of 1/2 ||F - target||^2
   double bucket_lo(int bucket) const;  // the time range of a bucket
   double bucket_hi(int bucket) const;
-  // [{"t_lo", "t_hi", "rel_error", "n"}, ...]
+  // [{"t_lo", "t_hi", "rel_error", "zero_network_rel_error", "n"}, ...]
   nlohmann::json by_time() const;
 
  private:

@@ -4,6 +4,9 @@
 // the closed-form score of the mixture on held-out (x_t, t), logged during training, overall and
 // per time bucket; then reverse-time sampling with the network (and with the exact score as the
 // reference), the sliced Wasserstein distance to fresh mixture samples and the recovered weights.
+// With --parametrisation x0 (the paper's setting, dsm.hpp) the rows are instead a fixed set of N
+// training triples drawn once, trained on by full-batch gradient descent with early stopping on a
+// fixed held-out set of triples (Trainer's test rows).
 // Checkpoints, --resume (on any rank count) and preemption come from the run layer (run/run.hpp).
 // Not here: activations other than softmax.
 #pragma once
@@ -50,6 +53,13 @@ struct Config {
   TimeSampling time_sampling = TimeSampling::kLog;
   std::string time_features = "one,t,log-sigma,fourier:2";
   Baseline baseline = Baseline::kGaussian;
+  Parametrisation parametrisation = Parametrisation::kEps;
+  // x0 only: the fixed training set, the held-out set of the early stopping (0: N / 4) and the
+  // evaluations (every log_every steps) without a new best held-out loss before training stops
+  // (0: never).
+  std::int64_t train_samples = 4096;
+  std::int64_t holdout_samples = 0;
+  std::int64_t patience = 10;
 
   // Evaluation
   std::int64_t eval_n = 4096;
@@ -63,6 +73,13 @@ struct Config {
   int sw_directions = 256;
   bool exact_reference = true;  // also sample with the exact score (needs a mixture)
 };
+
+// What --parametrisation x0 sets in a configuration (the CLI calls it before applying the options
+// given, and refuses the ones that contradict it): c_m = m, gradient descent at a constant rate,
+// no baseline, the time input raw t.
+void apply_x0_defaults(Config& c);
+// The held-out triples of the early stopping: --holdout-samples, or N / 4 (at least 1).
+std::int64_t holdout_count(const Config& c);
 
 // The mixture that a run uses: --mixture, or ring8 when neither --mixture nor --data is given.
 std::string mixture_spec(const Config& c);
@@ -79,6 +96,7 @@ struct Plan {
   Config request;
   std::string mixture;
   std::int64_t input_dim = 0;
+  double input_scale = 1;  // x0: the factor of every input, applied at training and sampling
   double lr = 0;
   train::Execution execution;
   std::string grid;

@@ -29,6 +29,7 @@ enum Purpose : std::uint64_t {
   kPurposeHeldout = 2,    // held-out (x_t, t) of the score error
   kPurposeReference = 3,  // fresh mixture samples that the generated ones are compared with
   kPurposeFloor = 4,      // a second fresh set: the sliced Wasserstein of two true sample sets
+  kPurposeStop = 5,       // x0: the held-out triples of the early stopping
 };
 
 inline std::uint64_t derive_seed(std::uint64_t seed, Purpose p) {
