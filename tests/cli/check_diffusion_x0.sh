@@ -22,7 +22,7 @@ json.dump({"weights": [1.0], "means": [[0.8, -0.5]],
            "covariances": [[[0.30, 0.10], [0.10, 0.20]]]}, open(sys.argv[1], "w"))
 PY
 args=(diffusion --parametrisation x0 --mixture "$tmp/g.json" --width 400 --train-samples 512
-      --holdout-samples 100 --patience 4 --steps 200 --log-every 10 --lr 2 --eval-n 600
+      --holdout-samples 100 --patience 4 --steps 200 --log-every 10 --eval-n 600
       --time-buckets 4 --samples 200 --sample-steps 40 --save --quiet)
 for np in 2 1; do
   grid=$([ $np = 2 ] && echo 2x1 || echo 1x1)
