@@ -10,7 +10,9 @@
 #     is applied at evaluation;
 #   - the zero network's error per bucket equals numpy's for s = -x / sigma_t^2;
 #   - the early stopping's best held-out loss and step are the minimum of metrics.jsonl's
-#     holdout_loss; a run stopped early has no better loss in its last --patience evaluations;
+#     holdout_loss; a run stopped early has no better loss in its last --patience evaluations and
+#     stopped at the first such point (checked on a ring8 run with N = 512 too, which overfits and
+#     must stop early);
 #   - the training loss fell; 1 and 2 ranks give the same losses and samples.
 set -eu
 widemax=$1
@@ -29,6 +31,10 @@ for np in 2 1; do
   timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -np $np \
     -x OMP_NUM_THREADS=1 "$widemax" "${args[@]}" --grid $grid --out "$tmp/np$np"
 done
+timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 1 -x OMP_NUM_THREADS=1 \
+  "$widemax" diffusion --parametrisation x0 --mixture ring8 --width 400 --train-samples 512 \
+  --steps 400 --log-every 10 --patience 6 --eval-n 200 --samples 50 --sample-steps 20 --quiet \
+  --out "$tmp/ring"
 /usr/bin/python3 - "$tmp" <<'PY'
 import json, math, sys
 import numpy as np
@@ -70,18 +76,30 @@ for k, bucket in enumerate(s["score_rel_error_by_t"]):
 assert math.isclose(s["initial_score_rel_error"], s["zero_network_score_rel_error"], rel_tol=1e-12)
 assert s["score_rel_error"] < s["zero_network_score_rel_error"], s
 
-lines = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
-hl = [(l["step"], l["holdout_loss"]) for l in lines]
-steps = [st for st, _ in hl]
-assert steps == sorted(set(steps)), steps  # the stopping step is logged once
-best = min(hl, key=lambda p: p[1])
-assert s["best_holdout_step"] == best[0] and math.isclose(s["best_holdout_loss"], best[1], rel_tol=1e-14)
-assert s["steps_done"] == steps[-1]
-if s["stopped_early"]:
-    assert s["steps_done"] < 200 and all(v >= best[1] for _, v in hl[-4:]), hl
-    assert steps.index(best[0]) == len(steps) - 5, (best, steps)
-else:
-    assert s["steps_done"] == 200
+def check_stopping(run, patience, max_steps):
+    s = json.load(open(f"{run}/summary.json"))
+    lines = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
+    hl = [(l["step"], l["holdout_loss"]) for l in lines]
+    steps = [st for st, _ in hl]
+    assert steps == sorted(set(steps)), steps  # the stopping step is logged once
+    best = min(hl, key=lambda p: p[1])
+    assert s["best_holdout_step"] == best[0], (s["best_holdout_step"], best)
+    assert math.isclose(s["best_holdout_loss"], best[1], rel_tol=1e-14)
+    assert s["steps_done"] == steps[-1]
+    if s["stopped_early"]:
+        assert s["steps_done"] < max_steps and all(v >= best[1] for _, v in hl[-patience:]), hl
+        assert steps.index(best[0]) == len(steps) - 1 - patience, (best, steps)
+        # No earlier stretch of `patience` evaluations without a new best.
+        run_best, since = math.inf, 0
+        for _, v in hl[:-1]:
+            run_best, since = (v, 0) if v < run_best else (run_best, since + 1)
+            assert since < patience, hl
+    else:
+        assert s["steps_done"] == max_steps
+    return s
+check_stopping(run, 4, 200)
+ring = check_stopping(f"{tmp}/ring", 6, 400)
+assert ring["stopped_early"], "the ring8 run with 512 rows should overfit and stop early"
 assert s["final_loss"] < 0.9 * s["initial_loss"], (s["final_loss"], s["initial_loss"])
 
 s1 = json.load(open(f"{tmp}/np1/summary.json"))
