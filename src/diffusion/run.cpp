@@ -551,6 +551,7 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
   const double comm_before = tr.comm_seconds();
   // The step the training ends at: `steps`, or where the early stopping stopped it.
   std::int64_t end = steps;
+  bool end_checkpointed = false;  // the stop's step has its checkpoint already
   std::optional<std::pair<nlohmann::json, ScoreError>> stopped_metrics;
   for (std::int64_t step = s0; step < steps; ++step) {
     Stopwatch sw;
@@ -558,7 +559,8 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
     const double loss = tr.compute_gradient();
     run::check_loss(loss, step, "lower --lr");
     const int signal = run.agree(step, std::isfinite(tr.local_grad_sq()), "lower --lr");
-    if (run.checkpoint_due(step, s0) || signal) checkpoint(step, loss);
+    const bool checkpointed = run.checkpoint_due(step, s0) || signal;
+    if (checkpointed) checkpoint(step, loss);
     if (signal) {
       run.preempted(signal, step);
       result.preempted = true;
@@ -571,6 +573,7 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
       // The held-out loss is one all-reduced number: every rank stops at the same step.
       if (x0 && c.patience > 0 && stop.since_best >= c.patience) {
         end = step;
+        end_checkpointed = checkpointed;
         stopped_metrics = std::move(logged_now);
         step_times.push_back(sw.seconds());
         result.losses.push_back(loss);
@@ -593,7 +596,8 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
   // the (long) sampling, so that a resume goes straight to sampling. A signal during sampling is
   // not acted on: the samples are computed and the run ends normally.
   const int late_signal = run.agree(end, std::isfinite(tr.local_grad_sq()), "lower --lr");
-  if ((c.run.checkpoint_every > 0 && end > s0) || late_signal) checkpoint(end, final_loss);
+  if ((c.run.checkpoint_every > 0 && end > s0 && !end_checkpointed) || late_signal)
+    checkpoint(end, final_loss);
   if (late_signal) {
     run.preempted(late_signal, end);
     result.preempted = true;

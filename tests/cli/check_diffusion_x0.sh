@@ -13,6 +13,9 @@
 #     holdout_loss; a run stopped early has no better loss in its last --patience evaluations and
 #     stopped at the first such point (checked on a ring8 run with N = 512 too, which overfits and
 #     must stop early);
+#   - the ring8 run resumed on 2 ranks from its last checkpoint before the stop (after its best
+#     step, so the stopping state in the checkpoint matters) stops at the same step with the same
+#     losses;
 #   - the training loss fell; 1 and 2 ranks give the same losses and samples.
 set -eu
 widemax=$1
@@ -34,7 +37,14 @@ done
 timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 1 -x OMP_NUM_THREADS=1 \
   "$widemax" diffusion --parametrisation x0 --mixture ring8 --width 400 --train-samples 512 \
   --steps 400 --log-every 10 --patience 6 --eval-n 200 --samples 50 --sample-steps 20 --quiet \
-  --out "$tmp/ring"
+  --checkpoint-every 20 --keep-checkpoints 3 --out "$tmp/ring"
+# The newest checkpoint is that of the stop; resume from the one before it.
+cp -r "$tmp/ring" "$tmp/ring_resumed"
+rm -rf "$(ls -d "$tmp"/ring_resumed/checkpoints/step_* | sort | tail -1)" "$tmp/ring_resumed/summary.json"
+timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 -x OMP_NUM_THREADS=1 \
+  "$widemax" diffusion --parametrisation x0 --mixture ring8 --width 400 --train-samples 512 \
+  --steps 400 --log-every 10 --patience 6 --eval-n 200 --samples 50 --sample-steps 20 --quiet \
+  --checkpoint-every 20 --keep-checkpoints 3 --resume auto --out "$tmp/ring_resumed"
 /usr/bin/python3 - "$tmp" <<'PY'
 import json, math, sys
 import numpy as np
@@ -100,6 +110,12 @@ def check_stopping(run, patience, max_steps):
 check_stopping(run, 4, 200)
 ring = check_stopping(f"{tmp}/ring", 6, 400)
 assert ring["stopped_early"], "the ring8 run with 512 rows should overfit and stop early"
+resumed = json.load(open(f"{tmp}/ring_resumed/summary.json"))
+assert resumed["ranks"] == 2 and ring["ranks"] == 1
+for key in ("steps_done", "best_holdout_step", "stopped_early"):
+    assert resumed[key] == ring[key], (key, resumed[key], ring[key])
+for key in ("final_loss", "best_holdout_loss", "final_holdout_loss", "score_rel_error"):
+    assert math.isclose(resumed[key], ring[key], rel_tol=1e-10), (key, resumed[key], ring[key])
 assert s["final_loss"] < 0.9 * s["initial_loss"], (s["final_loss"], s["initial_loss"])
 
 s1 = json.load(open(f"{tmp}/np1/summary.json"))
