@@ -4,8 +4,8 @@
 //     C = e^{-2t} S + sigma_t^2 I, written out here with a 2x2 inverse) is the closed-form score
 //     -C^{-1} (x - e^{-t} mu) and the mixture module's score of the same Gaussian;
 //   - the zero network's scores: -x / sigma_t^2 (x0) and the baseline's s_b (eps);
-//   - x0 rows: inputs c [x_t, t] with the targets x_0, and the input scale c bounds the norm of
-//     every training input by 1 and is attained;
+//   - x0 rows: inputs c [x_t, t] with the targets x_0, the same as the samplers' network_inputs,
+//     and the input scale c bounds the norm of every training input by 1 and is attained;
 //   - the score error's zero-network sums per bucket against a direct sum.
 #include <gtest/gtest.h>
 
@@ -99,6 +99,12 @@ TEST(X0, RowsAreScaledNoisedPointsWithTargetX0AndBoundedNorm) {
     EXPECT_NEAR(X[q * w + d], c * t[q], 1e-12);
     for (std::int64_t j = 0; j < w; ++j) sq += X[q * w + j] * X[q * w + j];
     max_norm = std::max(max_norm, std::sqrt(sq));
+  }
+  // The samplers' inputs at (x_t, t) are the training rows' at the same (x_t, t).
+  for (std::int64_t q = 0; q < 5; ++q) {
+    double in[3];
+    network_inputs(xt.data() + q * d, 1, d, t[q], features, in, c);
+    for (std::int64_t j = 0; j < w; ++j) EXPECT_NEAR(in[j], X[q * w + j], 1e-15) << q << " " << j;
   }
   EXPECT_LE(max_norm, 1 + 1e-12);
   EXPECT_GT(max_norm, 1 - 1e-12);  // the bound is attained: c is not needlessly small
