@@ -51,8 +51,7 @@ po::options_description diffusion_options(diffusion::Config& c, Texts& s) {
       "setting: F predicts x_0 from c [x_t, t], s = (e^-t F - x) / sigma_t^2; c_m = m, only W, "
       "full-batch gd on --train-samples fixed rows, early stopping; no --n, --time-features, "
       "--baseline, --train-a, or --optimizer other than gd)")(
-      "train-samples",
-      po::value(&s.train_samples)->default_value(std::to_string(c.train_samples)),
+      "train-samples", po::value(&s.train_samples)->default_value(std::to_string(c.train_samples)),
       "x0: N, the fixed training triples (x_0, t, eps), drawn once from --data-seed")(
       "holdout-samples", value_of(c.holdout_samples),
       "x0: held-out triples of the early stopping (0: N / 4)")(

@@ -259,7 +259,8 @@ double x0_input_scale(const DsmDraws& draws, std::int64_t n) {
   const std::int64_t w = draws.input_dim(), d = draws.d();
   // In chunks, so that a large --train-samples needs no second copy of the set.
   constexpr std::int64_t kChunk = 4096;
-  std::vector<double> X(static_cast<std::size_t>(kChunk * w)), Y(static_cast<std::size_t>(kChunk * d));
+  std::vector<double> X(static_cast<std::size_t>(kChunk * w)),
+      Y(static_cast<std::size_t>(kChunk * d));
   double max_sq = 0;
   for (std::int64_t first = 0; first < n; first += kChunk) {
     const std::int64_t k = std::min(kChunk, n - first);

@@ -90,11 +90,12 @@ nlohmann::json ScoreError::by_time() const {
   nlohmann::json out = nlohmann::json::array();
   for (int b = 0; b < buckets_; ++b) {
     const double r = rel_error(b), z = zero_rel_error(b);
-    out.push_back({{"t_lo", bucket_lo(b)},
-                   {"t_hi", bucket_hi(b)},
-                   {"rel_error", std::isfinite(r) ? nlohmann::json(r) : nlohmann::json()},
-                   {"zero_network_rel_error", std::isfinite(z) ? nlohmann::json(z) : nlohmann::json()},
-                   {"n", static_cast<std::int64_t>(sums_[kPer * b + 2])}});
+    out.push_back(
+        {{"t_lo", bucket_lo(b)},
+         {"t_hi", bucket_hi(b)},
+         {"rel_error", std::isfinite(r) ? nlohmann::json(r) : nlohmann::json()},
+         {"zero_network_rel_error", std::isfinite(z) ? nlohmann::json(z) : nlohmann::json()},
+         {"n", static_cast<std::int64_t>(sums_[kPer * b + 2])}});
   }
   return out;
 }

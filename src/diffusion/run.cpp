@@ -379,8 +379,9 @@ std::string start_line(const Config& c, const Problem& p, double lr, double inpu
              p.mix ? cat(" K=", p.mix->K) : std::string(), " m=", c.net.width, " inputs ", p.din,
              " (x_t + ", c.time_features, "), ", to_string(c.parametrisation), "-prediction",
              c.parametrisation == Parametrisation::kX0 ? cat(" (input scale ", input_scale, ")")
-                                                        : std::string(),
-             ", baseline ", to_string(c.baseline), ", ", c.n, " rows/step, t ", to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max, "], ",
+                                                       : std::string(),
+             ", baseline ", to_string(c.baseline), ", ", c.n, " rows/step, t ",
+             to_string(c.time_sampling), " in [", c.t_min, ", ", c.t_max, "], ",
              train::to_string(c.net.optimizer.kind), " lr=", lr, " ",
              train::to_string(c.net.precision), " grid ", grid.name(),
              run.writes() ? " -> " + run.path().string() : std::string());
@@ -699,8 +700,7 @@ void apply_x0_defaults(Config& c) {
 }
 
 std::int64_t holdout_count(const Config& c) {
-  return c.holdout_samples > 0 ? c.holdout_samples
-                               : std::max<std::int64_t>(1, c.train_samples / 4);
+  return c.holdout_samples > 0 ? c.holdout_samples : std::max<std::int64_t>(1, c.train_samples / 4);
 }
 
 std::string mixture_spec(const Config& c) {
@@ -733,7 +733,8 @@ void validate(const Config& c) {
   WIDEMAX_CHECK_HINT(c.baseline == Baseline::kNone, x0, "--baseline ", to_string(c.baseline),
                      " does not apply to --parametrisation x0 (the score is (e^-t F - x) / "
                      "sigma_t^2)");
-  WIDEMAX_CHECK_HINT(c.time_features == "raw-t", x0, "--time-features does not apply to "
+  WIDEMAX_CHECK_HINT(c.time_features == "raw-t", x0,
+                     "--time-features does not apply to "
                      "--parametrisation x0 (the time input is raw t)");
   WIDEMAX_CHECK(c.train_samples >= 1, "--train-samples must be at least 1, got ", c.train_samples);
   WIDEMAX_CHECK(c.holdout_samples >= 0, "--holdout-samples must be >= 0, got ", c.holdout_samples);
