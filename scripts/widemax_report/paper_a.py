@@ -23,16 +23,10 @@ import os
 import numpy as np
 
 from . import models, runs, style, theory
+from .width import number
 
 LAZY_TOL = 0.05      # "within 5%" of the linearised rate
 LOSS_FLOOR = 1e-22   # relative to L_0: below it, float64 round-off flattens the curves
-
-
-def number(x):
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 # --- one run ---------------------------------------------------------------------------------

@@ -561,29 +561,22 @@ void check_memory_before_loading(const Config& c, const comm::Grid& grid, int th
 template <class T>
 void Trainer<T>::set_ntk_samples(const std::vector<std::int64_t>& global_ids) {
   nk_ = static_cast<std::int64_t>(global_ids.size());
-  const std::int64_t d = shape_.d;
-  std::vector<double> rows(static_cast<std::size_t>(nk_ * d), 0.0);
+  // The rows and their targets (for the linearised model's residual, loop.cpp) in one buffer
+  // [X_k | Y_k]: each grid row fills the samples it holds; one SUM over the column does the rest.
+  const std::int64_t d = shape_.d, dk = shape_.d_out;
+  std::vector<double> buf(static_cast<std::size_t>(nk_ * (d + dk)), 0.0);
+  double* rows = buf.data();
+  double* targets = buf.data() + nk_ * d;
   for (std::int64_t q = 0; q < nk_; ++q) {
     const auto it = std::lower_bound(train_ids_.begin(), train_ids_.end(), global_ids[q]);
     if (it == train_ids_.end() || *it != global_ids[q]) continue;
     const std::int64_t i = it - train_ids_.begin();
     for (std::int64_t j = 0; j < d; ++j) rows[q * d + j] = static_cast<double>(X_[i * d + j]);
-  }
-  // The targets of the same rows, for the linearised model's residual (loop.cpp).
-  const std::int64_t dk = shape_.d_out;
-  std::vector<double> targets(static_cast<std::size_t>(nk_ * dk), 0.0);
-  for (std::int64_t q = 0; q < nk_; ++q) {
-    const auto it = std::lower_bound(train_ids_.begin(), train_ids_.end(), global_ids[q]);
-    if (it == train_ids_.end() || *it != global_ids[q]) continue;
-    const std::int64_t i = it - train_ids_.begin();
     for (std::int64_t k = 0; k < dk; ++k) targets[q * dk + k] = static_cast<double>(Y_[i * dk + k]);
   }
-  if (grid_.p_data() > 1) {
-    grid_.column().allreduce_sum(std::span<double>(rows));
-    grid_.column().allreduce_sum(std::span<double>(targets));
-  }
-  Xk_.assign(rows.begin(), rows.end());
-  Yk_.assign(targets.begin(), targets.end());
+  if (grid_.p_data() > 1) grid_.column().allreduce_sum(std::span<double>(buf));
+  Xk_.assign(rows, rows + nk_ * d);
+  Yk_.assign(targets, targets + nk_ * dk);
   partk_.assign(static_cast<std::size_t>(nk_ * shape_.record_width()), T(0));
   Fk_.assign(static_cast<std::size_t>(nk_ * shape_.d_out), T(0));
   wsk_ = std::make_unique<model::Workspace<T>>(std::max<std::int64_t>(nk_, 1), ws_.block(),

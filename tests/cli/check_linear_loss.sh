@@ -3,7 +3,8 @@
 # numpy: H_0 from `widemax ntk --init-from` of the run's W_0 (saved by --steps 0 --save) (a different command), r_0 =
 # F(W_0) - y from numpy's own forward pass of the saved weights on the CSV, and
 # L_lin(t) = 1/2 sum_k (1 - eta lambda_k)^(2t) <u_k, r_0>^2 from numpy's eigh. Both inits (gaussian:
-# r_0 = F(W_0) - y; symmetric: r_0 = -y), on 1 and 2 ranks, to 1e-8. Also: linear_loss is absent
+# r_0 = F(W_0) - y; symmetric: r_0 = -y), on 1 and 2 ranks, to 1e-8, and a 3x1 grid (the samples
+# split over grid rows) equal to one rank. Also: linear_loss is absent
 # (and summary.json says why) for adam.
 set -eu
 widemax=$1
@@ -30,6 +31,8 @@ for init in gaussian symmetric; do
   run 1 train "${data[@]}" --init $init --width 200 --steps 0 --save --out "$tmp/w0_$init"
   run 1 ntk "${data[@]}" --width 200 --init-from "$tmp/w0_$init" --out "$tmp/ntk_$init"
 done
+run 3 train "${data[@]}" --init gaussian --width 200 --steps 40 --lr auto --ntk-every 20 \
+  --log-every 5 --grid 3x1 --out "$tmp/gaussian_3x1"   # the samples split over 3 grid rows
 run 1 train "${data[@]}" --width 200 --steps 5 --optimizer adam --ntk-every 5 --out "$tmp/adam"
 /usr/bin/python3 - "$tmp" <<'PY'
 import json, sys
@@ -60,6 +63,10 @@ for init in ["gaussian", "symmetric"]:
         assert abs(rows[0]["loss"] - 0.5 * r0 @ r0) <= 1e-9 * rows[0]["loss"]
     print(f"ok: {init}: linear_loss matches numpy at {len(rows)} steps on 1 and 2 ranks;",
           f"L(40)/L_lin(40) = {rows[-1]['loss'] / rows[-1]['linear_loss']:.4f}")
+one = [json.loads(l)["linear_loss"] for l in open(f"{tmp}/gaussian1/metrics.jsonl")]
+grid = [json.loads(l)["linear_loss"] for l in open(f"{tmp}/gaussian_3x1/metrics.jsonl")]
+assert len(one) == len(grid) and all(abs(a - b) <= 1e-10 * a for a, b in zip(one, grid)), (one, grid)
+print("ok: a 3x1 grid (samples split over grid rows) logs the same linear_loss as one rank")
 s = json.load(open(f"{tmp}/adam/summary.json"))
 assert s["ntk"]["linear_loss"] == "off: the optimiser is not gd", s["ntk"]["linear_loss"]
 assert all("linear_loss" not in json.loads(l) for l in open(f"{tmp}/adam/metrics.jsonl"))
