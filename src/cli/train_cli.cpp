@@ -48,10 +48,9 @@ double parse_sigma(const std::string& text, bool& automatic) {
 // options without those of the optimisation, the training loop and checkpoints, which it does not
 // use.
 po::options_description train_options(train::Config& cfg, std::string& width, std::string& n,
-                                      std::string& n_test, std::string& steps,
-                                      std::string& target, std::string& lr,
-                                      std::string& sigma, std::string& init, double& net_latency_us,
-                                      double& net_bandwidth_gbs, bool ntk) {
+                                      std::string& n_test, std::string& steps, std::string& target,
+                                      std::string& lr, std::string& sigma, std::string& init,
+                                      double& net_latency_us, double& net_bandwidth_gbs, bool ntk) {
   train::NetSpec& c = cfg.net;
   train::DataSpec& dat = cfg.data;
   run::RunSpec& r = cfg.run;

@@ -122,8 +122,7 @@ void add_sphere_perturbation(const Shape& shape, std::uint64_t key, double radiu
   }
 }
 
-template void add_sphere_perturbation<double>(const Shape&, std::uint64_t, double,
-                                              Params<double>&);
+template void add_sphere_perturbation<double>(const Shape&, std::uint64_t, double, Params<double>&);
 template void add_sphere_perturbation<float>(const Shape&, std::uint64_t, double, Params<float>&);
 template void init_params<double>(const Shape&, const InitSpec&, Params<double>&);
 template void init_params<float>(const Shape&, const InitSpec&, Params<float>&);

@@ -101,9 +101,10 @@ void validate(const Config& c) {
   WIDEMAX_CHECK(c.log_every >= 0, "--log-every must be >= 0, got ", c.log_every);
   WIDEMAX_CHECK(c.ntk_every >= 0, "--ntk-every must be >= 0, got ", c.ntk_every);
   WIDEMAX_CHECK(c.ntk_samples >= 0, "--ntk-samples must be >= 0, got ", c.ntk_samples);
-  WIDEMAX_CHECK_HINT(std::isfinite(c.perturb) && c.perturb >= 0,
-                     "give the radius ||Delta_r|| of the perturbation, a finite number >= 0 (0: off)",
-                     "--perturb must be a finite number >= 0, got ", c.perturb);
+  WIDEMAX_CHECK_HINT(
+      std::isfinite(c.perturb) && c.perturb >= 0,
+      "give the radius ||Delta_r|| of the perturbation, a finite number >= 0 (0: off)",
+      "--perturb must be a finite number >= 0, got ", c.perturb);
   run::validate(c.run);
   WIDEMAX_CHECK(c.batch >= 0, "--batch must be >= 0 (0: full batch), got ", c.batch);
   validate(c.data);

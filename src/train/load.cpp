@@ -160,10 +160,9 @@ LocalData load_data(const DataSpec& c, std::int64_t d_out, bool d_out_given,
       WIDEMAX_CHECK(c.n_test >= grid.p_data(), "--n-test ", c.n_test, " is fewer than the ",
                     grid.p_data(), " grid rows that split the samples");
       const model::Range trows = model::shard_range(c.n_test, grid.p_data(), grid.data_index());
-      data::Dataset tds =
-          data::make_synthetic(data::SyntheticSpec{c.n + c.n_test, c.d, d_out, c.labels,
-                                                   c.data_seed},
-                               c.n + trows.begin, c.n + trows.end);
+      data::Dataset tds = data::make_synthetic(
+          data::SyntheticSpec{c.n + c.n_test, c.d, d_out, c.labels, c.data_seed}, c.n + trows.begin,
+          c.n + trows.end);
       SampleSet unused;
       split(c, tds, c.n + trows.begin, false, out.test, unused);
     }

@@ -74,8 +74,8 @@ template <class T>
 void init_params(const Shape& shape, const InitSpec& spec, Params<T>& p);
 
 // Adds Delta_r = radius * u_r to the rows w_r of p's neurons, u_r uniform on the unit sphere of
-// R^d, drawn from `key` (init_key of the perturbation's seed) and the global neuron index r only: the
-// same Delta on every grid, and ||Delta_r|| = radius for every r (widemax ntk --perturb).
+// R^d, drawn from `key` (init_key of the perturbation's seed) and the global neuron index r only:
+// the same Delta on every grid, and ||Delta_r|| = radius for every r (widemax ntk --perturb).
 template <class T>
 void add_sphere_perturbation(const Shape& shape, std::uint64_t key, double radius, Params<T>& p);
 // The direction u_r of neuron r (d numbers, unit norm) of add_sphere_perturbation.
