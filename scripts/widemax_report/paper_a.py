@@ -159,6 +159,18 @@ def reference_line(ax, widths, y0, power, label):
     ax.plot(w, y0 * (w / w[0]) ** power, color=style.GREY, ls=":", lw=1.2, label=label)
 
 
+def rate_ratio_panel(ax, rows, order, styles, widths, ylabel):
+    """The late loss rate over the linearised model's against width, one band per model, with the
+    5% lazy band and the line at 1."""
+    bands_vs_width(ax, rows, "rate_ratio", order, styles, log=False)
+    ax.axhspan(1 - LAZY_TOL, 1 + LAZY_TOL, color=style.GREY, alpha=0.15, lw=0,
+               label=f"within {LAZY_TOL:.0%} (lazy)")
+    ax.axhline(1, color=style.GREY, ls=":", lw=1)
+    style.width_axis(ax, widths)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+
+
 def title(ax, text):
     ax.set_title(text, fontsize=10)
 
@@ -247,14 +259,9 @@ def report_matched(rows, out, plt):
         sub = [r for r in rows if r["n"] == n]
         ws = sorted({r["width"] for r in sub})
         ax = axes[0][j]
-        bands_vs_width(ax, sub, "rate_ratio", order, styles, log=False)
-        ax.axhspan(1 - LAZY_TOL, 1 + LAZY_TOL, color=style.GREY, alpha=0.15, lw=0,
-                   label="within 5% (lazy)")
-        ax.axhline(1, color=style.GREY, ls=":", lw=1)
-        style.width_axis(ax, ws)
-        ax.set_ylabel("late loss rate / linearised model's rate\n(same steps, same H_0)")
+        rate_ratio_panel(ax, sub, order, styles, ws,
+                         "late loss rate / linearised model's rate\n(same steps, same H_0)")
         title(ax, f"n = {n}")
-        ax.grid(alpha=0.3)
         ax = axes[1][j]
         bands_vs_width(ax, sub, "test_mean_loss", order, styles)
         style.width_axis(ax, ws)
@@ -420,19 +427,13 @@ def report_threshold(rows, out, plt):
     ax = axes[1]
     n_show = ns[len(ns) // 2]
     shown = [r for r in rows if r["n"] == n_show]
-    bands_vs_width(ax, shown, "rate_ratio", order, styles, log=False)
+    rate_ratio_panel(ax, shown, order, styles, widths, "late loss rate / linearised model's rate")
     # A stalled run far off 1 (a near-singular H_0 at the narrowest widths) must not set the scale.
     core = [ci([r["rate_ratio"] for r in shown if r["model"] == mdl and r["width"] == w])[0]
             for mdl in order for w in widths]
     style.robust_ylim(ax, [c for c in core if c is not None and abs(c - 1) < 1] + [0.9, 1.1],
                       [(r["width"], r["rate_ratio"], r["name"]) for r in shown], log=False)
-    ax.axhspan(1 - LAZY_TOL, 1 + LAZY_TOL, color=style.GREY, alpha=0.15, lw=0,
-               label="within 5%")
-    ax.axhline(1, color=style.GREY, ls=":", lw=1)
-    style.width_axis(ax, widths)
-    ax.set_ylabel("late loss rate / linearised model's rate")
     title(ax, f"n = {n_show}")
-    ax.grid(alpha=0.3)
     style.legend_below(ax, ncol=2, fontsize=8)
     style.save(fig, os.path.join(out, "lazy_threshold.png"))
 
