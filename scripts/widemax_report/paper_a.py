@@ -608,6 +608,13 @@ def report_generalisation(rows, out, plt):
             style.band(ax, widths, [[r["final_mean_loss"] for r in sub if r["width"] == w]
                                     for w in widths], st2, label=f"{init} init: training",
                        log=True, points=False)
+        if mdl == models.with_flags(scale="m"):
+            # Linearised theory: F(W_0) ~ sqrt(m) stays in the fit, so the held-out loss grows ~ m.
+            g0 = [r["test_mean_loss"] for r in rows if r["model"] == mdl
+                  and r["init"] == "gaussian" and r["width"] == widths[0]]
+            if g0:
+                reference_line(ax, widths, float(np.median(g0)), 1.0,
+                               "∝ m (linearised theory, gaussian init)")
         style.width_axis(ax, widths)
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
