@@ -11,7 +11,7 @@
 namespace widemax::diffusion {
 
 namespace {
-constexpr int kPer = 4;  // sums per bucket
+constexpr int kPer = 7;  // sums per bucket: see ScoreError::sums()
 double ratio(double num, double den) {
   return den > 0 ? num / den : std::numeric_limits<double>::quiet_NaN();
 }
@@ -40,6 +40,42 @@ void ScoreError::add(double t, const double* s, const double* s_true, std::int64
   b[1] += ref;
   b[2] += 1;
   b[3] += zero;
+  const double w = dsm_weight(t);
+  b[4] += w * err;
+  b[5] += w * ref;
+  b[6] += w * zero;
+}
+
+double ScoreError::dsm_weight(double t) {
+  const double sigma2 = -std::expm1(-2 * t);
+  return sigma2 * sigma2 * std::exp(2 * t);
+}
+
+double ScoreError::weighted_error() const {
+  double err = 0, n = 0;
+  for (int b = 0; b < buckets_; ++b) {
+    err += sums_[kPer * b + 4];
+    n += sums_[kPer * b + 2];
+  }
+  return ratio(err, n);
+}
+
+double ScoreError::weighted_rel_error() const {
+  double err = 0, ref = 0;
+  for (int b = 0; b < buckets_; ++b) {
+    err += sums_[kPer * b + 4];
+    ref += sums_[kPer * b + 5];
+  }
+  return ratio(err, ref);
+}
+
+double ScoreError::zero_weighted_rel_error() const {
+  double err = 0, ref = 0;
+  for (int b = 0; b < buckets_; ++b) {
+    err += sums_[kPer * b + 6];
+    ref += sums_[kPer * b + 5];
+  }
+  return ratio(err, ref);
 }
 
 void ScoreError::add_dsm(double dsm_sq) {

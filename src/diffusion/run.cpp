@@ -369,6 +369,8 @@ nlohmann::json score_metrics(const ScoreError& se, bool with_truth) {
   for (int b = 0; b < se.buckets(); ++b) by.push_back(number_or_null(se.rel_error(b)));
   j["score_rel_error_by_t"] = by;
   j["zero_network_score_rel_error"] = number_or_null(se.zero_rel_error());
+  j["weighted_score_error"] = number_or_null(se.weighted_error());
+  j["weighted_score_rel_error"] = number_or_null(se.weighted_rel_error());
   return j;
 }
 
@@ -621,6 +623,9 @@ Result run_impl(const Config& in, const comm::Grid& grid, int threads,
     s["score_rel_error_by_t"] = final_se.by_time();
     s["initial_score_rel_error"] = first_metrics["score_rel_error"];
     s["zero_network_score_rel_error"] = number_or_null(final_se.zero_rel_error());
+    s["weighted_score_error"] = number_or_null(final_se.weighted_error());
+    s["weighted_score_rel_error"] = number_or_null(final_se.weighted_rel_error());
+    s["zero_network_weighted_score_rel_error"] = number_or_null(final_se.zero_weighted_rel_error());
   }
   s["parametrisation"] = to_string(c.parametrisation);
   s["input_scale"] = input_scale;

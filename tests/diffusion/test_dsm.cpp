@@ -269,4 +269,13 @@ TEST(Metrics, ScoreErrorSumsAndBuckets) {
   EXPECT_DOUBLE_EQ(se.mean_dsm_loss(), 1.5);
   EXPECT_NEAR(se.bucket_lo(1), 0.001, 1e-15);
   EXPECT_NEAR(se.bucket_hi(2), 0.1, 1e-15);
+  // The paper's weighting lambda(t) = sigma_t^4 e^{2t} = (e^t - e^-t)^2 = 4 sinh(t)^2, written
+  // independently of dsm_weight's form.
+  const double l1 = 4 * std::sinh(0.0005) * std::sinh(0.0005),
+               l2 = 4 * std::sinh(0.5) * std::sinh(0.5);
+  EXPECT_NEAR(ScoreError::dsm_weight(0.5), l2, 1e-14);
+  EXPECT_NEAR(se.weighted_error(), (5 * l1 + 1 * l2) / 2, 1e-14);
+  EXPECT_NEAR(se.weighted_rel_error(), (5 * l1 + 1 * l2) / (4 * l1 + 18 * l2), 1e-14);
+  // No zero-network scores were given: its error is ||s_true||^2 counted as 0 here.
+  EXPECT_DOUBLE_EQ(se.zero_weighted_rel_error(), 0.0);
 }

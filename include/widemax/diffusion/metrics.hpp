@@ -28,13 +28,22 @@ class ScoreError {
            const double* s_zero = nullptr);
   // One held-out row's DSM residual ||F - eps||^2 (also when the true score is unknown).
   void add_dsm(double dsm_sq);
-  // The sums (4 per bucket: error^2, true^2, rows, zero-network error^2; then DSM residual^2 and
-  // rows), so that ranks can add theirs in one all-reduce.
+  // The sums (7 per bucket: error^2, true^2, rows, zero-network error^2, and the first, second
+  // and fourth weighted by dsm_weight(t); then DSM residual^2 and rows), so that ranks can add
+  // theirs in one all-reduce.
   std::vector<double>& sums() { return sums_; }
   double rel_error() const;            // over all buckets
   double rel_error(int bucket) const;  // NaN for an empty bucket
   double zero_rel_error() const;       // the same for the zero network
   double zero_rel_error(int bucket) const;
+  // The time average with the paper's weighting lambda(t) = sigma_t^4 e^{2t} (that of the x0
+  // loss, docs/design.md §1.3): E[lambda(t) ||s - grad log p_t||^2], which in x0 mode is the
+  // denoiser's excess risk E||F - E[x_0 | x_t]||^2, the quantity the generalisation bounds are
+  // about; relative to E[lambda(t) ||grad log p_t||^2]; and the zero network's relative one.
+  static double dsm_weight(double t);
+  double weighted_error() const;
+  double weighted_rel_error() const;
+  double zero_weighted_rel_error() const;
   double mean_dsm_loss() const;        // mean of 1/2 ||F - target||^2
   double bucket_lo(int bucket) const;  // the time range of a bucket
   double bucket_hi(int bucket) const;
