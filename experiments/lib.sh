@@ -308,6 +308,27 @@ runs_scaling() {
 }
 
 # run_list EXPERIMENT: its run list from the loaded keys; exits (status 2) on a bad key.
+runs_score_sample_complexity() {
+  check_counts NS WIDTH N_FIXED WIDTHS SEED_BASE && check_uints SEEDS
+  local mixture=${MIXTURE:?} point=0 n w s seed
+  [[ -f $mixture ]] && mixture=$(cd "$(dirname "$mixture")" && pwd)/$(basename "$mixture")
+  [[ $mixture != *[[:space:]]* ]] || wm_die "MIXTURE: '$mixture' contains a space"
+  # (1) N at the fixed width, then (2) the width at the fixed N: one point per (N, width).
+  local pairs=() p
+  for n in $NS; do pairs+=("$n:$WIDTH"); done
+  for w in $WIDTHS; do [[ " ${pairs[*]} " == *" $N_FIXED:$w "* ]] || pairs+=("$N_FIXED:$w"); done
+  for p in "${pairs[@]}"; do
+    n=${p%%:*} w=${p##*:}
+    for s in $SEEDS; do
+      seed=$((SEED_BASE + 100 * point + s))
+      echo "N${n}_m${w}_s${s} diffusion --parametrisation x0 --mixture $mixture --width $w" \
+        "--train-samples $n --data-seed $seed --seed $seed --steps $STEPS --log-every $LOG_EVERY" \
+        "--patience $PATIENCE --samples $SAMPLES --sample-steps $SAMPLE_STEPS"
+    done
+    point=$((point + 1))
+  done
+}
+
 run_list() {
   case $1 in
     strong-scaling | weak-scaling) runs_scaling "${1%-scaling}" ;;
