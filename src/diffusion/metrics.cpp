@@ -47,35 +47,24 @@ void ScoreError::add(double t, const double* s, const double* s_true, std::int64
 }
 
 double ScoreError::dsm_weight(double t) {
-  const double sigma2 = -std::expm1(-2 * t);
-  return sigma2 * sigma2 * std::exp(2 * t);
+  const double r = ou_sigma(t) * ou_sigma(t) / ou_alpha(t);  // sigma_t^2 e^t
+  return r * r;
+}
+
+double ScoreError::total(int k) const {
+  double acc = 0;
+  for (int b = 0; b < buckets_; ++b) acc += sums_[kPer * b + k];
+  return acc;
 }
 
 double ScoreError::weighted_error() const {
-  double err = 0, n = 0;
-  for (int b = 0; b < buckets_; ++b) {
-    err += sums_[kPer * b + 4];
-    n += sums_[kPer * b + 2];
-  }
-  return ratio(err, n);
+  return ratio(total(4), total(2));
 }
-
 double ScoreError::weighted_rel_error() const {
-  double err = 0, ref = 0;
-  for (int b = 0; b < buckets_; ++b) {
-    err += sums_[kPer * b + 4];
-    ref += sums_[kPer * b + 5];
-  }
-  return ratio(err, ref);
+  return ratio(total(4), total(5));
 }
-
 double ScoreError::zero_weighted_rel_error() const {
-  double err = 0, ref = 0;
-  for (int b = 0; b < buckets_; ++b) {
-    err += sums_[kPer * b + 6];
-    ref += sums_[kPer * b + 5];
-  }
-  return ratio(err, ref);
+  return ratio(total(6), total(5));
 }
 
 void ScoreError::add_dsm(double dsm_sq) {
@@ -84,12 +73,7 @@ void ScoreError::add_dsm(double dsm_sq) {
 }
 
 double ScoreError::rel_error() const {
-  double err = 0, ref = 0;
-  for (int b = 0; b < buckets_; ++b) {
-    err += sums_[kPer * b];
-    ref += sums_[kPer * b + 1];
-  }
-  return ratio(err, ref);
+  return ratio(total(0), total(1));
 }
 
 double ScoreError::rel_error(int b) const {
@@ -97,12 +81,7 @@ double ScoreError::rel_error(int b) const {
 }
 
 double ScoreError::zero_rel_error() const {
-  double err = 0, ref = 0;
-  for (int b = 0; b < buckets_; ++b) {
-    err += sums_[kPer * b + 3];
-    ref += sums_[kPer * b + 1];
-  }
-  return ratio(err, ref);
+  return ratio(total(3), total(1));
 }
 
 double ScoreError::zero_rel_error(int b) const {

@@ -51,6 +51,7 @@ class ScoreError {
   nlohmann::json by_time() const;
 
  private:
+  double total(int k) const;  // sum over the buckets of their k-th sum
   int buckets_;
   TimeSampler times_;
   std::vector<double> sums_;
