@@ -8,6 +8,7 @@ named flow_T<T>, const_T<T>, init_T<T> are the T sweep, other polarize runs the 
 runs named <model>_w<width>_s<seed> with a logged entropy the bridge. What it deliberately does
 not do: hide results that disagree with a claim (every number is the measured one).
 """
+import json
 import math
 import os
 import re
@@ -150,11 +151,25 @@ def toy_title(runs):
 
 
 def winner_check(init_run, final_run):
-    """Is the final argmax the token with the largest initial <beta, v_j>? Returns (bool, rank)."""
+    """Is the final argmax the token with the largest initial <beta, v_j>? Returns (bool, rank).
+
+    From the initial run's V.npy and beta.npy when they are there, else from the
+    init_scores_top.json that experiments/reproduce keeps in their place (the largest initial
+    scores with their tokens); past its end the rank is reported as "> K".
+    """
+    w = final_run.summary["argmax"]
+    top = os.path.join(init_run.dir, "init_scores_top.json")
+    if not os.path.exists(os.path.join(init_run.dir, "V.npy")) and os.path.exists(top):
+        with open(top) as f:
+            t = json.load(f)
+        if w not in t["token"]:
+            return False, f"> {len(t['token'])}"
+        cw = t["score"][t["token"].index(w)]
+        rank = sum(1 for c in t["score"] if c > cw) + 1
+        return rank == 1, rank
     V = np.load(os.path.join(init_run.dir, "V.npy"))
     beta = np.load(os.path.join(init_run.dir, "beta.npy"))[:, 0]
     c0 = V @ beta
-    w = final_run.summary["argmax"]
     rank = int(np.sum(c0 > c0[w])) + 1  # 1: the largest
     return rank == 1, rank
 
