@@ -139,9 +139,9 @@ runs_width_sweep() {
     flags=$(model_flags "$model") || exit 2
     for w in $WIDTHS; do
       for s in $SEEDS; do
-        echo "${model}_w${w}_s${s} train $flags --width $w --seed $s --data synthetic --n $N" \
-          "--d $D --data-seed $DATA_SEED --labels $LABELS --steps $STEPS --lr $LR" \
-          "--ntk-every $NTK_EVERY --log-every $LOG_EVERY"
+        echo "${model}_w${w}_s${s} train $flags --width $w --seed $s --seed-scope $SEED_SCOPE" \
+          "--data synthetic --n $N --d $D --data-seed $DATA_SEED --labels $LABELS --steps $STEPS" \
+          "--lr $LR --ntk-every $NTK_EVERY --log-every $LOG_EVERY"
       done
     done
   done
@@ -232,8 +232,8 @@ runs_entropy_bridge() {
       || wm_die "entropy-bridge: $model is not a softmax model (no hidden-softmax entropy)"
     for w in $WIDTHS; do
       for s in $SEEDS; do
-        echo "${model}_w${w}_s${s} train $flags --width $w --seed $s --n $N --d $D" \
-          "--data-seed $DATA_SEED --labels $LABELS --steps $STEPS --lr $LR" \
+        echo "${model}_w${w}_s${s} train $flags --width $w --seed $s --seed-scope $SEED_SCOPE" \
+          "--n $N --d $D --data-seed $DATA_SEED --labels $LABELS --steps $STEPS --lr $LR" \
           "--ntk-every $NTK_EVERY --log-every $NTK_EVERY"
       done
     done
@@ -248,8 +248,8 @@ runs_score_vs_width() {
   [[ $mixture != *[[:space:]]* ]] || wm_die "MIXTURE: '$mixture' contains a space"
   for w in $WIDTHS; do
     for s in $SEEDS; do
-      echo "w${w}_s${s} diffusion --mixture $mixture --width $w --seed $s --steps $STEPS --n $N" \
-        "--samples $SAMPLES --sample-steps $SAMPLE_STEPS"
+      echo "w${w}_s${s} diffusion --mixture $mixture --width $w --seed $s --seed-scope $SEED_SCOPE" \
+        "--steps $STEPS --n $N --samples $SAMPLES --sample-steps $SAMPLE_STEPS"
     done
   done
 }
