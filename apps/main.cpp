@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "widemax/cli/commands.hpp"
+#include "widemax/cli/runtime_info.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/version.hpp"
@@ -75,6 +76,8 @@ void check_slurm_world(int size) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before MPI_Init and any GEMM: it may restart this process with better BLAS kernels.
+  widemax::cli::ensure_blas_kernels(argv);
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int rank = 0, size = 1;
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   int status = 0;
   try {
+    widemax::cli::check_blas_kernels();
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       if (rank == 0) std::fputs(kUsage, stdout);
       status = args.empty() ? 1 : 0;

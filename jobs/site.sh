@@ -21,6 +21,13 @@ fi
 # --- software -------------------------------------------------------------------------------------
 : "${WIDEMAX_MODULES:=}"             # e.g. "gcc/12 openmpi/4.1 openblas/0.3": loaded when set
 : "${WIDEMAX_BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/apps/widemax}"
+# The BLAS kernels (docs/benchmarks.md, "Which BLAS kernels run"): auto lets every rank check its
+# own node's CPU and restart itself with the best OpenBLAS core when the library fell back below it
+# (a compute node may be newer than the login node that built widemax); keep leaves the library's
+# choice; a core name (Haswell, Zen, SkylakeX) forces it on every rank. An OPENBLAS_CORETYPE in
+# the job's environment is passed to every rank too, and wins over auto.
+: "${WIDEMAX_BLAS_CORE:=auto}"
+export WIDEMAX_BLAS_CORE
 : "${WIDEMAX_RUNS:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/runs}"  # sweep directories go here
 # --- launching ------------------------------------------------------------------------------------
 # mpirun inside the allocation is the most robust with Debian's Open MPI; srun needs --mpi=pmix
@@ -64,8 +71,9 @@ widemax_launch() {
   # WIDEMAX_EXEC=1: replace this (background) shell by the launcher, so that $! is its pid.
   local run=()
   [ "${WIDEMAX_EXEC:-0}" = 1 ] && run=(exec)
-  local root=()
+  local root=() blas=(-x WIDEMAX_BLAS_CORE)
   [ "$(id -u)" -eq 0 ] && root=(--allow-run-as-root)
+  [ -n "${OPENBLAS_CORETYPE:-}" ] && blas+=(-x OPENBLAS_CORETYPE)
   case "$WIDEMAX_LAUNCH" in
     mpirun)
       # A session directory of this job's own: array tasks that start on one node at the same
@@ -76,7 +84,7 @@ widemax_launch() {
       OMPI_MCA_orte_tmpdir_base=$session \
       OMPI_MCA_odls_base_sigkill_timeout=$(((WIDEMAX_CHECKPOINT_SECONDS + 1) / 2)) \
         "${run[@]}" mpirun "${root[@]}" --bind-to "$WIDEMAX_BIND" -x OMP_NUM_THREADS -x OMPI_MCA_mpi_add_procs_cutoff \
-        "$WIDEMAX_BIN" "$@" ;;
+        "${blas[@]}" "$WIDEMAX_BIN" "$@" ;;
     srun)
       "${run[@]}" srun --mpi=pmix --kill-on-bad-exit=1 --cpus-per-task="$WIDEMAX_THREADS" "$WIDEMAX_BIN" "$@" ;;
     *)

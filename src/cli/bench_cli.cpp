@@ -28,6 +28,7 @@
 #include "widemax/cli/runtime_info.hpp"
 #include "widemax/comm/cost_model.hpp"
 #include "widemax/comm/grid.hpp"
+#include "widemax/core/cpu.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/parse.hpp"
 #include "widemax/core/random.hpp"
@@ -35,6 +36,7 @@
 #include "widemax/core/timer.hpp"
 #include "widemax/model/blas.hpp"
 #include "widemax/model/kernels.hpp"
+#include "widemax/model/peak.hpp"
 #include "widemax/model/vec_exp.hpp"
 #include "widemax/train/config.hpp"
 #include "widemax/train/grid_choice.hpp"
@@ -233,6 +235,10 @@ void bench(const BenchArgs& a, int threads) {
     train::OneRankStep<T> step(shard, block, threads, /*logit_cache=*/true);
     return time_median(a.repeats, [&] { step.step(); });
   }();
+  // The hardware's ceiling, measured now on the same threads and precision.
+  const model::FmaPeak peak = model::measure_fma_peak(threads, sizeof(T) == 4);
+  const double peak_flops = peak.gflops * 1e9;
+  const double r_logits = flops / t_logits, r_grad = flops / t_grad;
   const double t_roof = 2 * t_logits + t_grad + 2.0 * n * m / r_exp;
   const double t_roof_cached = t_logits + t_grad + 1.0 * n * m / r_exp;
   std::printf(
@@ -240,11 +246,36 @@ void bench(const BenchArgs& a, int threads) {
       "median of %d\n",
       (long long)n, (long long)d, (long long)d_out, (long long)m,
       train::to_string(a.precision).c_str(), threads, (long long)block, a.repeats);
+  const nlohmann::json k = blas_kernels();
+  std::printf("  BLAS kernels %s (%s: %s)\n", k["core"].get<std::string>().c_str(),
+              k["choice"].get<std::string>().c_str(), k["why"].get<std::string>().c_str());
+  std::printf(
+      "  FMA peak (%s, %d thread(s), %s)  %8.1f GFLOP/s, measured now: 16 FMA chains per "
+      "thread\n",
+      peak.isa.c_str(), peak.threads, train::to_string(a.precision).c_str(), peak.gflops);
   std::printf("  exp (SLEEF %s)        %8.2f Gelem/s\n", model::vec_exp_isa(), r_exp / 1e9);
-  std::printf("  GEMM X W_blk^T        %8.1f GFLOP/s  (%.1f ms)\n", flops / t_logits / 1e9,
-              t_logits * 1e3);
-  std::printf("  GEMM G^T X            %8.1f GFLOP/s  (%.1f ms)\n", flops / t_grad / 1e9,
-              t_grad * 1e3);
+  std::printf("  GEMM X W_blk^T        %8.1f GFLOP/s  (%.1f ms)  %3.0f%% of the FMA peak\n",
+              r_logits / 1e9, t_logits * 1e3, 100 * r_logits / peak_flops);
+  std::printf("  GEMM G^T X            %8.1f GFLOP/s  (%.1f ms)  %3.0f%% of the FMA peak\n",
+              r_grad / 1e9, t_grad * 1e3, 100 * r_grad / peak_flops);
+  for (const auto& [name, r] : {std::pair{"X W_blk^T", r_logits}, std::pair{"G^T X", r_grad}}) {
+    if (r >= 0.5 * peak_flops) continue;
+    const int tier_now = openblas_core_tier(k["core"].get<std::string>());
+    const int tier_cpu = cpu_tier(detect_cpu());
+    const std::string cause =
+        tier_now != 0 && tier_now < tier_cpu
+            ? cat("the BLAS runs its ", k["core"].get<std::string>(),
+                  " kernels on a CPU that runs ", best_openblas_core(detect_cpu()), " (",
+                  k["why"].get<std::string>(), ")")
+        : d < 128 ? cat("the inner dimension d = ", d,
+                        " is small: the GEMM is bound by memory, not by FMAs (try a larger "
+                        "--d to see the kernels' own rate)")
+                  : std::string(
+                        "threads sharing cores (oversubscription) or a throttled "
+                        "CPU; the kernels match the CPU");
+    std::printf("  warning: GEMM %s reaches %.0f%% of the FMA peak, below half; likely cause: %s\n",
+                name, 100 * r / peak_flops, cause.c_str());
+  }
   std::printf(
       "  fused step, recomputing    %8.1f ms  %.3g neuron-samples/s  %3.0f%% of its roofline "
       "(2 logit GEMMs + 1 gradient GEMM + 2 exps at the rates above: %.1f ms)\n",
@@ -254,8 +285,18 @@ void bench(const BenchArgs& a, int threads) {
       "(1 logit GEMM + 1 gradient GEMM + 1 exp: %.1f ms)\n",
       t_cached * 1e3, double(n) * m / t_cached, 100 * t_roof_cached / t_cached,
       t_roof_cached * 1e3);
-  std::printf("BENCH_CHECK step_ms=%.4f cached_ms=%.4f roof_ms=%.4f roof_cached_ms=%.4f\n",
-              t_step * 1e3, t_cached * 1e3, t_roof * 1e3, t_roof_cached * 1e3);
+  // The step against the hardware: its GEMM FLOPs (3 x 2ndm recomputing, 2 x 2ndm cached) at
+  // the FMA peak.
+  std::printf(
+      "  against the FMA peak: recomputing %.0f%%, logit cache %.0f%% (their GEMM FLOPs, %.3g and "
+      "%.3g, at %.1f GFLOP/s)\n",
+      100 * 3 * flops / peak_flops / t_step, 100 * 2 * flops / peak_flops / t_cached, 3 * flops,
+      2 * flops, peak.gflops);
+  std::printf(
+      "BENCH_CHECK step_ms=%.4f cached_ms=%.4f roof_ms=%.4f roof_cached_ms=%.4f peak_gflops=%.4f "
+      "gemm_logits_gflops=%.4f gemm_grad_gflops=%.4f blas_core=%s\n",
+      t_step * 1e3, t_cached * 1e3, t_roof * 1e3, t_roof_cached * 1e3, peak.gflops, r_logits / 1e9,
+      r_grad / 1e9, k["core"].get<std::string>().c_str());
 }
 
 }  // namespace

@@ -4,11 +4,15 @@
 #include <cblas.h>
 #include <omp.h>
 #include <sched.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
+#include "widemax/core/cpu.hpp"
 #include "widemax/core/error.hpp"
 #include "widemax/core/log.hpp"
 #include "widemax/core/system.hpp"
@@ -46,7 +50,43 @@ const char* blas_parallel_name(int p) {
   return p == 0 ? "sequential" : p == 1 ? "pthreads" : p == 2 ? "openmp" : "unknown";
 }
 
+BlasCoreChoice g_choice;
+std::string g_core;
+CpuFeatures g_cpu;
+
 }  // namespace
+
+void ensure_blas_kernels(char** argv) {
+  g_cpu = detect_cpu();
+  g_core = openblas_get_corename();
+  const char* from = std::getenv("WIDEMAX_BLAS_REEXEC");
+  g_choice = choose_blas_core(g_core, g_cpu, std::getenv("OPENBLAS_CORETYPE"),
+                              std::getenv("WIDEMAX_BLAS_CORE"), from);
+  if (g_choice.action != BlasCoreChoice::Action::kReexec) return;
+  // OpenBLAS reads OPENBLAS_CORETYPE when it is loaded: only a new process image changes the
+  // kernels. WIDEMAX_BLAS_REEXEC marks the second image, which never restarts again. Nothing has
+  // run yet (MPI_Init comes after), so the launcher sees the same process.
+  setenv("OPENBLAS_CORETYPE", g_choice.target.c_str(), 1);
+  setenv("WIDEMAX_BLAS_REEXEC", g_core.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  const int err = errno;
+  unsetenv("OPENBLAS_CORETYPE");
+  unsetenv("WIDEMAX_BLAS_REEXEC");
+  g_choice.action = BlasCoreChoice::Action::kKeep;
+  g_choice.why =
+      cat("the library chose ", g_core, " on a CPU that runs ", g_choice.target,
+          ", but restarting with OPENBLAS_CORETYPE=", g_choice.target, " failed (",
+          std::strerror(err), "): set OPENBLAS_CORETYPE=", g_choice.target, " before the launch");
+  g_choice.how = "detected";
+}
+
+void check_blas_kernels() {
+  WIDEMAX_CHECK_ALL(g_choice.action != BlasCoreChoice::Action::kRefuse, g_choice.why);
+}
+
+nlohmann::json blas_kernels() {
+  return {{"core", g_core}, {"choice", g_choice.how}, {"why", g_choice.why}, {"cpu", g_cpu.text()}};
+}
 
 int resolve_threads(int requested, const comm::Communicator& world) {
   const int local = world.ranks_on_node();
@@ -74,14 +114,19 @@ int resolve_threads(int requested, const comm::Communicator& world) {
 
 nlohmann::json describe_runtime(const comm::Communicator& world, int threads, bool print) {
   const int parallel = openblas_get_parallel();
-  const std::string mine = cat("rank ", world.rank(), "/", world.size(), " host ", hostname(),
-                               " cpus ", allowed_cpu_list(), " threads ", threads);
+  const std::string mine =
+      cat("rank ", world.rank(), "/", world.size(), " host ", hostname(), " cpus ",
+          allowed_cpu_list(), " threads ", threads, " blas ", g_core);
   const std::vector<std::string> lines = world.allgather(mine);
   if (print) {
     for (const auto& l : lines) log::info("  " + l);
     log::info(cat("  BLAS: ", openblas_get_config(), " (", blas_parallel_name(parallel),
-                  "); exp: SLEEF ", model::vec_exp_isa()));
+                  "); kernels ", g_core, " (", g_choice.how, ": ", g_choice.why, "); exp: SLEEF ",
+                  model::vec_exp_isa()));
   }
+  if (world.rank() == 0 && g_choice.how == "detected" &&
+      g_choice.why.find("failed") != std::string::npos)
+    log::warn(g_choice.why);
   if (parallel != 2 && world.rank() == 0)
     log::warn(cat("the loaded OpenBLAS is the ", blas_parallel_name(parallel),
                   " build, not the OpenMP one: BLAS threads will not follow --threads "
@@ -89,6 +134,7 @@ nlohmann::json describe_runtime(const comm::Communicator& world, int threads, bo
   return {{"placement", lines},
           {"blas", openblas_get_config()},
           {"blas_parallel", blas_parallel_name(parallel)},
+          {"blas_kernels", blas_kernels()},
           {"exp_isa", model::vec_exp_isa()},
           {"threads_per_rank", threads}};
 }

@@ -16,6 +16,7 @@
 #include "widemax/core/system.hpp"
 #include "widemax/core/timer.hpp"
 #include "widemax/core/version.hpp"
+#include "widemax/model/peak.hpp"
 
 namespace widemax::run {
 
@@ -37,6 +38,18 @@ nlohmann::json slurm_keys() {
         "SLURM_NTASKS", "SLURM_JOB_PARTITION", "SLURM_RESTART_COUNT"})
     if (const char* v = std::getenv(k)) slurm[k] = v;
   return slurm;
+}
+
+nlohmann::json hardware_rate(const comm::Communicator& world, int threads, bool fp32,
+                             double flops_per_step, double step_s) {
+  world.barrier();
+  const model::FmaPeak p = model::measure_fma_peak(threads, fp32, 0.02);
+  const double total = world.allreduce_sum(p.gflops);
+  const double rate = step_s > 0 ? flops_per_step / step_s * 1e-9 : 0.0;
+  return {{"fma_peak_gflops", total},
+          {"fma_isa", p.isa},
+          {"step_gflops", rate},
+          {"fraction_of_fma_peak", total > 0 ? rate / total : 0.0}};
 }
 
 nlohmann::json timings(double wall_s, double train_s, double comm_s,

@@ -461,12 +461,15 @@ RunResult run_impl(const Config& request, const comm::Grid& grid, int threads,
   s.update(describe(tr, c.net, grid, threads));
   s.update(run::timings(wall.seconds(), train_s, comm_s, step_times, "neuron_samples_per_s",
                         static_cast<double>(neuron_samples)));
+  // The step against the hardware: the two GEMMs' 4 n d m FLOPs at the FMA peak of the job.
+  s["hardware"] = run::hardware_rate(
+      grid.world(), threads, c.net.precision == Precision::kFp32,
+      4.0 * static_cast<double>(neuron_samples) * static_cast<double>(data.d), median(step_times));
   if (ntk_on) s["ntk"] = ntk0.summary;
   if (!std::isnan(initial_test_mean)) s["initial_test_mean_loss"] = initial_test_mean;
-  for (const char* k :
-       {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy", "ntk_lambda_min",
-        "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max", "w_drift_q50", "w_drift_q90",
-        "w_drift_q99", "entropy", "linear_loss"})
+  for (const char* k : {"train_accuracy", "test_loss", "test_mean_loss", "test_accuracy",
+                        "ntk_lambda_min", "ntk_lambda_max", "ntk_drift", "w_drift", "w_drift_max",
+                        "w_drift_q50", "w_drift_q90", "w_drift_q99", "entropy", "linear_loss"})
     if (final_metrics.contains(k)) s[k] = final_metrics[k];
   result.summary = run.finish(std::move(s));
   if (run.writes()) {

@@ -45,6 +45,14 @@ nlohmann::json provenance(const std::vector<std::string>& hosts, int ranks,
 // tasks, partition, restart count. Empty outside Slurm.
 nlohmann::json slurm_keys();
 
+// A step against the hardware: every rank measures the FMA peak of its own threads at the same
+// time (model/peak.hpp), so ranks that share cores share the peak too, and the sum over ranks is
+// the job's; flops_per_step (the whole job's, e.g. the 4 n d m of the two GEMMs) over the median
+// step is read against it. {"fma_peak_gflops", "fma_isa", "step_gflops", "fraction_of_fma_peak"}.
+// Collective over `world`; about a tenth of a second.
+nlohmann::json hardware_rate(const comm::Communicator& world, int threads, bool fp32,
+                             double flops_per_step, double step_s);
+
 // The timing keys of every summary: wall_s, train_s, comm_s (in the step's collectives),
 // compute_s (train - comm), comm_fraction and step_time_median_s (the median of `step_times`, so a
 // slow first step or a checkpoint write does not move it), and `rate_key` (work per step divided

@@ -1,0 +1,31 @@
+// The hardware's floating-point peak, measured on the spot: every OpenMP thread runs 16
+// independent chains of fused multiply-adds on the widest vectors the CPU has (AVX-512, else
+// AVX2+FMA, else scalar), so the rate is what the cores deliver now (turbo, sharing, throttling
+// included), for the precision in use. It is the ceiling a GEMM's rate is read against (bench,
+// summary.json): a BLAS running kernels below the CPU reaches a small fraction of it.
+// No MPI: a rank measures its own threads; the caller decides who measures when.
+#pragma once
+
+#include <string>
+
+namespace widemax::model {
+
+struct FmaPeak {
+  double gflops = 0;  // all threads together, 2 FLOPs per FMA lane
+  int threads = 0;
+  int vector_bits = 0;  // 512, 256 or 64 (scalar)
+  std::string isa;      // "avx512", "avx2", "scalar"
+};
+
+// fp32: single precision lanes (twice as many per vector). seconds: the time measured, per
+// repeat; the best of three repeats is kept.
+FmaPeak measure_fma_peak(int threads, bool fp32, double seconds = 0.05);
+
+namespace detail {
+// FMA chains for `iters` rounds; returns a value that depends on every chain (so none is
+// optimised away). Each round is 16 vector FMAs.
+double fma_chains_avx512(long iters, bool fp32);
+double fma_chains_avx2(long iters, bool fp32);
+}  // namespace detail
+
+}  // namespace widemax::model
