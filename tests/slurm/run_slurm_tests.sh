@@ -65,6 +65,16 @@ if out=$(timeout 60 "$root/jobs/submit" weak-scaling SWEEP_DIR="$work/runs/refus
   fail "jobs/submit accepted WIDTH_PER_RANK=2^x"
 fi
 grep -q "WIDTH_PER_RANK: '2^x'" <<<"$out" || fail "jobs/submit's refusal does not name WIDTH_PER_RANK: $out"
+# A misspelt key is refused by name, with the valid keys listed, and nothing is made or queued
+# (issue 32: WIDHTS=... ran the default widths).
+queued=$(squeue -h | wc -l)
+if out=$(timeout 60 "$root/jobs/submit" width-sweep SWEEP_DIR="$work/runs/typo" WIDHTS="2^8" SEEDS=0 2>&1); then
+  fail "jobs/submit accepted the unknown key WIDHTS: $out"
+fi
+grep -q "width-sweep has no key 'WIDHTS' (nothing was submitted); its keys: .*WIDTHS" <<<"$out" \
+  || fail "jobs/submit's refusal of WIDHTS does not name it and list WIDTHS: $out"
+[ ! -e "$work/runs/typo" ] || fail "jobs/submit made the sweep directory of a refused submission"
+[ "$(squeue -h | wc -l)" -eq "$queued" ] || fail "jobs/submit queued a job for a refused submission"
 bad=$(submit strong-scaling SWEEP_DIR="$work/runs/bad" RANKS="2" WIDTH=3000 N=64 D=8 STEPS=10 \
   EXTRA_ARGS="--activation bogus")
 [ ${#ids[@]} -eq 10 ] && [ -n "$bad" ] || fail "expected 10 good jobs and 1 bad job, got ${ids[*]} / $bad"
