@@ -7,6 +7,12 @@
 #   WIDEMAX_CLUSTER_STATE, WIDEMAX (the binary) and Open MPI settings that jobs inherit through
 #   sbatch/srun's default --export=ALL.
 # Does not: start anything, change the shell's options, or check that the cluster is up.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then  # run, not sourced: it would change nothing, so say how
+  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+  echo "It is sourced (source cluster/env.sh), not run: run, it cannot set your shell's variables."
+  [[ ${1:-} == -h || ${1:-} == --help ]]
+  exit
+fi
 export WIDEMAX_CLUSTER_STATE="${WIDEMAX_CLUSTER_STATE:-/tmp/widemax-cluster}"
 export SLURM_CONF="$WIDEMAX_CLUSTER_STATE/etc/slurm.conf"
 # The binary: WIDEMAX_BIN when set (another build tree), else this checkout's build/.

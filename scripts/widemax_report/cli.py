@@ -8,6 +8,8 @@ interpreter's name and how to install them instead of a traceback.
 """
 import argparse
 import importlib
+import os
+import subprocess
 import sys
 
 from . import models
@@ -230,17 +232,40 @@ def width_report(argv):
     return run("width_report", "paper_a", width_report_parser().parse_args(argv))
 
 
+def other_interpreter():
+    """An interpreter that has numpy and matplotlib when this one lacks them: $WIDEMAX_PYTHON,
+    then $PYTHON (the experiment runners' key), then Debian's /usr/bin/python3; None if none has
+    (or this process was already handed over once)."""
+    if os.environ.get("WIDEMAX_REPORT_REEXEC"):
+        return None
+    here = os.path.realpath(sys.executable)
+    for cand in (os.environ.get("WIDEMAX_PYTHON"), os.environ.get("PYTHON"), "/usr/bin/python3"):
+        if not cand or not os.access(cand, os.X_OK) or os.path.realpath(cand) == here:
+            continue
+        if subprocess.run([cand, "-c", "import numpy, matplotlib"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            return cand
+    return None
+
+
 def run(prog, module, args):
-    """Imports widemax_report.<module> (numpy, matplotlib) and calls its main(args)."""
+    """Imports widemax_report.<module> (numpy, matplotlib) and calls its main(args). When this
+    interpreter lacks them (a pyenv or venv python3 first on PATH), the script is run again by
+    one that has them (other_interpreter), once."""
     try:
         mod = importlib.import_module(f"{__package__}.{module}")
     except ModuleNotFoundError as e:
         if e.name not in ("numpy", "matplotlib"):
             raise
-        print(f"{prog}: {sys.executable} has no module '{e.name}'. Install it (Debian: apt-get "
+        other = other_interpreter()
+        if other:
+            os.environ["WIDEMAX_REPORT_REEXEC"] = "1"
+            sys.stdout.flush()
+            os.execv(other, [other, os.path.abspath(sys.argv[0])] + sys.argv[1:])
+        print(f"{prog}: {sys.executable} has no module '{e.name}', and neither has "
+              "$WIDEMAX_PYTHON, $PYTHON or /usr/bin/python3. Install it (Debian: apt-get "
               "install python3-numpy python3-matplotlib; a venv: pip install numpy matplotlib) "
-              f"or run the script with an interpreter that has it, e.g. /usr/bin/python3 "
-              f"{sys.argv[0]}", file=sys.stderr)
+              "or name an interpreter that has it in WIDEMAX_PYTHON", file=sys.stderr)
         return 2
     return mod.main(args)
 
