@@ -357,14 +357,20 @@ run_task() {
   read -r -a extra <<<"${EXTRA_ARGS:-}"
   echo "task $i (restart ${SLURM_RESTART_COUNT:-0}): $name on ${SLURM_NTASKS:-1} rank(s)," \
     "${SLURM_JOB_NUM_NODES:-1} node(s) (${SLURM_JOB_NODELIST:-$(hostname)}) -> $out"
+  local rc=0
   if [[ -f $out/summary.json ]]; then
     echo "$out is finished (summary.json exists): nothing to do"
   elif [[ $cmd == train ]]; then
     WIDEMAX_RUN_DIR=$out widemax_run_preemptible train "${args[@]}" --checkpoint-every "${CHECKPOINT_EVERY:-0}" \
-      --resume auto --quiet --out "$out" "${extra[@]}"
+      --resume auto --quiet --out "$out" "${extra[@]}" || rc=$?
   else
-    widemax_launch "$cmd" "${args[@]}" --quiet --out "$out" "${extra[@]}"
+    widemax_launch "$cmd" "${args[@]}" --quiet --out "$out" "${extra[@]}" || rc=$?
   fi
+  # The exit code of a failed run, for the reports' list of missing runs (75: preempted, requeued).
+  if [[ $rc -ne 0 && $rc -ne 75 ]]; then
+    mkdir -p "$SWEEP_DIR/logs" && echo "$rc" >"$SWEEP_DIR/logs/$name.exit"
+  fi
+  return $rc
 }
 
 # --- local runs ---------------------------------------------------------------------------------
@@ -412,6 +418,7 @@ run_local() {
   dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
   if [[ $rc -ne 0 || ! -f $run/summary.json ]]; then
     WM_FAILED=$((WM_FAILED + 1))
+    echo "$rc" >"$WM_SWEEP/logs/$name.exit"  # read by the reports' list of missing runs
     why="exit $rc"
     [[ $rc -eq 124 ]] && why="timed out after ${TIMEOUT}s"
     printf '[%d/%d] %-*s FAILED (%s, %ss), log: %s\n' "$WM_I" "$WM_TOTAL" "$WM_PAD" "$name" "$why" \

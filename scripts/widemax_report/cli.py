@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from . import models
+from . import models, runs
 
 REPORT_HELP = """\
 Summarise a width sweep of `widemax train` runs (tables, width-scaling slopes, plots).
@@ -169,6 +169,12 @@ def parser(prog, text, **kw):
                                    **kw)
 
 
+def add_allow_missing(p):
+    p.add_argument("--allow-missing", action="store_true",
+                   help="exit 0 although runs of the sweep's run lists (runs*.txt) are missing or "
+                        "failed (they are listed either way)")
+
+
 def report_parser():
     p = parser("report", REPORT_HELP.replace("{models}", ", ".join(models.ORDER)))
     p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="directory searched (recursively) for runs")
@@ -179,6 +185,7 @@ def report_parser():
                    help="the loss decay rates use the part of each loss curve above "
                         "R * initial loss, before round-off flattens it (default: 1e-12)")
     p.add_argument("--no-plots", action="store_true", help="write the tables only")
+    add_allow_missing(p)
     return p
 
 
@@ -186,6 +193,7 @@ def polarize_parser():
     p = parser("polarize_report", POLARIZE_HELP)
     p.add_argument("dir", metavar="DIR", help="directory searched (recursively) for runs")
     p.add_argument("--out", metavar="OUT", help="output directory (default: DIR/report)")
+    add_allow_missing(p)
     return p
 
 
@@ -196,6 +204,7 @@ def diffusion_parser():
     p.add_argument("--sweep", metavar="SWEEP_DIR", help="a directory tree of runs (a width sweep)")
     p.add_argument("--out", metavar="DIR",
                    help="output directory (default: RUN_DIR, or SWEEP_DIR/report with --sweep)")
+    add_allow_missing(p)
     return p
 
 
@@ -225,6 +234,7 @@ def width_report_parser():
     p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="directory searched (recursively) for runs")
     p.add_argument("--out", metavar="DIR", help="output directory (default: SWEEP_DIR/report)")
     p.add_argument("--no-plots", action="store_true", help="write the tables only")
+    add_allow_missing(p)
     return p
 
 
@@ -267,7 +277,17 @@ def run(prog, module, args):
               "install python3-numpy python3-matplotlib; a venv: pip install numpy matplotlib) "
               "or name an interpreter that has it in WIDEMAX_PYTHON", file=sys.stderr)
         return 2
-    return mod.main(args)
+    status = mod.main(args)
+    # Every report counts what is missing: the runs of the sweep's run lists that did not finish.
+    root = getattr(args, "sweep_dir", None) or getattr(args, "dir", None) or \
+        getattr(args, "sweep", None)
+    if root and os.path.isdir(root):
+        finished = [os.path.basename(d) for d, _, files in os.walk(root) if "summary.json" in files]
+        if runs.report_missing(prog, root, finished) and not args.allow_missing:
+            print(f"{prog}: exit status 1 for the missing runs (--allow-missing: 0)",
+                  file=sys.stderr)
+            return status or 1
+    return status
 
 
 def report(argv):

@@ -91,6 +91,74 @@ def find_runs(root, exclude=None, load=None):
     return runs, skipped
 
 
+def run_lists(root):
+    """The run names of every run list in root (runs.txt, runs-*.txt: one line "NAME COMMAND ARGS"
+    per run, written by the local runner and by jobs/submit, one file per invocation), in order of
+    first appearance."""
+    names = []
+    try:
+        files = sorted(f for f in os.listdir(root) if f == "runs.txt" or
+                       (f.startswith("runs-") and f.endswith(".txt")))
+    except OSError:
+        return names
+    seen = set()
+    for f in files:
+        with open(os.path.join(root, f)) as fh:
+            for line in fh:
+                w = line.split()
+                if w and not w[0].startswith("#") and w[0] not in seen:
+                    seen.add(w[0])
+                    names.append(w[0])
+    return names
+
+
+def first_error(root, name):
+    """Why run `name` of the sweep in root did not finish: its exit code and the first error line
+    of its log (the local runner's logs/NAME.log and logs/NAME.exit, or the Slurm output of the task
+    that ran it, slurm-*.out naming it), as far as they are there."""
+    why = []
+    d = os.path.join(root, name)
+    why.append("no run directory" if not os.path.isdir(d) else NO_SUMMARY)
+    logs = [os.path.join(root, "logs", name + ".log")]
+    try:
+        logs += sorted(os.path.join(root, f) for f in os.listdir(root)
+                       if f.startswith("slurm-") and f.endswith(".out"))
+    except OSError:
+        pass
+    ex = os.path.join(root, "logs", name + ".exit")
+    if os.path.exists(ex):
+        with open(ex) as f:
+            why.append(f"exit {f.read().strip()}")
+    for log in logs:
+        if not os.path.exists(log):
+            continue
+        with open(log, errors="replace") as f:
+            text = f.read()
+        if log.endswith(".out") and f": {name} on " not in text and f"/{name}\n" not in text:
+            continue
+        for line in text.splitlines():
+            low = line.lower()
+            if "error" in low or "exit code" in low or "killed" in low:
+                why.append(f"{os.path.basename(log)}: {line.strip()[:200]}")
+                break
+        break
+    return "; ".join(why)
+
+
+def report_missing(prog, root, finished_names):
+    """Prints the runs of root's run lists that have not finished, each with first_error(); returns
+    their number (0 when root has no run list)."""
+    listed = run_lists(root)
+    done = set(finished_names)
+    missing = [n for n in listed if n not in done]
+    if missing:
+        print(f"{prog}: {len(missing)} of the {len(listed)} runs of the run list in {root} are "
+              "missing or failed (the report leaves them out):", file=sys.stderr)
+        for n in missing:
+            print(f"  {n}: {first_error(root, n)}", file=sys.stderr)
+    return len(missing)
+
+
 def report_skipped(prog, skipped):
     for d, why in skipped:
         print(f"{prog}: skipped {d}: {why}", file=sys.stderr)
