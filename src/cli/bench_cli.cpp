@@ -250,9 +250,12 @@ void bench(const BenchArgs& a, int threads) {
   std::printf("  BLAS kernels %s (%s: %s)\n", k["core"].get<std::string>().c_str(),
               k["choice"].get<std::string>().c_str(), k["why"].get<std::string>().c_str());
   std::printf(
-      "  FMA peak (%s, %d thread(s), %s)  %8.1f GFLOP/s, measured now: 16 FMA chains per "
+      "  FMA peak (%s, %d thread(s), %s)  %8.1f GFLOP/s, measured now: %d FMA chains per "
       "thread\n",
-      peak.isa.c_str(), peak.threads, train::to_string(a.precision).c_str(), peak.gflops);
+      peak.isa.c_str(), peak.threads, train::to_string(a.precision).c_str(), peak.gflops,
+      peak.isa == "avx512" ? model::detail::kChainsAvx512
+      : peak.isa == "avx2" ? model::detail::kChainsAvx2
+                           : 16);
   std::printf("  exp (SLEEF %s)        %8.2f Gelem/s\n", model::vec_exp_isa(), r_exp / 1e9);
   std::printf("  GEMM X W_blk^T        %8.1f GFLOP/s  (%.1f ms)  %3.0f%% of the FMA peak\n",
               r_logits / 1e9, t_logits * 1e3, 100 * r_logits / peak_flops);

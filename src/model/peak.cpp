@@ -65,7 +65,10 @@ FmaPeak measure_fma_peak(int threads, bool fp32, double seconds) {
     sinks[static_cast<std::size_t>(omp_get_thread_num())] = run(iters);
     const double dt = std::chrono::duration<double>(clock::now() - t0).count();
     for (double s : sinks) g_sink = g_sink + s;
-    const double flops = 2.0 * lanes * 16.0 * static_cast<double>(iters) * p.threads;
+    const int per_round = p.isa == "avx512" ? detail::kChainsAvx512
+                          : p.isa == "avx2" ? detail::kChainsAvx2
+                                            : 16;
+    const double flops = 2.0 * lanes * per_round * static_cast<double>(iters) * p.threads;
     best = std::max(best, flops / dt * 1e-9);
   }
   p.gflops = best;
