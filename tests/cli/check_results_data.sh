@@ -46,7 +46,7 @@ for dir in experiments/results/*/; do
   copy=$tmp/$name
   cp -r "$dir" "$copy"
   for t in $tables; do mv "$copy/$(basename "$t")" "$copy/$(basename "$t").committed"; done
-  if ! PYTHON=/usr/bin/python3 MPLBACKEND=Agg experiments/reproduce "$name" --report-only \
+  if ! PYTHON=/usr/bin/python3 MPLBACKEND=Agg experiments/reproduce "$name" --report-only --no-plots \
       --results "$copy" >"$tmp/$name.log" 2>&1; then
     bad "$name: experiments/reproduce $name --report-only failed:"
     tail -5 "$tmp/$name.log" | sed 's/^/    /'
