@@ -253,29 +253,27 @@ void bench(const BenchArgs& a, int threads) {
       "  FMA peak (%s, %d thread(s), %s)  %8.1f GFLOP/s, measured now: %d FMA chains per "
       "thread\n",
       peak.isa.c_str(), peak.threads, train::to_string(a.precision).c_str(), peak.gflops,
-      peak.isa == "avx512" ? model::detail::kChainsAvx512
-      : peak.isa == "avx2" ? model::detail::kChainsAvx2
-                           : 16);
+      peak.chains);
   std::printf("  exp (SLEEF %s)        %8.2f Gelem/s\n", model::vec_exp_isa(), r_exp / 1e9);
   std::printf("  GEMM X W_blk^T        %8.1f GFLOP/s  (%.1f ms)  %3.0f%% of the FMA peak\n",
               r_logits / 1e9, t_logits * 1e3, 100 * r_logits / peak_flops);
   std::printf("  GEMM G^T X            %8.1f GFLOP/s  (%.1f ms)  %3.0f%% of the FMA peak\n",
               r_grad / 1e9, t_grad * 1e3, 100 * r_grad / peak_flops);
+  // The likely cause of a slow GEMM, decided once: kernels below the CPU, a small d, or sharing.
+  const CpuFeatures cpu = detect_cpu();
+  const int tier_now = openblas_core_tier(k["core"].get<std::string>());
+  const std::string cause =
+      tier_now != 0 && tier_now < cpu_tier(cpu)
+          ? cat("the BLAS runs its ", k["core"].get<std::string>(), " kernels on a CPU that runs ",
+                best_openblas_core(cpu), " (", k["why"].get<std::string>(), ")")
+      : d < 128 ? cat("the inner dimension d = ", d,
+                      " is small: the GEMM is bound by memory, not by FMAs (try a larger "
+                      "--d to see the kernels' own rate)")
+                : std::string(
+                      "threads sharing cores (oversubscription) or a throttled "
+                      "CPU; the kernels match the CPU");
   for (const auto& [name, r] : {std::pair{"X W_blk^T", r_logits}, std::pair{"G^T X", r_grad}}) {
     if (r >= 0.5 * peak_flops) continue;
-    const int tier_now = openblas_core_tier(k["core"].get<std::string>());
-    const int tier_cpu = cpu_tier(detect_cpu());
-    const std::string cause =
-        tier_now != 0 && tier_now < tier_cpu
-            ? cat("the BLAS runs its ", k["core"].get<std::string>(),
-                  " kernels on a CPU that runs ", best_openblas_core(detect_cpu()), " (",
-                  k["why"].get<std::string>(), ")")
-        : d < 128 ? cat("the inner dimension d = ", d,
-                        " is small: the GEMM is bound by memory, not by FMAs (try a larger "
-                        "--d to see the kernels' own rate)")
-                  : std::string(
-                        "threads sharing cores (oversubscription) or a throttled "
-                        "CPU; the kernels match the CPU");
     std::printf("  warning: GEMM %s reaches %.0f%% of the FMA peak, below half; likely cause: %s\n",
                 name, 100 * r / peak_flops, cause.c_str());
   }

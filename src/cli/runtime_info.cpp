@@ -51,6 +51,7 @@ const char* blas_parallel_name(int p) {
 }
 
 BlasCoreChoice g_choice;
+bool g_restart_failed = false;  // the execv of ensure_blas_kernels failed: warned at start
 std::string g_core;
 CpuFeatures g_cpu;
 
@@ -78,6 +79,7 @@ void ensure_blas_kernels(char** argv) {
           ", but restarting with OPENBLAS_CORETYPE=", g_choice.target, " failed (",
           std::strerror(err), "): set OPENBLAS_CORETYPE=", g_choice.target, " before the launch");
   g_choice.how = "detected";
+  g_restart_failed = true;
 }
 
 void check_blas_kernels() {
@@ -124,9 +126,7 @@ nlohmann::json describe_runtime(const comm::Communicator& world, int threads, bo
                   "); kernels ", g_core, " (", g_choice.how, ": ", g_choice.why, "); exp: SLEEF ",
                   model::vec_exp_isa()));
   }
-  if (world.rank() == 0 && g_choice.how == "detected" &&
-      g_choice.why.find("failed") != std::string::npos)
-    log::warn(g_choice.why);
+  if (world.rank() == 0 && g_restart_failed) log::warn(g_choice.why);
   if (parallel != 2 && world.rank() == 0)
     log::warn(cat("the loaded OpenBLAS is the ", blas_parallel_name(parallel),
                   " build, not the OpenMP one: BLAS threads will not follow --threads "

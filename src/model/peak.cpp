@@ -31,11 +31,11 @@ FmaPeak measure_fma_peak(int threads, bool fp32, double seconds) {
   FmaPeak p;
   p.threads = std::max(threads, 1);
   if (__builtin_cpu_supports("avx512f")) {
-    p.isa = "avx512", p.vector_bits = 512;
+    p.isa = "avx512", p.vector_bits = 512, p.chains = detail::kChainsAvx512;
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    p.isa = "avx2", p.vector_bits = 256;
+    p.isa = "avx2", p.vector_bits = 256, p.chains = detail::kChainsAvx2;
   } else {
-    p.isa = "scalar", p.vector_bits = 64;
+    p.isa = "scalar", p.vector_bits = 64, p.chains = 16;  // scalar_chains' 16
   }
   const int lanes = p.vector_bits == 64 ? 1 : p.vector_bits / (fp32 ? 32 : 64);
   auto run = [&](long iters) {
@@ -65,10 +65,7 @@ FmaPeak measure_fma_peak(int threads, bool fp32, double seconds) {
     sinks[static_cast<std::size_t>(omp_get_thread_num())] = run(iters);
     const double dt = std::chrono::duration<double>(clock::now() - t0).count();
     for (double s : sinks) g_sink = g_sink + s;
-    const int per_round = p.isa == "avx512" ? detail::kChainsAvx512
-                          : p.isa == "avx2" ? detail::kChainsAvx2
-                                            : 16;
-    const double flops = 2.0 * lanes * per_round * static_cast<double>(iters) * p.threads;
+    const double flops = 2.0 * lanes * p.chains * static_cast<double>(iters) * p.threads;
     best = std::max(best, flops / dt * 1e-9);
   }
   p.gflops = best;

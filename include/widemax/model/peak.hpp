@@ -14,6 +14,7 @@ struct FmaPeak {
   double gflops = 0;  // all threads together, 2 FLOPs per FMA lane
   int threads = 0;
   int vector_bits = 0;  // 512, 256 or 64 (scalar)
+  int chains = 0;       // independent FMA chains per thread
   std::string isa;      // "avx512", "avx2", "scalar"
 };
 
